@@ -1,0 +1,289 @@
+"""Exact, event-driven simulation of a layer of LIF neurons (spec Sec. 2).
+
+Model (units ms, mV, pF, nS, pA)::
+
+    C dV/dt = -gL (V - EL) + I(t),     I(t) = sum_i W_ji c_i(t)      (Eq. 3)
+    c_i(t) = sum_f alpha(t - t_i^f),   alpha(t) = exp(-t/tau1) - exp(-t/tau2)
+
+When ``V`` reaches ``VT`` the neuron spikes, ``V`` is reset to ``EL`` and held
+there for ``t_ref``. Nothing in this model is approximated:
+
+* The current is carried by two exponential traces, ``I = I1 - I2`` with
+  ``I1`` decaying with ``tau1`` and ``I2`` with ``tau2``; an input spike of
+  neuron ``i`` at time ``s`` adds ``W_ji`` to both at exactly ``s`` (so ``I``
+  itself is continuous, as ``alpha(0) = 0``).
+* Between two events the state ``(u = V - EL, I1, I2)`` is advanced with its
+  exact exponential propagator (no Euler step)::
+
+      u(t+h) = u e^{-h/tau_L} + [I1 E(h; tau1) - I2 E(h; tau2)] / C
+      E(h; tau) = (e^{-h/tau} - e^{-h/tau_L}) / (1/tau_L - 1/tau)
+
+* Time is cut at every grid point ``n dt`` and at every input spike; if
+  ``u`` ends a piece at or above ``VT - EL``, the crossing time inside the
+  piece is found by safeguarded Newton iteration on the exact solution (to
+  ~1e-12 ms), and ``dV/dt`` there is ``(I - gL (VT - EL)) / C``.
+* A crossing whose potential rises above threshold and falls back within one
+  piece (< dt) is not detected; with dt = 0.1 ms this needs a current pulse
+  far sharper than ``alpha``.
+
+The inner loop is compiled with numba (plain loops read like the equations
+above); the batch of independent problems runs in parallel over cores.
+``benchmarks/bench_forward.py`` measures it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from .params import LIFParams, SimParams, SynapseParams
+
+
+@dataclass(frozen=True)
+class LayerOutput:
+    """Spikes of one simulated layer, in padded form (see :mod:`normad_edu.spikes`).
+
+    Attributes
+    ----------
+    times : ndarray, shape (B, n, K)
+        Spike times (ms), +inf after the last spike of each neuron.
+    counts : ndarray of int64, shape (B, n)
+        Spikes per neuron.
+    vdot : ndarray, shape (B, n, K)
+        ``dV/dt`` at each threshold crossing (mV/ms), NaN in the padding.
+    v : ndarray, shape (B, n, n_steps + 1) or None
+        Membrane potential (mV) on the grid ``0, dt, ..., T`` if requested.
+    """
+
+    times: np.ndarray
+    counts: np.ndarray
+    vdot: np.ndarray
+    v: np.ndarray | None = None
+
+
+@numba.njit(cache=True, inline="always")
+def _exp_filter(h, tau, tau_L):
+    """E(h; tau) for h >= 0, stable for tau -> tau_L (see kernels.py)."""
+    x = -h * (1.0 / tau - 1.0 / tau_L)
+    if abs(x) < 1e-8:
+        phi = 1.0 + 0.5 * x
+    else:
+        phi = math.expm1(x) / x
+    return h * math.exp(-h / tau_L) * phi
+
+
+@numba.njit(cache=True)
+def _find_crossing(u0, I1, I2, h, theta, tau1, tau2, tau_L, C):
+    """Time in (0, h] where u(tau) = theta, given u(0) < theta <= u(h)."""
+    lo, hi = 0.0, h
+    f_lo = u0 - theta
+    f_hi = u0 * math.exp(-h / tau_L) + (I1 * _exp_filter(h, tau1, tau_L) - I2 * _exp_filter(h, tau2, tau_L)) / C - theta
+    x = h * (-f_lo) / (f_hi - f_lo) if f_hi > f_lo else 0.5 * h  # linear interpolation as first guess
+    for _ in range(100):
+        u = u0 * math.exp(-x / tau_L) + (I1 * _exp_filter(x, tau1, tau_L) - I2 * _exp_filter(x, tau2, tau_L)) / C
+        f = u - theta
+        if f < 0.0:
+            lo = x
+        else:
+            hi = x
+        du = -u / tau_L + (I1 * math.exp(-x / tau1) - I2 * math.exp(-x / tau2)) / C
+        if du > 0.0:
+            step = f / du
+            if abs(step) < 1e-12:  # Newton has converged (quadratically)
+                return min(max(x - step, lo), hi)
+            x_new = x - step
+        else:
+            x_new = 0.5 * (lo + hi)
+        if not (lo < x_new < hi):  # Newton left the bracket: bisect instead
+            x_new = 0.5 * (lo + hi)
+        if hi - lo < 1e-12:
+            return x_new
+        x = x_new
+    return 0.5 * (lo + hi)
+
+
+@numba.njit(cache=True)
+def _advance(j, a, b, u, I1, I2, ref_end, counts, out_t, out_vdot, theta, tau1, tau2, tau_L, C, gL, t_ref):
+    """Advance neuron j exactly from a to b, handling refractoriness and spikes."""
+    cur = a
+    while True:
+        if ref_end[j] > cur:  # held at EL while refractory; the current evolves
+            stop = min(ref_end[j], b)
+            I1[j] *= math.exp(-(stop - cur) / tau1)
+            I2[j] *= math.exp(-(stop - cur) / tau2)
+            u[j] = 0.0
+            cur = stop
+            if cur >= b:
+                return
+        h = b - cur
+        u_b = u[j] * math.exp(-h / tau_L) + (I1[j] * _exp_filter(h, tau1, tau_L) - I2[j] * _exp_filter(h, tau2, tau_L)) / C
+        if u_b < theta:
+            u[j] = u_b
+            I1[j] *= math.exp(-h / tau1)
+            I2[j] *= math.exp(-h / tau2)
+            return
+        x = _find_crossing(u[j], I1[j], I2[j], h, theta, tau1, tau2, tau_L, C)
+        I1[j] *= math.exp(-x / tau1)
+        I2[j] *= math.exp(-x / tau2)
+        k = counts[j]
+        if k < out_t.shape[1]:
+            out_t[j, k] = cur + x
+            out_vdot[j, k] = (I1[j] - I2[j] - gL * theta) / C
+        counts[j] = k + 1
+        u[j] = 0.0
+        cur = cur + x
+        ref_end[j] = cur + t_ref
+
+
+@numba.njit(cache=True, inline="always")
+def _propagators(h, tau1, tau2, tau_L, C):
+    """Exact propagators of a piece of length h: (e^{-h/tau1}, e^{-h/tau2}, e^{-h/tau_L}, E1/C, E2/C)."""
+    return (math.exp(-h / tau1), math.exp(-h / tau2), math.exp(-h / tau_L),
+            _exp_filter(h, tau1, tau_L) / C, _exp_filter(h, tau2, tau_L) / C)
+
+
+@numba.njit(cache=True)
+def _advance_all(a, b, prop, u, I1, I2, ref_end, counts, out_t, out_vdot, theta, tau1, tau2, tau_L, C, gL, t_ref):
+    """Advance every neuron from a to b; the propagators ``prop`` of b - a are shared.
+
+    Pieces with a crossing or the end of a refractory period go to :func:`_advance`."""
+    e1, e2, eL, E1, E2 = prop
+    for j in range(u.shape[0]):
+        if ref_end[j] <= a:  # common case: no reset, no refractoriness, no crossing
+            u_b = u[j] * eL + I1[j] * E1 - I2[j] * E2
+            if u_b < theta:
+                u[j] = u_b
+                I1[j] *= e1
+                I2[j] *= e2
+                continue
+        elif ref_end[j] >= b:  # refractory for the whole piece: V held at EL
+            I1[j] *= e1
+            I2[j] *= e2
+            continue
+        _advance(j, a, b, u, I1, I2, ref_end, counts, out_t, out_vdot, theta, tau1, tau2, tau_L, C, gL, t_ref)
+
+
+@numba.njit(cache=True)
+def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
+                  counts, out_t, out_vdot, v, record_v):
+    n_out, n_in = W.shape
+    T = n_steps * dt
+    # Event list: every input spike, in time order.
+    n_ev = 0
+    for i in range(n_in):
+        n_ev += in_counts[i]
+    ev_t = np.empty(n_ev)
+    ev_i = np.empty(n_ev, dtype=np.int64)
+    e = 0
+    for i in range(n_in):
+        for f in range(in_counts[i]):
+            ev_t[e] = in_times[i, f]
+            ev_i[e] = i
+            e += 1
+    order = np.argsort(ev_t, kind="mergesort")
+    u = np.zeros(n_out)
+    I1 = np.zeros(n_out)
+    I2 = np.zeros(n_out)
+    ref_end = np.full(n_out, -1.0)
+    # Propagators of a full, event-free step (the common case).
+    full = _propagators(dt, tau1, tau2, tau_L, C)
+    p = 0
+    for n in range(n_steps):
+        t_a = n * dt
+        t_b = (n + 1) * dt
+        cur = t_a
+        while p < n_ev and ev_t[order[p]] < t_b:
+            s = ev_t[order[p]]
+            if s > cur:
+                _advance_all(cur, s, _propagators(s - cur, tau1, tau2, tau_L, C), u, I1, I2, ref_end, counts,
+                             out_t, out_vdot, theta, tau1, tau2, tau_L, C, gL, t_ref)
+                cur = s
+            i = ev_i[order[p]]
+            for j in range(n_out):
+                I1[j] += W[j, i]
+                I2[j] += W[j, i]
+            p += 1
+        if cur == t_a:
+            _advance_all(t_a, t_b, full, u, I1, I2, ref_end, counts, out_t, out_vdot,
+                         theta, tau1, tau2, tau_L, C, gL, t_ref)
+        elif t_b > cur:
+            _advance_all(cur, t_b, _propagators(t_b - cur, tau1, tau2, tau_L, C), u, I1, I2, ref_end, counts,
+                         out_t, out_vdot, theta, tau1, tau2, tau_L, C, gL, t_ref)
+        if record_v:
+            for j in range(n_out):
+                v[j, n + 1] = u[j]
+
+
+@numba.njit(cache=True, parallel=True)
+def _simulate_batch(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
+                    counts, out_t, out_vdot, v, record_v):
+    for b in numba.prange(W.shape[0]):
+        _simulate_one(in_times[b], in_counts[b], W[b], n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
+                      counts[b], out_t[b], out_vdot[b], v[b], record_v)
+
+
+def simulate_layer(
+    in_times: np.ndarray,
+    in_counts: np.ndarray,
+    W: np.ndarray,
+    lif: LIFParams = LIFParams(),
+    syn: SynapseParams = SynapseParams(),
+    sim: SimParams = SimParams(),
+    *,
+    record_v: bool = False,
+) -> LayerOutput:
+    """Simulate a batch of independent LIF layers driven by input spikes.
+
+    Parameters
+    ----------
+    in_times : ndarray, shape (B, n_in, K)
+        Input spike times (ms) in padded form (+inf padding), each in [0, T).
+    in_counts : ndarray of int, shape (B, n_in)
+        Spikes per input neuron.
+    W : ndarray, shape (B, n_out, n_in)
+        Synaptic weights (pA).
+    lif, syn, sim : parameter dataclasses
+        Neuron, synapse and grid parameters.
+    record_v : bool
+        Also return the membrane potential on the grid (costs memory
+        ``B * n_out * (n_steps + 1)`` floats).
+
+    Returns
+    -------
+    LayerOutput
+        Spike times, counts, dV/dt at each spike and optionally V(t).
+
+    Notes
+    -----
+    Arguments are assumed validated (use :func:`normad_edu.network.forward`
+    for checked input). See the module docstring for the method.
+    """
+    B, n_out, _ = W.shape
+    n_steps = sim.n_steps
+    in_times = np.ascontiguousarray(in_times, dtype=np.float64)
+    in_counts = np.ascontiguousarray(in_counts, dtype=np.int64)
+    W = np.ascontiguousarray(W, dtype=np.float64)
+    v = np.zeros((B, n_out, n_steps + 1) if record_v else (B, 1, 1))
+    # Room for 64 spikes per neuron (128 Hz over 500 ms) or the refractory
+    # bound, whichever is smaller; a rare overflow reruns with enough room.
+    capacity = int(min(64, np.ceil(sim.T / max(lif.t_ref, sim.dt)) + 1))
+    while True:
+        counts = np.zeros((B, n_out), dtype=np.int64)
+        out_t = np.full((B, n_out, capacity), np.inf)
+        out_vdot = np.full((B, n_out, capacity), np.nan)
+        _simulate_batch(in_times, in_counts, W, n_steps, sim.dt, lif.theta, syn.tau1, syn.tau2, lif.tau_L,
+                        lif.C, lif.gL, lif.t_ref, counts, out_t, out_vdot, v, record_v)
+        max_count = int(counts.max(initial=0))
+        if max_count <= capacity:
+            break
+        capacity = max_count  # rare: rerun with room for every spike
+    K = max(max_count, 1)
+    return LayerOutput(
+        times=out_t[:, :, :K].copy(),
+        counts=counts,
+        vdot=out_vdot[:, :, :K].copy(),
+        v=v + lif.EL if record_v else None,
+    )
