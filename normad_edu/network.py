@@ -124,14 +124,14 @@ def pack_inputs(inputs, T: float) -> LayerOutput:
     vals = times[valid]
     if vals.size:
         if not np.all(np.isfinite(vals)):
-            raise ValueError(f"input spike times must be finite, found {vals[~np.isfinite(vals)][0]!r}")
+            raise ValueError(f"input spike times must be finite, found {vals[~np.isfinite(vals)][0]}")
         if vals.min() < 0 or vals.max() >= T:
             bad = vals.min() if vals.min() < 0 else vals.max()
-            raise ValueError(f"input spike time {bad!r} ms is outside [0, T) with T={T} ms")
+            raise ValueError(f"input spike time {float(bad)} ms is outside [0, T) with T={T} ms")
         with np.errstate(invalid="ignore"):  # inf - inf in the padding
             dup = (np.diff(times, axis=-1) <= 0) & valid[..., 1:]
         if dup.any():
-            raise ValueError(f"input spike time {times[..., 1:][dup][0]!r} ms is duplicated within one neuron's train")
+            raise ValueError(f"input spike time {float(times[..., 1:][dup][0]):g} ms is duplicated within one neuron's train")
     return LayerOutput(times=times, counts=counts, vdot=np.full(times.shape, np.nan))
 
 

@@ -67,15 +67,15 @@ def as_spike_train(times, T: float | None = None, *, name: str = "spike train") 
     if arr is None:
         raise ValueError(f"{name} must be 1-D, got shape {np.shape(times)}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains a non-finite spike time ({arr[~np.isfinite(arr)][0]!r}); times must be finite ms")
+        raise ValueError(f"{name} contains a non-finite spike time ({arr[~np.isfinite(arr)][0]}); times must be finite ms")
     arr = np.sort(arr)
     if arr.size and arr[0] < 0:
-        raise ValueError(f"{name} has a negative spike time {arr[0]!r} ms; allowed range is [0, T)")
+        raise ValueError(f"{name} has a negative spike time {float(arr[0])} ms; allowed range is [0, T)")
     if T is not None and arr.size and arr[-1] >= T:
-        raise ValueError(f"{name} has spike time {arr[-1]!r} ms outside [0, T) with T={T} ms")
+        raise ValueError(f"{name} has spike time {float(arr[-1])} ms outside [0, T) with T={T} ms")
     if arr.size > 1 and np.any(np.diff(arr) <= 0):
         dup = arr[1:][np.diff(arr) <= 0][0]
-        raise ValueError(f"{name} has a duplicated spike time {dup!r} ms; each time may appear once")
+        raise ValueError(f"{name} has a duplicated spike time {float(dup)} ms; each time may appear once")
     return arr
 
 
