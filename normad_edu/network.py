@@ -152,7 +152,8 @@ def forward(
         Input spike times (ms) in [0, T); a batch gives each network its own.
     weights : list of arrays
         ``[W^1, ..., W^L]``, each ``(n_l, n_{l-1})`` or ``(B, n_l, n_{l-1})`` (pA).
-        An unbatched weight list is shared by every input pattern of a batch.
+        An unbatched weight list is shared by every input pattern of a
+        batch, and one input population is shared by a batch of weights.
     lif, syn, sim : parameter dataclasses
     record_v : bool
         Record V(t) on the grid for every layer (for plots).
@@ -186,6 +187,10 @@ def forward(
         raise ValueError(f"W^1 expects {Ws[0].shape[2]} inputs but {x.counts.shape[1]} input spike trains were given")
     if Ws[0].shape[0] == 1 and B > 1:
         Ws = [np.broadcast_to(W, (B,) + W.shape[1:]) for W in Ws]
+    elif B == 1 and Ws[0].shape[0] > 1:
+        B = Ws[0].shape[0]
+        x = LayerOutput(times=np.repeat(x.times, B, axis=0), counts=np.repeat(x.counts, B, axis=0),
+                        vdot=np.repeat(x.vdot, B, axis=0))
     elif Ws[0].shape[0] != B:
         raise ValueError(f"weights have batch size {Ws[0].shape[0]} but the inputs have batch size {B}")
     layers = []
