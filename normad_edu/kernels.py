@@ -62,12 +62,19 @@ def _out(arr: np.ndarray, t):
 
 
 def _exp_filter(t: np.ndarray, tau: float, tau_L: float) -> np.ndarray:
-    """``E(t; tau)`` above for ``t >= 0`` (no step function)."""
-    x = -t * (1.0 / tau - 1.0 / tau_L)
+    """``E(t; tau)`` above for ``t >= 0`` (no step function).
+
+    ``E`` is symmetric in ``tau`` and ``tau_L``; factoring out the slower of
+    the two exponentials keeps ``x <= 0``, so ``expm1(x)`` cannot overflow
+    for large ``t`` (it did for ``tau > tau_L``, e.g. ``psi_hat(4000 ms)``
+    was NaN). ``E(inf) = 0``.
+    """
+    x = -t * abs(1.0 / tau - 1.0 / tau_L)
     small = np.abs(x) < 1e-8
     with np.errstate(invalid="ignore", divide="ignore"):
         phi = np.where(small, 1.0 + 0.5 * x, np.expm1(x) / np.where(small, 1.0, x))
-    return t * np.exp(-t / tau_L) * phi
+        val = t * np.exp(-t / max(tau, tau_L)) * phi
+    return np.where(np.isinf(t), 0.0, val)
 
 
 def alpha_kernel(t, tau1: float = TAU1, tau2: float = TAU2):

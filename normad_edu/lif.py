@@ -66,13 +66,14 @@ class LayerOutput:
 
 @numba.njit(cache=True, inline="always")
 def _exp_filter(h, tau, tau_L):
-    """E(h; tau) for h >= 0, stable for tau -> tau_L (see kernels.py)."""
-    x = -h * (1.0 / tau - 1.0 / tau_L)
+    """E(h; tau) for h >= 0, stable for tau -> tau_L and, by factoring out
+    the slower exponential (x <= 0), free of overflow for long pieces (see kernels.py)."""
+    x = -h * abs(1.0 / tau - 1.0 / tau_L)
     if abs(x) < 1e-8:
         phi = 1.0 + 0.5 * x
     else:
         phi = math.expm1(x) / x
-    return h * math.exp(-h / tau_L) * phi
+    return h * math.exp(-h / max(tau, tau_L)) * phi
 
 
 @numba.njit(cache=True)

@@ -149,7 +149,9 @@ def to_raster(trains: Sequence, dt: float, T: float) -> np.ndarray:
     pop = as_population(trains, T)
     raster = np.zeros((len(pop), n_steps), dtype=np.int64)
     for i, tr in enumerate(pop):
-        idx = np.minimum((tr / dt).astype(np.int64), n_steps - 1)
+        # The 1e-9 bin tolerance keeps k * dt in bin k: in floating point
+        # (k * dt) / dt can fall just below k (e.g. 43 * 0.1 / 0.1 < 43).
+        idx = np.minimum(np.floor(tr / dt + 1e-9).astype(np.int64), n_steps - 1)
         np.add.at(raster[i], idx, 1)
     return raster
 
@@ -213,9 +215,14 @@ def poisson_spike_trains(n_neurons: int, rate: float, T: float, rng=None, *, t_d
     # the epoch is not yet covered.
     n_draw = int(T / mean_isi + 6 * np.sqrt(T / mean_isi) + 10)
     isi = t_dead + rng.exponential(free, size=(n_neurons, n_draw))
-    # The first spike of a stationary renewal process: a plain exponential
-    # delay (a dead time only separates consecutive spikes).
+    # The first spike of a stationary renewal process follows the forward
+    # recurrence time, density P(ISI > x) / mean_isi: uniform on [0, t_dead)
+    # with probability t_dead / mean_isi, else t_dead + Exponential(free).
+    # (A plain exponential delay would bias the mean count upwards.)
     isi[:, 0] = rng.exponential(free, size=n_neurons)
+    if t_dead > 0:
+        in_dead = rng.random(n_neurons) < t_dead / mean_isi
+        isi[:, 0] = np.where(in_dead, rng.uniform(0.0, t_dead, size=n_neurons), t_dead + isi[:, 0])
     times = np.cumsum(isi, axis=1)
     while np.any(times[:, -1] < T):
         more = t_dead + rng.exponential(free, size=(n_neurons, n_draw))
