@@ -269,18 +269,30 @@ def simulate_layer(
     W = np.ascontiguousarray(W, dtype=np.float64)
     v = np.zeros((B, n_out, n_steps + 1) if record_v else (B, 1, 1))
     # Room for 64 spikes per neuron (128 Hz over 500 ms) or the refractory
-    # bound, whichever is smaller; a rare overflow reruns with enough room.
+    # bound, whichever is smaller; the rare problem that overflows is rerun
+    # alone with enough room.
     capacity = int(min(64, np.ceil(sim.T / max(lif.t_ref, sim.dt)) + 1))
-    while True:
-        counts = np.zeros((B, n_out), dtype=np.int64)
-        out_t = np.full((B, n_out, capacity), np.inf)
-        out_vdot = np.full((B, n_out, capacity), np.nan)
-        _simulate_batch(in_times, in_counts, W, n_steps, sim.dt, lif.theta, syn.tau1, syn.tau2, lif.tau_L,
-                        lif.C, lif.gL, lif.t_ref, counts, out_t, out_vdot, v, record_v)
-        max_count = int(counts.max(initial=0))
-        if max_count <= capacity:
-            break
-        capacity = max_count  # rare: rerun with room for every spike
+    args = (n_steps, sim.dt, lif.theta, syn.tau1, syn.tau2, lif.tau_L, lif.C, lif.gL, lif.t_ref)
+    counts = np.zeros((B, n_out), dtype=np.int64)
+    out_t = np.full((B, n_out, capacity), np.inf)
+    out_vdot = np.full((B, n_out, capacity), np.nan)
+    if B == 1:  # no thread pool for a single problem
+        _simulate_one(in_times[0], in_counts[0], W[0], *args, counts[0], out_t[0], out_vdot[0], v[0], record_v)
+    else:
+        _simulate_batch(in_times, in_counts, W, *args, counts, out_t, out_vdot, v, record_v)
+    max_count = int(counts.max(initial=0))
+    if max_count > capacity:
+        over = np.flatnonzero(counts.max(axis=1) > capacity)
+        wide_t = np.full((B, n_out, max_count), np.inf)
+        wide_v = np.full((B, n_out, max_count), np.nan)
+        wide_t[:, :, :capacity] = out_t
+        wide_v[:, :, :capacity] = out_vdot
+        out_t, out_vdot = wide_t, wide_v
+        for b in over:
+            counts[b] = 0
+            out_t[b] = np.inf
+            out_vdot[b] = np.nan
+            _simulate_one(in_times[b], in_counts[b], W[b], *args, counts[b], out_t[b], out_vdot[b], v[b], record_v)
     K = max(max_count, 1)
     return LayerOutput(
         times=out_t[:, :, :K].copy(),

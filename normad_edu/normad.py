@@ -126,8 +126,9 @@ def error_instants(desired, observed, coincidence_dt: float = 0.1) -> tuple[np.n
 def _error_instants_padded(d_times, d_counts, o_times, o_counts, coincidence_dt):
     """Batched error instants: ``(..., K)`` padded trains -> ``(..., E)`` times and signs (0 = padding)."""
     shape = d_counts.shape
-    d_t = np.asarray(d_times, dtype=np.float64).reshape(-1, d_times.shape[-1])
-    o_t = np.asarray(o_times, dtype=np.float64).reshape(-1, o_times.shape[-1])
+    n = int(np.prod(shape))  # explicit row count: reshape(-1, 0) fails for an empty train (K = 0)
+    d_t = np.asarray(d_times, dtype=np.float64).reshape(n, d_times.shape[-1])
+    o_t = np.asarray(o_times, dtype=np.float64).reshape(n, o_times.shape[-1])
     dc = np.asarray(d_counts).reshape(-1)
     oc = np.asarray(o_counts).reshape(-1)
     t, s = _error_instants_kernel(d_t, dc, o_t, oc, float(coincidence_dt))
@@ -511,10 +512,13 @@ def backward(record: ForwardRecord, err_t: np.ndarray, err_s: np.ndarray, rates:
     times, counts, vdot, W, sizes = _pack_layers(record)
     dW = np.zeros(W.shape)
     if np.any(plastic):
-        _backward_batch(times, counts, vdot, W, sizes, np.ascontiguousarray(err_t, dtype=np.float64),
-                        np.ascontiguousarray(err_s, dtype=np.int8), np.asarray(rates, dtype=np.float64),
-                        np.asarray(plastic, dtype=np.bool_), bool(normalize),
-                        syn.tau1, syn.tau2, params.tau_L_hat, lif.C, params.vdot_min, dW)
+        args = (sizes, np.ascontiguousarray(err_t, dtype=np.float64), np.ascontiguousarray(err_s, dtype=np.int8),
+                np.asarray(rates, dtype=np.float64), np.asarray(plastic, dtype=np.bool_), bool(normalize),
+                syn.tau1, syn.tau2, params.tau_L_hat, lif.C, params.vdot_min)
+        if times.shape[0] == 1:  # no thread pool for a single problem
+            _backward_one(times[0], counts[0], vdot[0], W[0], args[0], args[1][0], args[2][0], *args[3:], dW[0])
+        else:
+            _backward_batch(times, counts, vdot, W, *args, dW)
     L = len(record.layers)
     return [dW[:, l, : sizes[l + 1], : sizes[l]].copy() for l in range(L)]
 

@@ -13,6 +13,12 @@ the XOR task M = 4. Every iteration
    update of each pattern in turn (random order per iteration),
    ``mode="batch"`` sums the updates of all patterns.
 
+The correlation is computed on spike times rounded down to their bin of
+the coincidence tolerance (``NormADParams.coincidence_dt``, default dt), as
+in a time-stepped simulation: an output spike in the same bin as the
+desired one counts as exact, so "correlation 1.0" (the XOR criterion)
+means no error instant is left.
+
 ``converged_at[p]`` is the number of training iterations (weight updates
 rounds) after which problem ``p`` first met the criterion (0: already at
 the start; -1: not within ``max_iter``).
@@ -203,6 +209,7 @@ def train(
     rng=None,
     progress: bool = True,
     meta: dict | None = None,
+    on_done=None,
 ) -> TrainingResult:
     """Train a batch of independent problems with NormAD until each converges.
 
@@ -216,12 +223,19 @@ def train(
         Initial ``W^l`` of each problem, ``(P, n_l, n_{l-1})`` (pA); not modified.
     config : TrainConfig
     lif, syn, sim, params : parameter dataclasses
-    rng : Generator, int seed or None
-        Used only for the pattern order in online mode.
+    rng : Generator, int seed, None, or a list of them (one per problem)
+        Used only for the pattern order in online mode. A list gives each
+        problem its own stream, so its run does not depend on which other
+        problems share the batch (sweeps rely on this).
     progress : bool
         Show a tqdm progress bar (on stderr).
     meta : dict, optional
         Extra JSON-serialisable information stored with the result (seeds...).
+    on_done : callable, optional
+        ``on_done(p, converged_at, correlation)`` is called as soon as
+        problem ``p`` stops (converged, or ``max_iter`` reached with
+        ``converged_at = -1``), with its correlation history ``(n + 1, M)``;
+        sweeps use it to save every finished run at once.
 
     Returns
     -------
@@ -229,11 +243,19 @@ def train(
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
-    rng_seed = rng if isinstance(rng, (int, np.integer)) else None
-    rng = as_rng(rng)
+    # int(): a numpy integer seed must not reach json.dumps in save()
+    rng_seed = int(rng) if isinstance(rng, (int, np.integer)) else None
+    per_problem = isinstance(rng, (list, tuple))
+    if per_problem:
+        rng_seed = [int(r) if isinstance(r, (int, np.integer)) else None for r in rng]
+        gens = [as_rng(r) for r in rng]
+    else:
+        rng = as_rng(rng)
     x_t, x_c = _pack_patterns("inputs", inputs, sim.T)
     d_t, d_c = _pack_patterns("desired", desired, sim.T)
     P, M = x_c.shape[:2]
+    if per_problem and len(gens) != P:
+        raise ValueError(f"rng as a list needs one seed or Generator per problem ({P}), got {len(gens)}")
     if d_c.shape[:2] != (P, M):
         raise ValueError(f"desired has {d_c.shape[:2]} problems x patterns but inputs have {(P, M)}")
     Ws = [W.copy() for W in check_weights(weights, batch=P)]
@@ -272,7 +294,8 @@ def train(
         im = np.tile(np.arange(M), active.size)
         rec = run(ip, im)
         out = rec.output
-        corr = correlation_padded(out.times, out.counts, d_t[ip, im], d_c[ip, im], config.sigma)
+        corr = correlation_padded(_on_grid(out.times, width), out.counts, _on_grid(d_t[ip, im], width),
+                                  d_c[ip, im], config.sigma)
         corr = corr.mean(axis=-1).reshape(active.size, M)  # mean over output neurons
         _, err_s = _error_instants_padded(d_t[ip, im], d_c[ip, im], out.times, out.counts, width)
         hist_corr[it, active] = corr
@@ -289,6 +312,9 @@ def train(
             raster.append((it, list(last_out)))
         done = (corr >= config.threshold).all(axis=1)
         converged_at[active[done]] = it
+        if on_done is not None:
+            for p in active[done] if it < n_it else active:
+                on_done(int(p), int(converged_at[p]), hist_corr[: it + 1, p].copy())
         if it > 0:
             # carry finished problems' last values forward
             gone = np.setdiff1d(np.arange(P), active)
@@ -298,14 +324,17 @@ def train(
         if it == n_it or active.size == 0:
             break
         # --- update ------------------------------------------------------------
-        if config.mode == "batch":
+        if config.mode == "batch" or M == 1:  # one pattern: online == batch, reuse the evaluation pass
             keep = np.repeat(~done, M)
             sub = _subset(rec, keep)
             dW = _update(sub, d_t[ip[keep], im[keep]], d_c[ip[keep], im[keep]], rates, plastic, config, lif, syn, sim, params)
             for l in range(L):
                 Ws[l][active] += dW[l].reshape((active.size, M) + dW[l].shape[1:]).sum(axis=1)
         else:
-            order = np.argsort(rng.random((active.size, M)), axis=1)
+            if per_problem:
+                order = np.stack([gens[p].permutation(M) for p in active])
+            else:
+                order = np.argsort(rng.random((active.size, M)), axis=1)
             for s in range(M):
                 pm = order[:, s]
                 rec_s = run(active, pm)
@@ -330,6 +359,14 @@ def train(
     info.update(meta or {})
     return TrainingResult(converged_at=converged_at, raster_iterations=np.array([it for it, _ in raster], dtype=np.int64),
                           raster_times=rt, weights=Ws, meta=info, **hist)
+
+
+def _on_grid(times: np.ndarray, width: float) -> np.ndarray:
+    """Spike times rounded down to their bin of ``width`` ms (+inf padding stays)."""
+    if width == 0:
+        return times
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(times), np.floor(times / width) * width, times)
 
 
 def _subset(rec: ForwardRecord, keep: np.ndarray) -> ForwardRecord:
