@@ -282,9 +282,23 @@ def train(
     active = np.arange(P)
     last_it = 0
 
+    # Layers below the first plastic one never change: simulate them once and
+    # start every later forward pass from their (cached) spikes.
+    f = min(int(np.argmax(plastic)) if plastic.any() else L, L - 1)
+    cache = []
+    if f > 0:
+        pre = forward((x_t.reshape((P * M,) + x_t.shape[2:]), x_c.reshape(P * M, -1)),
+                      [np.repeat(W, M, axis=0) for W in Ws[:f]], lif, syn, sim)
+        cache = [(lay.times.reshape((P, M) + lay.times.shape[1:]), lay.counts.reshape(P, M, -1)) for lay in pre.layers]
+
     def run(idx_p, idx_m):
-        """Forward pass of pattern idx_m[q] of problem idx_p[q] for every q."""
-        return forward((x_t[idx_p, idx_m], x_c[idx_p, idx_m]), [W[idx_p] for W in Ws], lif, syn, sim)
+        """Forward pass of pattern idx_m[q] of problem idx_p[q] for every q, from layer f on."""
+        src_t, src_c = cache[f - 1] if f > 0 else (x_t, x_c)
+        return forward((src_t[idx_p, idx_m], src_c[idx_p, idx_m]), [W[idx_p] for W in Ws[f:]], lif, syn, sim)
+
+    def layer_counts(rec, idx_p, idx_m, l):
+        """Spike counts (len(idx), n_l) of layer l (1-based) in the pass ``rec``."""
+        return cache[l - 1][1][idx_p, idx_m] if l <= f else rec.layers[l - 1 - f].counts
 
     bar = tqdm(total=n_it, disable=not progress, desc="training", unit="it", leave=False)
     for it in range(n_it + 1):
@@ -300,8 +314,8 @@ def train(
         _, err_s = _error_instants_padded(d_t[ip, im], d_c[ip, im], out.times, out.counts, width)
         hist_corr[it, active] = corr
         hist_err[it, active] = (err_s != 0).sum(axis=(-1, -2)).reshape(active.size, M)
-        for l, lay in enumerate(rec.layers):
-            c = lay.counts.reshape(active.size, M, -1)
+        for l in range(L):
+            c = layer_counts(rec, ip, im, l + 1).reshape(active.size, M, -1)
             hist_spk[it, active, l] = c.sum(axis=(1, 2))
             hist_sil[it, active, l] = (c.sum(axis=1) == 0).mean(axis=-1)
             hist_wn[it, active, l] = np.sqrt((Ws[l][active] ** 2).sum(axis=(1, 2)))
@@ -327,9 +341,9 @@ def train(
         if config.mode == "batch" or M == 1:  # one pattern: online == batch, reuse the evaluation pass
             keep = np.repeat(~done, M)
             sub = _subset(rec, keep)
-            dW = _update(sub, d_t[ip[keep], im[keep]], d_c[ip[keep], im[keep]], rates, plastic, config, lif, syn, sim, params)
-            for l in range(L):
-                Ws[l][active] += dW[l].reshape((active.size, M) + dW[l].shape[1:]).sum(axis=1)
+            dW = _update(sub, d_t[ip[keep], im[keep]], d_c[ip[keep], im[keep]], rates[f:], plastic[f:], config, lif, syn, sim, params)
+            for l in range(L - f):
+                Ws[f + l][active] += dW[l].reshape((active.size, M) + dW[l].shape[1:]).sum(axis=1)
         else:
             if per_problem:
                 order = np.stack([gens[p].permutation(M) for p in active])
@@ -338,9 +352,9 @@ def train(
             for s in range(M):
                 pm = order[:, s]
                 rec_s = run(active, pm)
-                dW = _update(rec_s, d_t[active, pm], d_c[active, pm], rates, plastic, config, lif, syn, sim, params)
-                for l in range(L):
-                    Ws[l][active] += dW[l]
+                dW = _update(rec_s, d_t[active, pm], d_c[active, pm], rates[f:], plastic[f:], config, lif, syn, sim, params)
+                for l in range(L - f):
+                    Ws[f + l][active] += dW[l]
         bar.update(1)
         bar.set_postfix(converged=f"{int((converged_at >= 0).sum())}/{P}")
     bar.close()
