@@ -1,0 +1,9 @@
+"""Widget builders for the notebooks, one module per notebook topic.
+
+Every builder returns an ``ipywidgets`` container and is backed by *pure*
+functions (parameters in, arrays or a matplotlib Figure out) that the tests
+call over a grid of slider values, since headless execution never moves a
+slider. Plots are static inline matplotlib redrawn by the callback, ending
+in ``plt.show()``; sliders that trigger a simulation use
+``continuous_update=False``.
+"""
