@@ -11,9 +11,11 @@ pass), recomputes Vhat with the *moved* hidden spike times, and compares
 the central differences with G^l by cosine similarity and norm ratio.
 
 When is the rule exact? When ``tau_L_hat == tau_L`` (so dhat is the true
-no-reset response d) and no hidden neuron has reset before the spikes that
-matter (e.g. a long ``t_ref`` so each hidden neuron fires at most once):
-then cosine = 1 and norm ratio = 1 to rounding. With resets, the rule
+no-reset response d), no hidden neuron has reset before the spikes that
+matter (e.g. a long ``t_ref`` so each hidden neuron fires at most once) and
+no hidden spike has ``Vdot < vdot_min`` (the clip changes 1/Vdot; pass a
+tiny ``vdot_min`` to remove it): then cosine = 1 and norm ratio = 1 to
+rounding. With resets, the rule
 ignores a neuron's reset on its own later spikes and the first layers
 degrade (a 20-10-5-1 net with several spikes per neuron: first-layer cosine
 well below 1); with ``tau_L_hat < tau_L`` the magnitude changes too. The
@@ -29,7 +31,7 @@ import numpy as np
 from ._validation import as_rng, check_positive
 from .kernels import psi_hat_kernel
 from .network import check_layer_sizes, forward
-from .normad import NormADParams, backward
+from .normad import VDOT_MIN, NormADParams, backward
 from .params import LIFParams, SimParams, SynapseParams
 from .spikes import poisson_spike_trains
 
@@ -53,6 +55,7 @@ def gradient_check(
     drive: float = 35_000.0,
     rel_step: float = 1e-4,
     seed: int | None = 0,
+    vdot_min: float = VDOT_MIN,
     lif: LIFParams | None = None,
     syn: SynapseParams = SynapseParams(),
     dt: float = 0.1,
@@ -79,6 +82,11 @@ def gradient_check(
         Finite-difference step relative to the largest weight of the layer.
     seed : int or None
         Seed of inputs and weights.
+    vdot_min : float
+        Lower clip of Vdot at hidden spikes used by the rule (mV/ms), as in
+        :class:`~normad_edu.normad.NormADParams`. A hidden spike with a
+        slower crossing makes the rule differ from the true derivative; pass
+        a tiny value (e.g. 1e-9) to check the recursion itself.
     lif, syn, dt : model parameters (``lif`` overrides ``t_ref``).
 
     Returns
@@ -99,7 +107,7 @@ def gradient_check(
     x = poisson_spike_trains(sizes[0], input_rate, 0.6 * T, rng)
     Ws = [rng.uniform(0, drive / sizes[l - 1], (sizes[l], sizes[l - 1])) for l in range(1, len(sizes))]
     Ws[-1] *= np.where(rng.random(Ws[-1].shape) < 0.8, 1.0, -1.0)
-    params = NormADParams(tau_L_hat=tau_L_hat)
+    params = NormADParams(tau_L_hat=tau_L_hat, vdot_min=vdot_min)
     L = len(Ws)
     base = forward(x, Ws, lif, syn, sim)
     k = 0
@@ -132,5 +140,5 @@ def gradient_check(
                        "n_weights": int(g.size), "discontinuous": n_disc[l]})
     return {
         "sizes": list(sizes), "t_ref": lif.t_ref, "tau_L": lif.tau_L, "tau_L_hat": tau_L_hat, "t": t, "T": T,
-        "seed": seed, "spike_counts": [int(lay.counts.sum()) for lay in base.layers], "layers": layers,
+        "seed": seed, "vdot_min": params.vdot_min, "spike_counts": [int(lay.counts.sum()) for lay in base.layers], "layers": layers,
     }
