@@ -2,37 +2,61 @@
 
 ::
 
-    normad-edu demo [--out DIR] [--seed S] [--batch B] [--json]
+    normad-edu demo       [--out DIR] [--seed S] [--batch B] [--json]
+    normad-edu single     [--problems N] [--inputs N] [--max-iter M] [--rule {normad,resume}]
+                          [--rate PA] [--tau-l-hat MS] [--seed S] [--json]
+    normad-edu gradcheck  [--layers 20,10,5,1] [--t-ref MS] [--tau-l-hat MS] [--seed S] [--json]
+    normad-edu xor        [--inits N] [--hidden {plastic,frozen}] [--max-iter M] [--seed S] SWEEP
+    normad-edu deep       [--problems N] [--train {output,outer2,all}] [--max-iter M] [--seed S] SWEEP
+    normad-edu reproduce  {fig6,fig7,fig8,fig9,fig10,all} [--quick] [--seed S] SWEEP
+
+    SWEEP = [--out DIR] [--json] [--workers K | --scheduler ADDRESS]
 
 Each subcommand is two small functions: ``_add_<name>_parser`` declares its
 arguments (and sets ``func=_cmd_<name>``), ``_cmd_<name>(args)`` runs it and
 returns the exit status. To add a subcommand, write both and append the first
 to :data:`_SUBCOMMANDS`. A value argparse cannot check by its ``type`` is
-rejected by raising :class:`UsageError` from ``_cmd_<name>``.
+rejected by raising :class:`UsageError` from ``_cmd_<name>``; a command that
+cannot finish raises :class:`CommandError`.
+
+Output: a text summary on stdout and progress bars on stderr; with
+``--json``, exactly one JSON object on stdout (NaN and inf written as
+``null``) and anything else on stderr. The sweeps (``xor``, ``deep``,
+``reproduce``) append one line per finished run to ``DIR/results.jsonl``,
+shared by every command and configuration (each reads back only its own
+runs: experiment, configuration, seed and iteration budget), so running a
+killed or interrupted command again resumes it. Figures are written
+atomically, as PNG and SVG, into ``DIR``.
 
 Exit status: 0 on success, 2 for bad arguments (one line on stderr, as
 argparse does, also for values argparse cannot check by type, e.g.
 ``--batch 0``), 1 when the command itself fails (e.g. the figure cannot be
-written).
+written, a sweep worker died), 130 when interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
 import json
+import math
 import os
+import re
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__
 from ._validation import as_rng, check_int, check_nonnegative, check_positive
-from .params import SimParams
-from .spikes import poisson_spike_trains
+from .params import LIFParams, SimParams
+from .spikes import poisson_spike_train, poisson_spike_trains
 
 # --------------------------------------------------------------------------
 # The demo problem (paper Sec. 6, generic problems)
@@ -113,12 +137,94 @@ def demo_problem(
 
 
 # --------------------------------------------------------------------------
+# Single-neuron problems (spec Sec. 8: 100 -> 1, weights start at 0)
+# --------------------------------------------------------------------------
+
+#: Epoch of the single-neuron problems (ms).
+SINGLE_T = 500.0
+#: Rate of the Poisson input trains (Hz).
+SINGLE_INPUT_RATE = 20.0
+#: Rate of the desired Poisson train (Hz); its dead time is t_ref (2 ms).
+SINGLE_DESIRED_RATE = 10.0
+#: Converged when the correlation reaches this (the generic problems' criterion).
+SINGLE_THRESHOLD = 0.98
+#: Default learning rate of each rule (pA per error instant).
+SINGLE_DEFAULT_RATE = {"normad": 1000.0, "resume": 100.0}
+
+
+def single_neuron_problems(
+    n_problems: int,
+    n_inputs: int = 100,
+    seed: int = 0,
+    *,
+    T: float = SINGLE_T,
+    input_rate: float = SINGLE_INPUT_RATE,
+    desired_rate: float = SINGLE_DESIRED_RATE,
+    t_dead: float = LIFParams().t_ref,
+) -> tuple[list, list]:
+    """Inputs and desired outputs of ``n_problems`` single-neuron problems.
+
+    Problem ``i`` draws ``n_inputs`` Poisson input trains at ``input_rate``,
+    then one desired Poisson train at ``desired_rate`` with dead time
+    ``t_dead``, from ``numpy.random.default_rng([seed, i])`` (so problem i
+    does not depend on how many are drawn).
+
+    Returns
+    -------
+    inputs, desired : list
+        ``inputs[i] = [trains]`` and ``desired[i] = [[train]]``: one pattern
+        per problem, in the form :func:`normad_edu.training.train` takes (ms).
+    """
+    n_problems = check_int("n_problems", n_problems)
+    n_inputs = check_int("n_inputs", n_inputs)
+    seed = check_int("seed", seed, minimum=0)
+    inputs, desired = [], []
+    for i in range(n_problems):
+        rng = np.random.default_rng([seed, i])
+        inputs.append([poisson_spike_trains(n_inputs, input_rate, T, rng)])
+        desired.append([[poisson_spike_train(desired_rate, T, rng, t_dead=t_dead)]])
+    return inputs, desired
+
+
+# --------------------------------------------------------------------------
+# What `normad-edu reproduce` runs (paper Sec. 6, Figs. 6-10)
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReproduceSizes:
+    """Runs and iteration budgets of the figure sweeps."""
+
+    xor_runs: int
+    xor_max_iter: int
+    deep_runs: int
+    deep_max_iter: int
+
+
+#: The paper's sizes: 100 XOR initialisations x 800 iterations, 100 generic problems x 10,000.
+FULL_SIZES = ReproduceSizes(xor_runs=100, xor_max_iter=800, deep_runs=100, deep_max_iter=10_000)
+#: ``--quick``: each figure in well under 2 minutes on 2 cores.
+QUICK_SIZES = ReproduceSizes(xor_runs=8, xor_max_iter=300, deep_runs=8, deep_max_iter=400)
+FIGURES = ("fig6", "fig7", "fig8", "fig9", "fig10")
+#: Fig. 6 draws every 5th iteration, Fig. 8 every 20th (as the paper).
+FIG6_EVERY, FIG8_EVERY = 5, 20
+XOR_LABELS = {"plastic": "plastic hidden layer", "frozen": "frozen hidden layer"}
+DEEP_LABELS = {"output": "output layer only", "outer2": "outer two layers", "all": "all three layers"}
+#: Results file of every sweep, inside ``--out``.
+RESULTS_FILE = "results.jsonl"
+FIGURE_FORMATS = ("png", "svg")
+
+# --------------------------------------------------------------------------
 # Argument parsing
 # --------------------------------------------------------------------------
 
 
 class UsageError(Exception):
     """Raised by a subcommand for an argument value argparse cannot check (exit status 2)."""
+
+
+class CommandError(Exception):
+    """Raised by a subcommand that cannot finish (exit status 1, one line on stderr)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -144,6 +250,72 @@ def _int_at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def _float_above(minimum: float, *, inclusive: bool = False) -> Callable[[str], float]:
+    """An argparse ``type`` accepting finite numbers > ``minimum`` (>= if ``inclusive``)."""
+    relation = ">=" if inclusive else ">"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < minimum or (value == minimum and not inclusive):
+            raise argparse.ArgumentTypeError(f"must be a finite number {relation} {minimum:g}, got {text!r}")
+        return value
+
+    parse.__name__ = f"number {relation} {minimum:g}"
+    return parse
+
+
+def _layer_sizes(text: str) -> tuple[int, ...]:
+    """An argparse ``type``: comma-separated layer sizes, at least an input and an output layer."""
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        sizes = ()
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be at least two comma-separated integers >= 1 (inputs, ..., outputs), e.g. 20,10,5,1; got {text!r}")
+    return sizes
+
+
+_SCHEDULER_ADDRESS = re.compile(r"(?:tcp|tls|inproc|ucx|ws|wss)://\S+|[\w.\-]+:\d+")
+
+
+def _scheduler_address(text: str) -> str:
+    """An argparse ``type``: a Dask scheduler address, ``tcp://host:port`` or ``host:port``."""
+    if not _SCHEDULER_ADDRESS.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"must be a Dask scheduler address such as tcp://127.0.0.1:8786, got {text!r}")
+    return text
+
+
+def _add_out_option(p) -> None:
+    p.add_argument("--out", metavar="DIR", default=DEFAULT_OUT, help=f"output folder (default: ./{DEFAULT_OUT})")
+
+
+def _add_seed_option(p) -> None:
+    p.add_argument("--seed", metavar="S", type=_int_at_least(0), default=0, help="random seed, >= 0 (default: 0)")
+
+
+def _add_json_option(p) -> None:
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object on stdout instead of the text summary (NaN as null)")
+
+
+def _add_sweep_options(p) -> None:
+    """``--seed``, ``--out``, ``--json`` and where the runs execute (``--workers`` or ``--scheduler``)."""
+    _add_seed_option(p)
+    p.add_argument("--out", metavar="DIR", default=DEFAULT_OUT,
+                   help=f"output folder for {RESULTS_FILE} (appended, resumable) and the figures (default: ./{DEFAULT_OUT})")
+    _add_json_option(p)
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", metavar="K", type=_int_at_least(1), default=None,
+                       help="local worker processes, >= 1 (default: number of cores; 1 runs in this process)")
+    where.add_argument("--scheduler", metavar="ADDRESS", type=_scheduler_address, default=None,
+                       help="run on the Dask cluster at ADDRESS (e.g. tcp://127.0.0.1:8786) instead; needs "
+                            "the optional extra 'distributed', and workers that can write DIR")
+
+
 def _add_demo_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "demo",
@@ -155,16 +327,133 @@ def _add_demo_parser(subparsers) -> None:
             "and save a raster plot of all layers to DIR/demo_raster.png."
         ),
     )
-    p.add_argument("--out", metavar="DIR", default=DEFAULT_OUT, help=f"output folder (default: ./{DEFAULT_OUT})")
-    p.add_argument("--seed", metavar="S", type=_int_at_least(0), default=0, help="random seed, >= 0 (default: 0)")
+    _add_out_option(p)
+    _add_seed_option(p)
     p.add_argument("--batch", metavar="B", type=_int_at_least(1), default=1,
                    help="number of independent problems simulated together, >= 1 (default: 1); the plot shows the first")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of the text summary")
+    _add_json_option(p)
     p.set_defaults(func=_cmd_demo)
 
 
+def _add_single_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "single",
+        help="train single LIF neurons (100 -> 1) with NormAD or ReSuMe",
+        description=(
+            "Train N independent single-neuron problems in one batch: Poisson inputs at 20 Hz (100 by default), a desired "
+            "Poisson train at 10 Hz (dead time 2 ms), T = 500 ms, weights starting at 0; converged when the "
+            "correlation reaches 0.98. Problem i is drawn from numpy.random.default_rng([seed, i]). Prints "
+            "how many converged and after how many iterations."
+        ),
+    )
+    p.add_argument("--problems", metavar="N", type=_int_at_least(1), default=20, help="number of problems (default: 20)")
+    p.add_argument("--inputs", metavar="N", type=_int_at_least(1), default=100,
+                   help="input trains per problem (default: 100)")
+    p.add_argument("--max-iter", metavar="M", type=_int_at_least(1), default=600,
+                   help="iteration budget (default: 600)")
+    p.add_argument("--rule", choices=("normad", "resume"), default="normad", help="learning rule (default: normad)")
+    p.add_argument("--rate", metavar="PA", type=_float_above(0.0), default=None,
+                   help="learning rate in pA per error instant (default: 1000 for normad, 100 for resume)")
+    p.add_argument("--tau-l-hat", metavar="MS", type=_float_above(0.0), default=None,
+                   help="tau_L' of the NormAD rule in ms (default: 2.5; normad only)")
+    _add_seed_option(p)
+    _add_json_option(p)
+    p.set_defaults(func=_cmd_single)
+
+
+def _add_gradcheck_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "gradcheck",
+        help="compare the backpropagated gradient with finite differences",
+        description=(
+            "Compare G^l = dVhat/dW^l of the spatio-temporal backward pass with central finite differences "
+            "of Vhat (hidden spike times free to move) on a random network, and print the cosine similarity "
+            "and the norm ratio per layer. Both are 1 when tau_L' = tau_L and no hidden neuron resets before "
+            "the error instant (e.g. --t-ref 1000)."
+        ),
+    )
+    p.add_argument("--layers", metavar="SIZES", type=_layer_sizes, default=(20, 10, 5, 1),
+                   help="comma-separated layer sizes n_0,...,n_L (default: 20,10,5,1)")
+    p.add_argument("--t-ref", metavar="MS", type=_float_above(0.0, inclusive=True), default=2.0,
+                   help="refractory period in ms, >= 0 (default: 2)")
+    p.add_argument("--tau-l-hat", metavar="MS", type=_float_above(0.0), default=None,
+                   help="tau_L' of the rule in ms (default: tau_L = 10)")
+    _add_seed_option(p)
+    _add_json_option(p)
+    p.set_defaults(func=_cmd_gradcheck)
+
+
+def _add_xor_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "xor",
+        help="sweep XOR (54-54-1) over random initialisations",
+        description=(
+            "Train the XOR network 54 -> 54 -> 1 from N random initialisations (paper Sec. 6.1, Fig. 7), "
+            f"appending each finished run to DIR/{RESULTS_FILE} (rerun to resume), print how many converged "
+            "and save the mean and s.d. of the correlation vs iteration to DIR/xor_<hidden>_correlation.png/.svg."
+        ),
+    )
+    p.add_argument("--inits", metavar="N", type=_int_at_least(1), default=100,
+                   help="number of random initialisations (default: 100)")
+    p.add_argument("--hidden", choices=tuple(XOR_LABELS), default="plastic",
+                   help="train the hidden layer too, or keep it frozen (default: plastic)")
+    p.add_argument("--max-iter", metavar="M", type=_int_at_least(1), default=800, help="iteration budget (default: 800)")
+    _add_sweep_options(p)
+    p.set_defaults(func=_cmd_xor)
+
+
+def _add_deep_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "deep",
+        help="sweep generic problems on the 100-50-25-1 network",
+        description=(
+            "Train N generic problems on the 100 -> 50 -> 25 -> 1 network (paper Sec. 6.2, Figs. 9-10) with "
+            f"the chosen layers plastic, appending each finished run to DIR/{RESULTS_FILE} (rerun to resume), "
+            "print how many converged and save DIR/deep_<train>_converged.png/.svg (Fig. 9 style) and "
+            "DIR/deep_<train>_correlation.png/.svg (Fig. 10 style)."
+        ),
+    )
+    p.add_argument("--problems", metavar="N", type=_int_at_least(1), default=100,
+                   help="number of problems (default: 100)")
+    p.add_argument("--train", choices=tuple(DEEP_LABELS), default="all",
+                   help="which layers learn: the output layer, the outer two, or all three (default: all)")
+    p.add_argument("--max-iter", metavar="M", type=_int_at_least(1), default=10_000,
+                   help="iteration budget (default: 10000)")
+    _add_sweep_options(p)
+    p.set_defaults(func=_cmd_deep)
+
+
+def _add_reproduce_parser(subparsers) -> None:
+    q, f = QUICK_SIZES, FULL_SIZES
+    p = subparsers.add_parser(
+        "reproduce",
+        help="reproduce the paper's Figs. 6-10",
+        description=(
+            "Reproduce a figure of the paper (Sec. 6) into DIR/figN.png and .svg. fig6: XOR inputs and the "
+            "output over training (one run); fig7: XOR plastic vs frozen hidden layer, mean and s.d. of the "
+            "correlation; fig8: the output of one generic problem over training (all layers plastic); fig9: "
+            "generic problems converged vs iteration for output / outer two / all layers trained; fig10: "
+            f"their mean and s.d. of correlation. Sweeps append to DIR/{RESULTS_FILE} and resume when rerun. "
+            f"Sizes: {f.xor_runs} XOR runs x {f.xor_max_iter} iterations, {f.deep_runs} generic problems x "
+            f"{f.deep_max_iter} iterations; with --quick {q.xor_runs} x {q.xor_max_iter} and "
+            f"{q.deep_runs} x {q.deep_max_iter}."
+        ),
+    )
+    p.add_argument("figure", choices=(*FIGURES, "all"), help="which figure (all: every one)")
+    p.add_argument("--quick", action="store_true", help="small sweeps: a rough figure in about a minute")
+    _add_sweep_options(p)
+    p.set_defaults(func=_cmd_reproduce)
+
+
 #: Functions that add one subcommand each to the ``normad-edu`` parser.
-_SUBCOMMANDS: list[Callable] = [_add_demo_parser]
+_SUBCOMMANDS: list[Callable] = [
+    _add_demo_parser,
+    _add_single_parser,
+    _add_gradcheck_parser,
+    _add_xor_parser,
+    _add_deep_parser,
+    _add_reproduce_parser,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -182,8 +471,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # --------------------------------------------------------------------------
-# Subcommands
+# Shared by the subcommands
 # --------------------------------------------------------------------------
+
+
+def _output_folder(text: str) -> Path:
+    """``--out``: an existing folder or one that can be created (created here)."""
+    out = Path(text)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"argument --out: {str(out)!r} exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"argument --out: cannot create folder {str(out)!r}: {exc.strerror or exc}") from None
+    return out
 
 
 def _use_agg() -> None:
@@ -214,15 +515,129 @@ def _save_figure_atomically(fig, path: Path, **savefig_kwargs) -> None:
         raise
 
 
+def _save_figure(fig, out: Path, stem: str) -> list[str]:
+    """Save ``fig`` as ``out/stem.png`` and ``out/stem.svg`` (each atomically), close it, return the paths."""
+    import matplotlib.pyplot as plt
+
+    paths = [(out / f"{stem}.{ext}").resolve() for ext in FIGURE_FORMATS]
+    try:
+        for path in paths:
+            _save_figure_atomically(fig, path, dpi=120)
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        plt.close(fig)
+    return [str(p) for p in paths]
+
+
+def _jsonable(obj):
+    """``obj`` with numpy scalars/arrays and paths made plain, NaN and inf as None."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def _print_json(args: argparse.Namespace, obj: dict) -> None:
+    """Print ``obj`` as one line of strict JSON on the command's stdout (see :func:`main`)."""
+    print(json.dumps(_jsonable(obj), allow_nan=False), file=getattr(args, "stdout", None) or sys.stdout)
+
+
+def _fmt(x, spec: str = ".3f") -> str:
+    """A number for the text summaries; ``n/a`` for None and NaN."""
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
+
+
+def _check_sweep_args(args: argparse.Namespace) -> Path:
+    """Validate the sweep options argparse cannot check; returns the (created) output folder."""
+    if args.scheduler is not None and importlib.util.find_spec("distributed") is None:
+        raise UsageError("argument --scheduler: needs dask.distributed; install it with "
+                         "pip install 'normad_edu[distributed]'")
+    return _output_folder(args.out)
+
+
+def _run_sweep(args: argparse.Namespace, experiment: str, config: str, n_runs: int, max_iter: int,
+               out: Path) -> dict:
+    """:func:`normad_edu.sweep.run_sweep` into ``out/results.jsonl``; its summary (see there)."""
+    from .experiments import DeepSetup, XORSetup, with_max_iter
+    from .sweep import run_sweep
+
+    setup = with_max_iter(XORSetup() if experiment == "xor" else DeepSetup(), max_iter)
+    try:
+        return run_sweep(experiment, config, n_runs, out / RESULTS_FILE, seed=args.seed, setup=setup,
+                         workers=args.workers, scheduler=args.scheduler, progress=True)
+    except (OSError, BrokenProcessPool) as exc:
+        raise CommandError(f"sweep {experiment}-{config} stopped: {exc or type(exc).__name__}; "
+                           "finished runs are saved, run the same command again to resume") from None
+
+
+def _sweep_configuration(args: argparse.Namespace, out: Path, **extra) -> dict:
+    """The options every sweep report shares."""
+    return {**extra, "seed": args.seed, "workers": args.workers, "scheduler": args.scheduler,
+            "out": str(out.resolve()), "results_file": str((out / RESULTS_FILE).resolve())}
+
+
+def _sweep_counts(summary: dict) -> dict:
+    """The convergence part of a sweep summary."""
+    keys = ("n_runs", "finished", "converged", "iterations", "iterations_median", "iterations_max", "resumed")
+    return {k: summary[k] for k in keys}
+
+
+def _sweep_line(summary: dict, max_iter: int) -> str:
+    """``converged k/n within M iterations (median, max)`` for the text summaries."""
+    n, k = summary["n_runs"], summary["converged"]
+    text = f"converged {k}/{n} within {max_iter} iterations"
+    if k:
+        text += f" (median {summary['iterations_median']:g}, max {summary['iterations_max']})"
+    return text
+
+
+def _sweep_report(command: str, args: argparse.Namespace, out: Path, summary: dict, max_iter: int,
+                  figures: list[str], wall_seconds: float) -> dict:
+    """The ``--json`` object of ``xor`` and ``deep``."""
+    configuration = _sweep_configuration(args, out, experiment=summary["experiment"], config=summary["config"],
+                                         n_runs=summary["n_runs"], max_iter=max_iter,
+                                         setup=summary["configuration"]["setup"])
+    return {"command": command, "version": __version__, "configuration": configuration, **_sweep_counts(summary),
+            "correlation_mean": summary["correlation_mean"], "correlation_std": summary["correlation_std"],
+            "figures": figures, "wall_seconds": wall_seconds}
+
+
+def _print_sweep_text(title: str, summary: dict, max_iter: int, out: Path, figures: list[str],
+                      wall_seconds: float) -> None:
+    print(title)
+    print(f"  {_sweep_line(summary, max_iter)}")
+    not_conv = [i for i, it in enumerate(summary["iterations"]) if it is None]
+    if not_conv:
+        shown = ", ".join(map(str, not_conv[:20])) + (", ..." if len(not_conv) > 20 else "")
+        print(f"  not converged: run{'s' if len(not_conv) > 1 else ''} {shown}")
+    mean, std = summary["correlation_mean"], summary["correlation_std"]
+    if mean:
+        print(f"  correlation at iteration {len(mean) - 1}: mean {_fmt(mean[-1])}, s.d. {_fmt(std[-1])}")
+    print(f"  {summary['resumed']} of {summary['n_runs']} runs were already in {out / RESULTS_FILE}; "
+          f"wall time {wall_seconds:.1f} s")
+    print(f"  figures: {', '.join(figures)}")
+
+
+# --------------------------------------------------------------------------
+# Subcommands
+# --------------------------------------------------------------------------
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     """``normad-edu demo``: simulate, summarise, save the raster plot."""
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"argument --out: {str(out)!r} exists and is not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"argument --out: cannot create folder {str(out)!r}: {exc.strerror or exc}") from None
+    out = _output_folder(args.out)
 
     _use_agg()
     import matplotlib.pyplot as plt
@@ -274,7 +689,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             "simulate_seconds": simulate_seconds,
             "figure": str(figure),
         }
-        print(json.dumps(result))
+        _print_json(args, result)
         return 0
 
     print(f"normad-edu demo: {'-'.join(map(str, DEMO_SIZES))} LIF network, T = {sim.T:g} ms, dt = {sim.dt:g} ms, "
@@ -287,6 +702,252 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"mean rates over {args.batch} problem{'s' if args.batch != 1 else ''}; "
           f"wall time {wall_seconds:.2f} s (simulation {simulate_seconds * 1e3:.1f} ms)")
     print(f"raster plot: {figure}")
+    return 0
+
+
+def _cmd_single(args: argparse.Namespace) -> int:
+    """``normad-edu single``: train single-neuron problems in one batch."""
+    from .baselines import A_NON_HEBBIAN, TAU_R
+    from .normad import TAU_L_HAT, NormADParams
+    from .training import TrainConfig, train
+
+    if args.tau_l_hat is not None and args.rule != "normad":
+        raise UsageError("argument --tau-l-hat: only the normad rule uses tau_L' (drop it or use --rule normad)")
+    rate = SINGLE_DEFAULT_RATE[args.rule] if args.rate is None else args.rate
+    tau_L_hat = TAU_L_HAT if args.tau_l_hat is None else args.tau_l_hat
+    start = time.perf_counter()
+    sim = SimParams(dt=0.1, T=SINGLE_T)
+    inputs, desired = single_neuron_problems(args.problems, args.inputs, args.seed, T=sim.T)
+    weights = [np.zeros((args.problems, 1, args.inputs))]
+    config = TrainConfig(rates=(rate,), max_iter=args.max_iter, threshold=SINGLE_THRESHOLD, mode="batch",
+                         rule=args.rule, raster_every=0)
+    result = train(inputs, desired, weights, config, sim=sim, params=NormADParams(tau_L_hat=tau_L_hat), progress=True)
+    wall_seconds = time.perf_counter() - start
+    iterations = result.iterations()
+    conv = [n for n in iterations if n is not None]
+    median = float(np.median(conv)) if conv else None
+
+    if args.json:
+        rule_params = {"tau_L_hat_ms": tau_L_hat} if args.rule == "normad" else {"tau_R_ms": TAU_R, "a": A_NON_HEBBIAN}
+        _print_json(args, {
+            "command": "single", "version": __version__,
+            "configuration": {
+                "n_problems": args.problems, "n_inputs": args.inputs, "input_rate_hz": SINGLE_INPUT_RATE,
+                "desired_rate_hz": SINGLE_DESIRED_RATE, "desired_dead_time_ms": LIFParams().t_ref,
+                "T_ms": sim.T, "dt_ms": sim.dt, "initial_weights_pA": 0.0, "rule": args.rule, "rate_pA": rate,
+                **rule_params, "threshold": SINGLE_THRESHOLD, "max_iter": args.max_iter, "seed": args.seed,
+            },
+            "converged": len(conv), "iterations": iterations, "iterations_median": median,
+            "iterations_max": max(conv) if conv else None, "wall_seconds": wall_seconds,
+        })
+        return 0
+
+    rule = f"NormAD, tau_L' = {tau_L_hat:g} ms" if args.rule == "normad" else "ReSuMe"
+    print(f"normad-edu single: {args.problems} problem{'s' if args.problems != 1 else ''}, {args.inputs} -> 1 LIF "
+          f"neuron (inputs {SINGLE_INPUT_RATE:g} Hz, desired {SINGLE_DESIRED_RATE:g} Hz, T = {sim.T:g} ms, "
+          f"weights start at 0), seed {args.seed}")
+    print(f"  rule {rule}, r = {rate:g} pA; converged when the correlation reaches {SINGLE_THRESHOLD:g}")
+    line = f"  converged {len(conv)}/{args.problems} within {args.max_iter} iterations"
+    print(line + (f" (median {median:g}, max {max(conv)})" if conv else ""))
+    not_conv = [i for i, n in enumerate(iterations) if n is None]
+    if not_conv:
+        print(f"  not converged: problem{'s' if len(not_conv) > 1 else ''} {', '.join(map(str, not_conv))}")
+    print(f"  wall time {wall_seconds:.1f} s")
+    return 0
+
+
+def _cmd_gradcheck(args: argparse.Namespace) -> int:
+    """``normad-edu gradcheck``: G^l of the backward pass vs finite differences."""
+    from .gradcheck import gradient_check
+
+    start = time.perf_counter()
+    result = gradient_check(args.layers, t_ref=args.t_ref, tau_L_hat=args.tau_l_hat, seed=args.seed)
+    wall_seconds = time.perf_counter() - start
+    configuration = {k: v for k, v in result.items() if k not in ("layers", "spike_counts")}
+
+    if args.json:
+        _print_json(args, {"command": "gradcheck", "version": __version__, "configuration": configuration,
+                           "spike_counts": result["spike_counts"], "layers": result["layers"],
+                           "wall_seconds": wall_seconds})
+        return 0
+
+    sizes = result["sizes"]
+    print(f"normad-edu gradcheck: {'-'.join(map(str, sizes))} network, t_ref = {result['t_ref']:g} ms, "
+          f"tau_L' = {result['tau_L_hat']:g} ms (tau_L = {result['tau_L']:g} ms), error instant t = {result['t']:g} ms, "
+          f"seed {args.seed}")
+    print(f"  spikes per LIF layer: {', '.join(map(str, result['spike_counts']))}")
+    for row in result["layers"]:
+        l = row["layer"]
+        print(f"  layer {l} ({sizes[l - 1]} -> {sizes[l]}): cosine {_fmt(row['cosine'])}, "
+              f"norm ratio {_fmt(row['norm_ratio'])}  ({row['n_weights']} weights, "
+              f"{row['discontinuous']} with a spike-count change)")
+    print(f"  wall time {wall_seconds:.2f} s")
+    return 0
+
+
+def _cmd_xor(args: argparse.Namespace) -> int:
+    """``normad-edu xor``: sweep XOR initialisations, save a Fig. 7-style figure."""
+    out = _check_sweep_args(args)
+    _use_agg()
+    from .plotting import fig_correlation_mean_std
+
+    start = time.perf_counter()
+    summary = _run_sweep(args, "xor", args.hidden, args.inits, args.max_iter, out)
+    fig = fig_correlation_mean_std({XOR_LABELS[args.hidden]: (summary["correlation_mean"], summary["correlation_std"])},
+                                   title=f"XOR 54-54-1, {XOR_LABELS[args.hidden]}: {_sweep_line(summary, args.max_iter)}")
+    figures = _save_figure(fig, out, f"xor_{args.hidden}_correlation")
+    wall_seconds = time.perf_counter() - start
+    if args.json:
+        _print_json(args, _sweep_report("xor", args, out, summary, args.max_iter, figures, wall_seconds))
+    else:
+        _print_sweep_text(f"normad-edu xor: 54-54-1, {XOR_LABELS[args.hidden]}, {args.inits} initialisations, "
+                          f"seed {args.seed}", summary, args.max_iter, out, figures, wall_seconds)
+    return 0
+
+
+def _cmd_deep(args: argparse.Namespace) -> int:
+    """``normad-edu deep``: sweep generic problems, save Fig. 9- and Fig. 10-style figures."""
+    out = _check_sweep_args(args)
+    _use_agg()
+    from .plotting import fig_correlation_mean_std, fig_cumulative_converged
+
+    start = time.perf_counter()
+    summary = _run_sweep(args, "deep", args.train, args.problems, args.max_iter, out)
+    label = DEEP_LABELS[args.train]
+    title = f"100-50-25-1, {label} trained, {args.problems} generic problems"
+    figures = _save_figure(fig_cumulative_converged({label: summary["iterations"]}, args.max_iter, title=title),
+                           out, f"deep_{args.train}_converged")
+    curves = {label: (summary["correlation_mean"], summary["correlation_std"])}
+    figures += _save_figure(fig_correlation_mean_std(curves, title=title), out, f"deep_{args.train}_correlation")
+    wall_seconds = time.perf_counter() - start
+    if args.json:
+        _print_json(args, _sweep_report("deep", args, out, summary, args.max_iter, figures, wall_seconds))
+    else:
+        _print_sweep_text(f"normad-edu deep: 100-50-25-1, {label} trained, {args.problems} problems, seed {args.seed}",
+                          summary, args.max_iter, out, figures, wall_seconds)
+    return 0
+
+
+# --- normad-edu reproduce: one function per figure ------------------------
+# Each takes (args, sizes, out), saves out/figN.png and .svg and returns a
+# dict with "files", "summary" (one line for the text output) and its data.
+
+
+def _train_run0(experiment, seed: int):
+    """Train run 0 of an experiment, storing the output spikes of every iteration.
+
+    The pattern order is run 0's of :func:`normad_edu.sweep.run_chunk`
+    (``default_rng([seed, 0, 1])``), so this is run 0 of the matching sweep.
+    Every iteration is stored so that the figure can show the last one.
+    """
+    from .training import train
+
+    config = replace(experiment.config, raster_every=1)
+    return train(experiment.inputs, experiment.desired, experiment.weights, config,
+                 rng=[np.random.default_rng([seed, 0, 1])], progress=True, **experiment.train_kwargs())
+
+
+def _run0_summary(what: str, result, max_iter: int) -> str:
+    n = result.iterations()[0]
+    return f"{what}: " + (f"converged after {n} iterations" if n is not None else f"not converged in {max_iter} iterations")
+
+
+def _fig6(args, sizes: ReproduceSizes, out: Path) -> dict:
+    from .experiments import XORSetup, with_max_iter, xor_problems
+    from .plotting import fig_xor_inputs_and_training
+
+    ex = xor_problems("plastic", 1, seed=args.seed, setup=with_max_iter(XORSetup(), sizes.xor_max_iter))
+    result = _train_run0(ex, args.seed)
+    pairs = ((0, 0), (0, 1), (1, 0), (1, 1))  # the pattern order of xor_patterns
+    desired = [pattern[0] for pattern in ex.desired[0]]
+    labels = [f"{a} XOR {b} = {a ^ b} (desired {d[0]:g} ms)" for (a, b), d in zip(pairs, desired)]
+    fig = fig_xor_inputs_and_training(ex.inputs[0], result.raster_iterations, result.raster_times[:, 0], desired,
+                                      every=FIG6_EVERY, labels=labels, T=ex.sim.T)
+    return {"files": _save_figure(fig, out, "fig6"), "summary": _run0_summary("XOR run 0", result, sizes.xor_max_iter),
+            "run": 0, "max_iter": sizes.xor_max_iter, "converged_at": result.iterations()[0]}
+
+
+def _fig8(args, sizes: ReproduceSizes, out: Path) -> dict:
+    from .experiments import DeepSetup, deep_problems, with_max_iter
+    from .plotting import fig_output_raster
+
+    ex = deep_problems("all", 1, seed=args.seed, setup=with_max_iter(DeepSetup(), sizes.deep_max_iter))
+    result = _train_run0(ex, args.seed)
+    summary = _run0_summary("generic problem 0, all layers trained", result, sizes.deep_max_iter)
+    fig = fig_output_raster(result.raster_iterations, result.raster_times[:, 0], ex.desired[0][0][0],
+                            every=FIG8_EVERY, T=ex.sim.T, title=f"100-50-25-1, {summary} (red: desired)")
+    return {"files": _save_figure(fig, out, "fig8"), "summary": summary,
+            "run": 0, "max_iter": sizes.deep_max_iter, "converged_at": result.iterations()[0]}
+
+
+def _xor_sweeps(args, sizes: ReproduceSizes, out: Path) -> dict:
+    return {h: _run_sweep(args, "xor", h, sizes.xor_runs, sizes.xor_max_iter, out) for h in XOR_LABELS}
+
+
+def _deep_sweeps(args, sizes: ReproduceSizes, out: Path) -> dict:
+    return {t: _run_sweep(args, "deep", t, sizes.deep_runs, sizes.deep_max_iter, out) for t in DEEP_LABELS}
+
+
+def _sweeps_info(sweeps: dict, labels: dict, max_iter: int) -> dict:
+    return {"summary": "; ".join(f"{labels[c]} {_sweep_line(s, max_iter)}" for c, s in sweeps.items()),
+            "max_iter": max_iter, "sweeps": {c: _sweep_counts(s) for c, s in sweeps.items()}}
+
+
+def _curves(sweeps: dict, labels: dict) -> dict:
+    return {labels[c]: (s["correlation_mean"], s["correlation_std"]) for c, s in sweeps.items()}
+
+
+def _fig7(args, sizes: ReproduceSizes, out: Path) -> dict:
+    from .plotting import fig_correlation_mean_std
+
+    sweeps = _xor_sweeps(args, sizes, out)
+    fig = fig_correlation_mean_std(_curves(sweeps, XOR_LABELS), title=f"XOR 54-54-1, {sizes.xor_runs} initialisations")
+    return {"files": _save_figure(fig, out, "fig7"), **_sweeps_info(sweeps, XOR_LABELS, sizes.xor_max_iter)}
+
+
+def _fig9(args, sizes: ReproduceSizes, out: Path) -> dict:
+    from .plotting import fig_cumulative_converged
+
+    sweeps = _deep_sweeps(args, sizes, out)
+    fig = fig_cumulative_converged({DEEP_LABELS[t]: s["iterations"] for t, s in sweeps.items()}, sizes.deep_max_iter,
+                                   title=f"100-50-25-1, {sizes.deep_runs} generic problems")
+    return {"files": _save_figure(fig, out, "fig9"), **_sweeps_info(sweeps, DEEP_LABELS, sizes.deep_max_iter)}
+
+
+def _fig10(args, sizes: ReproduceSizes, out: Path) -> dict:
+    from .plotting import fig_correlation_mean_std
+
+    sweeps = _deep_sweeps(args, sizes, out)  # the runs of fig9: read back from the results file
+    fig = fig_correlation_mean_std(_curves(sweeps, DEEP_LABELS), title=f"100-50-25-1, {sizes.deep_runs} generic problems")
+    return {"files": _save_figure(fig, out, "fig10"), **_sweeps_info(sweeps, DEEP_LABELS, sizes.deep_max_iter)}
+
+
+_FIGURE_BUILDERS: dict[str, Callable] = {"fig6": _fig6, "fig7": _fig7, "fig8": _fig8, "fig9": _fig9, "fig10": _fig10}
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    """``normad-edu reproduce``: run what a figure needs (resumable) and draw it."""
+    out = _check_sweep_args(args)
+    _use_agg()
+    sizes = QUICK_SIZES if args.quick else FULL_SIZES
+    names = list(FIGURES) if args.figure == "all" else [args.figure]
+    start = time.perf_counter()
+    figures = {}
+    for name in names:
+        t0 = time.perf_counter()
+        figures[name] = _FIGURE_BUILDERS[name](args, sizes, out)
+        figures[name]["wall_seconds"] = time.perf_counter() - t0
+        if not args.json:
+            info = figures[name]
+            print(f"{name}: {info['summary']} ({info['wall_seconds']:.1f} s)")
+            print(f"  {', '.join(info['files'])}")
+    wall_seconds = time.perf_counter() - start
+    if args.json:
+        configuration = _sweep_configuration(args, out, figure=args.figure, quick=args.quick, sizes=asdict(sizes))
+        _print_json(args, {"command": "reproduce", "version": __version__, "configuration": configuration,
+                           "figures": figures, "wall_seconds": wall_seconds})
+    else:
+        print(f"normad-edu reproduce {args.figure}{' --quick' if args.quick else ''}: wall time {wall_seconds:.1f} s")
     return 0
 
 
@@ -307,19 +968,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         Exit status: 0 success, 1 the command failed, 2 bad arguments
-        (``--help`` and ``--version`` return 0).
+        (``--help`` and ``--version`` return 0), 130 interrupted.
     """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help, --version and errors
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    prog = f"{parser.prog} {args.command}"
+    args.stdout = sys.stdout  # where --json goes; anything else printed meanwhile goes to stderr
+    quiet_stdout = contextlib.redirect_stdout(sys.stderr) if getattr(args, "json", False) else contextlib.nullcontext()
     try:
-        return args.func(args)
+        with quiet_stdout:
+            return args.func(args)
     except UsageError as exc:
-        prog = f"{parser.prog} {args.command}"
         print(f"{prog}: error: {exc} (see '{prog} --help')", file=sys.stderr)
         return 2
+    except CommandError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted; finished runs are saved, run the same command again to resume", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # python -m normad_edu.cli

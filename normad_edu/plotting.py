@@ -7,6 +7,16 @@ artists it made) or builds and returns a new ``Figure``; none calls
 when to show.
 
 Units as everywhere in the package: time in ms, potential in mV, rates in Hz.
+
+The paper's figures (Sec. 6) take data, never run experiments; the CLI
+(``normad-edu reproduce``) and the notebooks produce the data:
+
+=========================================  =======================================
+:func:`fig_xor_inputs_and_training`        Fig. 6: XOR inputs, output over training
+:func:`fig_correlation_mean_std`           Figs. 7 and 10: mean / s.d. of correlation
+:func:`fig_output_raster`                  Fig. 8: output over training, one problem
+:func:`fig_cumulative_converged`           Fig. 9: number converged vs iteration
+=========================================  =======================================
 """
 
 from __future__ import annotations
@@ -23,7 +33,18 @@ from ._validation import check_finite_array, check_int, check_positive, check_re
 from .params import T_EPOCH
 from .spikes import as_population, from_padded
 
-__all__ = ["raster", "plot_network_activity", "plot_membrane"]
+__all__ = [
+    "raster",
+    "plot_network_activity",
+    "plot_membrane",
+    "fig_xor_inputs_and_training",
+    "fig_correlation_mean_std",
+    "fig_output_raster",
+    "fig_cumulative_converged",
+]
+
+#: Colour of the desired spike times in the training rasters (the paper's red lines).
+DESIRED_COLOR = "C3"
 
 
 def raster(
@@ -91,10 +112,7 @@ def raster(
         x0 = float(times.min()) if times.size else 0.0
         ax.update_datalim([(x0, offset - 0.5), (x0, offset + len(pop) - 0.5)])
         ax.autoscale_view()
-    if not ax.get_xlabel():
-        ax.set_xlabel("time (ms)")
-    if not ax.get_ylabel():
-        ax.set_ylabel("neuron")
+    _label_if_unset(ax, "time (ms)", "neuron")
     return line
 
 
@@ -230,11 +248,295 @@ def plot_membrane(
         s = as_population([spikes], name="spikes")[0]
         y = VT if VT is not None else (float(v.max()) if v.size else 0.0)
         ax.plot(s, np.full(s.size, y), linestyle="none", marker="v", color="C3", markersize=5, label="spikes")
-    if not ax.get_xlabel():
-        ax.set_xlabel("time (ms)")
-    if not ax.get_ylabel():
-        ax.set_ylabel("V (mV)")
+    _label_if_unset(ax, "time (ms)", "V (mV)")
     return line
+
+
+# --------------------------------------------------------------------------
+# The paper's figures (Sec. 6)
+# --------------------------------------------------------------------------
+
+
+def fig_xor_inputs_and_training(
+    inputs: Sequence,
+    raster_iterations,
+    raster_times,
+    desired_times: Sequence,
+    every: int = 5,
+    *,
+    labels: Sequence[str] | None = None,
+    T: float | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Fig. 6: the XOR input patterns and the output spikes over training.
+
+    One column per pattern. Top row: raster of the pattern's input spikes.
+    Bottom row: the output spikes at every ``every``-th training iteration
+    (time on x, iteration on y, the last stored iteration always shown),
+    with the desired spike times as red vertical lines; training has
+    succeeded where the dots sit on the lines.
+
+    Parameters
+    ----------
+    inputs : sequence of populations
+        ``inputs[m]`` is the list of input spike trains (ms) of pattern m.
+    raster_iterations : array_like of int, shape (R,)
+        Iterations at which output spikes were stored
+        (``TrainingResult.raster_iterations``), increasing.
+    raster_times : array_like, shape (R, M, K) or (R, M, n_L, K)
+        Output spike times (ms, +inf padding) at those iterations for each
+        of the M patterns, e.g. ``TrainingResult.raster_times[:, p]`` for
+        problem p. The spikes of all output neurons are drawn together.
+    desired_times : sequence of array_like
+        ``desired_times[m]``: desired output spike times (ms) of pattern m.
+    every : int
+        Draw iterations that are multiples of ``every`` (paper: 5), >= 1.
+    labels : sequence of str, optional
+        Column titles (default ``"pattern 1"``, ...).
+    T : float, optional
+        Epoch length (ms); sets the time axis (default: fit the data).
+    title : str, optional
+        Figure title (default: says what the rows show).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``2 M`` axes: the M input panels, then the M output panels.
+    """
+    M = len(inputs)
+    its, rows = _training_rows(raster_iterations, raster_times, every, n_patterns=M)
+    desired = _desired_per_pattern(desired_times, M)
+    labels = _labels(labels, M, "pattern")
+    fig, axes = plt.subplots(2, M, sharex=True, sharey="row", figsize=(2.6 * M + 1.0, 6.5), squeeze=False,
+                             height_ratios=(1, 2))
+    for m in range(M):
+        top, bottom = axes[0, m], axes[1, m]
+        raster(top, inputs[m], color="C0", markersize=4)
+        top.set_xlabel("")
+        top.set_title(labels[m], fontsize=10)
+        _training_raster(bottom, its, [row[m] for row in rows], desired[m])
+        if m:
+            top.set_ylabel("")
+            bottom.set_ylabel("")
+    axes[0, 0].set_ylabel("input neuron")
+    _set_time_axis(axes[1, 0], T)
+    fig.suptitle(title or f"XOR: input patterns (top) and output spikes every {every} iterations (bottom; red: desired)",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def fig_output_raster(
+    raster_iterations,
+    raster_times,
+    desired_times,
+    every: int = 20,
+    *,
+    T: float | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Fig. 8: the output spikes of one problem over training iterations.
+
+    Parameters
+    ----------
+    raster_iterations : array_like of int, shape (R,)
+        Iterations at which output spikes were stored, increasing.
+    raster_times : array_like, shape (R, K), (R, 1, K) or (R, 1, n_L, K)
+        Output spike times (ms, +inf padding) of the problem's one pattern,
+        e.g. ``TrainingResult.raster_times[:, p]``.
+    desired_times : array_like
+        Desired output spike times (ms), drawn as red vertical lines.
+    every : int
+        Draw iterations that are multiples of ``every`` (paper: 20), >= 1;
+        the last stored iteration is always drawn.
+    T : float, optional
+        Epoch length (ms); sets the time axis (default: fit the data).
+    title : str, optional
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes.
+    """
+    times = np.asarray(raster_times, dtype=np.float64)
+    if times.ndim == 2:
+        times = times[:, None, :]
+    its, rows = _training_rows(raster_iterations, times, every, n_patterns=1)
+    fig, ax = plt.subplots(figsize=(8.0, 5.0))
+    _training_raster(ax, its, [row[0] for row in rows], _desired_per_pattern([desired_times], 1)[0])
+    _set_time_axis(ax, T)
+    ax.set_title(title or f"output spikes every {every} iterations (red: desired)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def fig_correlation_mean_std(curves: dict, *, title: str | None = None) -> Figure:
+    """Figs. 7 and 10: mean and s.d. of the correlation metric vs iteration.
+
+    Parameters
+    ----------
+    curves : dict
+        ``{label: (mean, std)}``, one entry per configuration (e.g.
+        ``"plastic"``, ``"frozen"``); ``mean[n]`` and ``std[n]`` are the
+        mean and standard deviation over runs of the correlation before
+        iteration ``n`` (runs that stopped carry their last value forward,
+        as :func:`normad_edu.sweep.summarize` does). NaN entries are gaps.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two axes: (a) mean, (b) standard deviation.
+    """
+    if not isinstance(curves, dict) or not curves:
+        raise ValueError("curves must be a non-empty dict {label: (mean, std)}")
+    fig, (ax_mean, ax_std) = plt.subplots(1, 2, sharex=True, figsize=(10.0, 4.0))
+    for c, (label, pair) in enumerate(curves.items()):
+        mean, std = (np.asarray(v, dtype=np.float64) for v in pair)
+        if mean.ndim != 1 or mean.shape != std.shape:
+            raise ValueError(f"curves[{label!r}]: mean and std must be 1-D of equal length, got {mean.shape}, {std.shape}")
+        x = np.arange(mean.size)
+        ax_mean.plot(x, mean, color=f"C{c}", lw=1.2, label=str(label))
+        ax_std.plot(x, std, color=f"C{c}", lw=1.2, label=str(label))
+    for ax, panel, ylabel in ((ax_mean, "(a) mean", "mean correlation"),
+                              (ax_std, "(b) standard deviation", "s.d. of correlation")):
+        ax.set_title(panel, loc="left", fontsize=10)
+        _label_if_unset(ax, "training iteration", ylabel)
+        ax.set_xlim(left=0)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    ax_mean.legend(fontsize=8, loc="lower right")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def fig_cumulative_converged(iterations: dict, max_iter: int, *, title: str | None = None) -> Figure:
+    """Fig. 9: how many runs have converged by each training iteration.
+
+    Parameters
+    ----------
+    iterations : dict
+        ``{label: [n_1, n_2, ...]}``: per run, the iteration at which it
+        converged (int, 0 <= n <= max_iter) or None if it did not.
+    max_iter : int
+        Iteration budget (x axis end), >= 0.
+    title : str, optional
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes; each legend entry gives ``converged / runs``.
+    """
+    max_iter = check_int("max_iter", max_iter, minimum=0)
+    if not isinstance(iterations, dict) or not iterations:
+        raise ValueError("iterations must be a non-empty dict {label: list of int or None}")
+    fig, ax = plt.subplots(figsize=(7.0, 4.5))
+    n_most = 0
+    for c, (label, its) in enumerate(iterations.items()):
+        x, y = _cumulative_counts(its, max_iter, name=f"iterations[{label!r}]")
+        ax.step(x, y, where="post", color=f"C{c}", lw=1.5, label=f"{label} ({y[-1]}/{len(its)})")
+        n_most = max(n_most, len(its))
+    ax.set_xlim(0, max(max_iter, 1))
+    ax.set_ylim(0, max(n_most, 1) * 1.05)
+    _label_if_unset(ax, "training iteration", "number of runs converged")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------
+# Private helpers
+# --------------------------------------------------------------------------
+
+
+def _label_if_unset(ax: Axes, xlabel: str, ylabel: str) -> None:
+    """Set axis labels the caller has not set already."""
+    if not ax.get_xlabel():
+        ax.set_xlabel(xlabel)
+    if not ax.get_ylabel():
+        ax.set_ylabel(ylabel)
+
+
+def _labels(labels: Sequence[str] | None, n: int, stem: str) -> list[str]:
+    if labels is None:
+        return [f"{stem} {i + 1}" for i in range(n)]
+    if len(labels) != n:
+        raise ValueError(f"need {n} labels, got {len(labels)}")
+    return [str(x) for x in labels]
+
+
+def _set_time_axis(ax: Axes, T: float | None) -> None:
+    if T is not None:
+        ax.set_xlim(0.0, check_positive("T", T, unit="ms"))
+
+
+def _training_rows(raster_iterations, raster_times, every: int, *, n_patterns: int):
+    """The stored iterations to draw and their spikes, ``rows[r][m]`` (finite times, ms).
+
+    Keeps iterations that are multiples of ``every`` plus the last one.
+    ``raster_times`` is ``(R, M, K)`` or ``(R, M, n_L, K)`` (output neurons merged).
+    """
+    every = check_int("every", every)
+    its = np.asarray(raster_iterations)
+    if its.ndim != 1 or (its.size and not np.issubdtype(its.dtype, np.integer)):
+        raise ValueError(f"raster_iterations must be a 1-D array of ints, got shape {its.shape} and dtype {its.dtype}")
+    if np.any(np.diff(its) <= 0):
+        raise ValueError("raster_iterations must be increasing")
+    times = np.asarray(raster_times, dtype=np.float64)
+    if times.ndim not in (3, 4) or times.shape[0] != its.size or times.shape[1] != n_patterns:
+        raise ValueError(f"raster_times must have shape (R={its.size}, M={n_patterns}, K) or (R, M, n_L, K), "
+                         f"got {times.shape}")
+    if np.isnan(times).any():
+        raise ValueError("raster_times must not contain NaN (pad with +inf)")
+    times = times.reshape(its.size, n_patterns, -1)
+    keep = its % every == 0
+    if its.size:
+        keep[-1] = True
+    rows = [[np.sort(t[np.isfinite(t)]) for t in times[r]] for r in np.flatnonzero(keep)]
+    return its[keep], rows
+
+
+def _desired_per_pattern(desired_times, n_patterns: int) -> list[np.ndarray]:
+    if len(desired_times) != n_patterns:
+        raise ValueError(f"need desired times for each of the {n_patterns} patterns, got {len(desired_times)}")
+    return [check_finite_array(f"desired_times[{m}]", np.atleast_1d(d), ndim=1) for m, d in enumerate(desired_times)]
+
+
+def _training_raster(ax: Axes, iterations: np.ndarray, spikes: Sequence[np.ndarray], desired: np.ndarray) -> None:
+    """Output spikes (x: time) of each drawn iteration (y) and the desired times as red lines."""
+    for t_d in desired:
+        ax.axvline(t_d, color=DESIRED_COLOR, lw=1.0, alpha=0.8, zorder=1)
+    x = np.concatenate([np.empty(0), *spikes])
+    y = np.concatenate([np.empty(0), *(np.full(s.size, it, dtype=np.float64) for it, s in zip(iterations, spikes))])
+    ax.plot(x, y, linestyle="none", marker=".", markersize=3, color="k", zorder=2)
+    if iterations.size:  # first iteration at the bottom, with half a row of margin
+        pad = 0.5 * (iterations[-1] - iterations[0]) / max(iterations.size - 1, 1) or 0.5
+        ax.set_ylim(iterations[0] - pad, iterations[-1] + pad)
+    _label_if_unset(ax, "time (ms)", "training iteration")
+
+
+def _cumulative_counts(iterations, max_iter: int, *, name: str = "iterations") -> tuple[np.ndarray, np.ndarray]:
+    """Step curve of the number of runs converged by each iteration: ``(x, y)`` for ``where="post"``."""
+    conv = []
+    for q, it in enumerate(iterations):
+        if it is None:
+            continue
+        n = check_int(f"{name}[{q}]", it, minimum=0)
+        if n > max_iter:
+            raise ValueError(f"{name}[{q}] = {n} exceeds max_iter = {max_iter}")
+        conv.append(n)
+    conv.sort()
+    x = np.array([0, *conv, max_iter])
+    y = np.array([0, *range(1, len(conv) + 1), len(conv)])
+    return x, y
 
 
 def _mean_rate(trains: Sequence, T: float) -> float:

@@ -47,8 +47,16 @@ def _factory(experiment: str) -> Callable:
     raise ValueError(f"experiment must be 'xor' or 'deep', got {experiment!r}")
 
 
-def read_results(path, experiment: str | None = None, config: str | None = None) -> dict[int, dict]:
-    """Finished runs in a results file, ``{run: record}`` (malformed lines are skipped)."""
+def read_results(path, experiment: str | None = None, config: str | None = None, *,
+                 seed: int | None = None, max_iter: int | None = None) -> dict[int, dict]:
+    """Finished runs in a results file, ``{run: record}`` (malformed lines are skipped).
+
+    Only records matching every filter that is not None are returned; a
+    sweep matches on ``seed`` and ``max_iter`` too, so runs of another seed
+    or iteration budget sharing the file are never taken for its own.
+    """
+    wanted = {"experiment": experiment, "config": config, "seed": seed, "max_iter": max_iter}
+    wanted = {k: v for k, v in wanted.items() if v is not None}
     out: dict[int, dict] = {}
     path = Path(path)
     if not path.exists():
@@ -61,7 +69,7 @@ def read_results(path, experiment: str | None = None, config: str | None = None)
                 continue  # a line cut short by a kill
             if not isinstance(rec, dict) or "run" not in rec:
                 continue
-            if (experiment is None or rec.get("experiment") == experiment) and (config is None or rec.get("config") == config):
+            if all(rec.get(k) == v for k, v in wanted.items()):
                 out[int(rec["run"])] = rec
     return out
 
@@ -165,7 +173,7 @@ def run_sweep(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    done = read_results(path, experiment, config)
+    done = read_results(path, experiment, config, seed=seed, max_iter=setup.max_iter)
     todo = [i for i in range(n_runs) if i not in done]
     workers = os.cpu_count() or 1 if workers is None else check_int("workers", workers)
     if todo:
@@ -193,7 +201,7 @@ def run_sweep(
                 for fut in as_completed(futures):
                     bar.update(len(fut.result()))
         bar.close()
-    results = read_results(path, experiment, config)
+    results = read_results(path, experiment, config, seed=seed, max_iter=setup.max_iter)
     return summarize(results, n_runs, experiment, config, wall_seconds=time.perf_counter() - start,
                      resumed=len(done), setup=setup, seed=seed)
 

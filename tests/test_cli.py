@@ -1,0 +1,331 @@
+"""Tests for the ``normad-edu`` subcommands single, gradcheck, xor, deep and reproduce.
+
+Tiny sizes throughout (a few runs, a few iterations); the demo subcommand
+has its own file, test_cli_demo.py.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.image as mpimg  # noqa: E402
+import pytest  # noqa: E402
+
+from normad_edu import cli  # noqa: E402
+from normad_edu.cli import _jsonable, main  # noqa: E402
+from normad_edu.sweep import read_results  # noqa: E402
+
+SWEEP_KEYS = {"command", "version", "configuration", "n_runs", "finished", "converged", "iterations",
+              "iterations_median", "iterations_max", "resumed", "correlation_mean", "correlation_std",
+              "figures", "wall_seconds"}
+
+
+def strict_json(text: str) -> dict:
+    """Parse one JSON object, refusing NaN/Infinity (they must be written as null)."""
+    def no_constants(name):
+        raise AssertionError(f"{name} in JSON output")
+
+    return json.loads(text, parse_constant=no_constants)
+
+
+def run_json(capsys, *args: str) -> dict:
+    """``main([*args, "--json"])`` -> the one JSON object printed on stdout (exit status 0 checked)."""
+    status = main([*args, "--json"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert captured.out.count("\n") == 1 and captured.out.endswith("\n"), "--json prints exactly one line"
+    return strict_json(captured.out)
+
+
+def assert_figure_pair(paths, folder):
+    """A PNG and an SVG, complete, in ``folder``."""
+    assert sorted(p.rsplit(".", 1)[1] for p in paths) == ["png", "svg"]
+    for p in paths:
+        assert str(folder.resolve()) in p
+    png = next(p for p in paths if p.endswith(".png"))
+    svg = next(p for p in paths if p.endswith(".svg"))
+    img = mpimg.imread(png)
+    assert img.ndim == 3 and img.shape[0] > 200 and img.shape[1] > 200
+    text = open(svg).read()
+    assert text.lstrip().startswith("<?xml") and text.rstrip().endswith("</svg>")
+
+
+def no_temporary_files(folder):
+    return [p.name for p in folder.iterdir() if p.name.startswith(".") or p.suffix == ".tmp"] == []
+
+
+# --------------------------------------------------------------------------
+# single
+# --------------------------------------------------------------------------
+
+
+def test_single_json_schema(capsys):
+    r = run_json(capsys, "single", "--problems", "2", "--max-iter", "5", "--seed", "3")
+    assert r["command"] == "single"
+    cfg = r["configuration"]
+    assert cfg["n_problems"] == 2 and cfg["n_inputs"] == 100 and cfg["max_iter"] == 5 and cfg["seed"] == 3
+    assert cfg["rule"] == "normad" and cfg["rate_pA"] == 1000.0 and cfg["tau_L_hat_ms"] == 2.5
+    assert cfg["input_rate_hz"] == 20.0 and cfg["desired_rate_hz"] == 10.0 and cfg["T_ms"] == 500.0
+    assert len(r["iterations"]) == 2
+    assert all(n is None or (isinstance(n, int) and 0 <= n <= 5) for n in r["iterations"])
+    assert r["converged"] == sum(n is not None for n in r["iterations"])
+    assert r["iterations_median"] is None or isinstance(r["iterations_median"], float)
+    assert r["wall_seconds"] > 0
+
+
+def test_single_resume_rule_default_rate_and_text(capsys):
+    r = run_json(capsys, "single", "--problems", "1", "--inputs", "20", "--max-iter", "3", "--rule", "resume")
+    assert r["configuration"]["rule"] == "resume" and r["configuration"]["rate_pA"] == 100.0
+    assert "tau_L_hat_ms" not in r["configuration"] and "tau_R_ms" in r["configuration"]
+    assert main(["single", "--problems", "1", "--max-iter", "3", "--rate", "500"]) == 0
+    out = capsys.readouterr().out
+    assert "r = 500 pA" in out and "converged" in out and "within 3 iterations" in out
+
+
+def test_single_problems_do_not_depend_on_their_number():
+    a_in, a_d = cli.single_neuron_problems(3, 10, seed=5)
+    b_in, b_d = cli.single_neuron_problems(1, 10, seed=5)
+    assert all((x == y).all() for x, y in zip(a_in[0][0], b_in[0][0]))
+    assert (a_d[0][0][0] == b_d[0][0][0]).all()
+    assert all(t2 - t1 >= 2.0 for t1, t2 in zip(a_d[0][0][0], a_d[0][0][0][1:]))  # dead time t_ref = 2 ms
+
+
+# --------------------------------------------------------------------------
+# gradcheck
+# --------------------------------------------------------------------------
+
+
+def test_gradcheck_json_schema(capsys):
+    r = run_json(capsys, "gradcheck", "--layers", "6,4,1", "--seed", "1")
+    assert r["command"] == "gradcheck"
+    assert r["configuration"]["sizes"] == [6, 4, 1]
+    assert r["configuration"]["t_ref"] == 2.0 and r["configuration"]["tau_L_hat"] == r["configuration"]["tau_L"]
+    assert [row["layer"] for row in r["layers"]] == [1, 2]
+    for row in r["layers"]:
+        for key in ("cosine", "norm_ratio"):
+            assert row[key] is None or isinstance(row[key], float)
+    out_layer = r["layers"][-1]  # the output layer's gradient has no spike-time chain: exact
+    assert out_layer["cosine"] == pytest.approx(1.0, abs=1e-6)
+    assert out_layer["norm_ratio"] == pytest.approx(1.0, abs=1e-4)
+    assert r["wall_seconds"] > 0
+
+
+def test_gradcheck_text(capsys):
+    assert main(["gradcheck", "--layers", "5,3,1", "--tau-l-hat", "2.5", "--t-ref", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "5-3-1" in out and "tau_L' = 2.5 ms" in out
+    assert "layer 1 (5 -> 3): cosine" in out and "layer 2 (3 -> 1)" in out
+
+
+def test_json_nan_is_null_and_stray_prints_go_to_stderr(capsys, monkeypatch):
+    import normad_edu.gradcheck
+
+    def fake_check(sizes, **kwargs):
+        print("noise from the library")
+        return {"sizes": list(sizes), "t_ref": 2.0, "tau_L": 10.0, "tau_L_hat": 10.0, "t": 80.0, "T": 100.0,
+                "seed": 0, "spike_counts": [0, 0],
+                "layers": [{"layer": 1, "cosine": math.nan, "norm_ratio": math.inf, "n_weights": 6, "discontinuous": 0},
+                           {"layer": 2, "cosine": 1.0, "norm_ratio": 1.0, "n_weights": 2, "discontinuous": 0}]}
+
+    monkeypatch.setattr(normad_edu.gradcheck, "gradient_check", fake_check)
+    assert main(["gradcheck", "--layers", "3,2,1", "--json"]) == 0
+    captured = capsys.readouterr()
+    r = strict_json(captured.out)
+    assert r["layers"][0]["cosine"] is None and r["layers"][0]["norm_ratio"] is None
+    assert "noise" in captured.err and "noise" not in captured.out
+    assert main(["gradcheck", "--layers", "3,2,1"]) == 0
+    assert "cosine n/a" in capsys.readouterr().out
+
+
+def test_jsonable_converts_numpy_and_non_finite():
+    import numpy as np
+
+    obj = {"a": np.float64("nan"), "b": [np.int64(3), np.inf, -np.inf], "c": np.array([1.0, np.nan]),
+           "d": np.bool_(True), "e": (1, 2.5)}
+    assert _jsonable(obj) == {"a": None, "b": [3, None, None], "c": [1.0, None], "d": True, "e": [1, 2.5]}
+
+
+# --------------------------------------------------------------------------
+# xor and deep sweeps
+# --------------------------------------------------------------------------
+
+
+def test_xor_json_schema_figure_and_resume(tmp_path, capsys):
+    out = tmp_path / "sweeps"
+    args = ["xor", "--inits", "2", "--max-iter", "5", "--workers", "1", "--out", str(out)]
+    r = run_json(capsys, *args)
+    assert SWEEP_KEYS <= r.keys()
+    cfg = r["configuration"]
+    assert (cfg["experiment"], cfg["config"], cfg["n_runs"], cfg["max_iter"], cfg["seed"]) == ("xor", "plastic", 2, 5, 0)
+    assert cfg["workers"] == 1 and cfg["scheduler"] is None
+    assert cfg["results_file"] == str((out / "results.jsonl").resolve())
+    assert cfg["setup"]["n_hidden"] == 54
+    assert r["n_runs"] == r["finished"] == 2 and r["resumed"] == 0
+    assert len(r["iterations"]) == 2 and r["converged"] == sum(n is not None for n in r["iterations"])
+    assert len(r["correlation_mean"]) == len(r["correlation_std"]) == 6  # iterations 0..5
+    assert all(0.0 <= c <= 1.0 for c in r["correlation_mean"])
+    assert_figure_pair(r["figures"], out)
+    assert any(p.endswith("xor_plastic_correlation.png") for p in r["figures"])
+    assert no_temporary_files(out)
+    assert len(read_results(out / "results.jsonl", "xor", "plastic")) == 2
+
+    # a larger sweep in the same folder resumes: the two runs are read back, one is trained
+    r2 = run_json(capsys, *args[:2], "3", *args[3:])
+    assert r2["resumed"] == 2 and r2["n_runs"] == 3
+    assert r2["iterations"][:2] == r["iterations"]
+    assert len((out / "results.jsonl").read_text().splitlines()) == 3
+    # another configuration and another seed share the file without mixing
+    r3 = run_json(capsys, "xor", "--inits", "2", "--max-iter", "5", "--workers", "1", "--out", str(out),
+                  "--hidden", "frozen", "--seed", "1")
+    assert r3["resumed"] == 0 and r3["configuration"]["config"] == "frozen"
+    assert len((out / "results.jsonl").read_text().splitlines()) == 5
+
+
+def test_deep_json_schema_and_two_figures(tmp_path, capsys):
+    r = run_json(capsys, "deep", "--problems", "2", "--max-iter", "3", "--train", "output", "--workers", "1",
+                 "--out", str(tmp_path))
+    assert SWEEP_KEYS <= r.keys()
+    cfg = r["configuration"]
+    assert (cfg["experiment"], cfg["config"], cfg["n_runs"], cfg["max_iter"]) == ("deep", "output", 2, 3)
+    assert cfg["setup"]["sizes"] == [100, 50, 25, 1]
+    assert len(r["iterations"]) == 2 and len(r["correlation_mean"]) == 4
+    assert len(r["figures"]) == 4
+    assert_figure_pair([p for p in r["figures"] if "converged" in p], tmp_path)
+    assert_figure_pair([p for p in r["figures"] if "correlation" in p], tmp_path)
+    assert no_temporary_files(tmp_path)
+
+
+def test_xor_text_summary(tmp_path, capsys):
+    assert main(["xor", "--inits", "2", "--max-iter", "3", "--workers", "1", "--out", str(tmp_path),
+                 "--hidden", "frozen"]) == 0
+    captured = capsys.readouterr()
+    assert "frozen hidden layer" in captured.out and "within 3 iterations" in captured.out
+    assert "results.jsonl" in captured.out and "xor_frozen_correlation.svg" in captured.out
+
+
+def test_sweep_failure_is_one_line_exit_1(tmp_path, capsys, monkeypatch):
+    import normad_edu.sweep
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(normad_edu.sweep, "run_sweep", broken)
+    assert main(["xor", "--inits", "2", "--out", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "disk full" in lines[0] and "resume" in lines[0]
+
+
+# --------------------------------------------------------------------------
+# reproduce
+# --------------------------------------------------------------------------
+
+
+def test_reproduce_fig6_quick_writes_png_and_svg(tmp_path, capsys):
+    r = run_json(capsys, "reproduce", "fig6", "--quick", "--out", str(tmp_path))
+    assert r["command"] == "reproduce"
+    assert r["configuration"]["figure"] == "fig6" and r["configuration"]["quick"] is True
+    assert r["configuration"]["sizes"] == {"xor_runs": 8, "xor_max_iter": 300, "deep_runs": 8, "deep_max_iter": 400}
+    info = r["figures"]["fig6"]
+    assert_figure_pair(info["files"], tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig6.png", "fig6.svg"]  # no sweep, no temporary files
+    assert info["converged_at"] is None or 0 <= info["converged_at"] <= 300
+
+
+# --------------------------------------------------------------------------
+# bad arguments
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["xor", "--inits", "0"], "--inits"),
+        (["xor", "--hidden", "foo"], "--hidden"),
+        (["xor", "--max-iter", "0"], "--max-iter"),
+        (["xor", "--workers", "0"], "--workers"),
+        (["xor", "--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"], "not allowed"),
+        (["xor", "--scheduler", "no address"], "--scheduler"),
+        (["deep", "--train", "bar"], "--train"),
+        (["deep", "--problems", "-1"], "--problems"),
+        (["deep", "--workers", "0"], "--workers"),
+        (["reproduce", "fig11"], "fig11"),
+        (["reproduce"], "figure"),
+        (["reproduce", "fig7", "--workers", "0"], "--workers"),
+        (["gradcheck", "--layers", "3"], "--layers"),
+        (["gradcheck", "--layers", "20,x,1"], "--layers"),
+        (["gradcheck", "--layers", "20,0,1"], "--layers"),
+        (["gradcheck", "--t-ref", "-1"], "--t-ref"),
+        (["gradcheck", "--tau-l-hat", "0"], "--tau-l-hat"),
+        (["single", "--problems", "0"], "--problems"),
+        (["single", "--rule", "stdp"], "--rule"),
+        (["single", "--rate", "nan"], "--rate"),
+        (["single", "--rate", "-5"], "--rate"),
+        (["single", "--rule", "resume", "--tau-l-hat", "2"], "--tau-l-hat"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(args, needle, tmp_path, capsys):
+    out = tmp_path / "out"
+    sweep_like = args[0] in ("xor", "deep", "reproduce")
+    assert main([*args, "--out", str(out)] if sweep_like else args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert "error" in lines[0] and needle in lines[0]
+    assert not out.exists()  # nothing run, nothing written
+
+
+@pytest.mark.parametrize("command", [["xor"], ["deep"], ["reproduce", "fig7"]])
+def test_out_is_a_file_exits_2(command, tmp_path, capsys):
+    not_a_dir = tmp_path / "file.txt"
+    not_a_dir.write_text("x")
+    assert main([*command, "--out", str(not_a_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and len(err.strip().splitlines()) == 1
+    assert not_a_dir.read_text() == "x"
+
+
+def test_scheduler_without_dask_exits_2(tmp_path, capsys, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "distributed" else real(name, *a))
+    assert main(["xor", "--scheduler", "tcp://127.0.0.1:8786", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "distributed" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_help_lists_every_subcommand(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for name in ("demo", "single", "gradcheck", "xor", "deep", "reproduce"):
+        assert name in out
+    assert main(["reproduce", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--quick" in out and "--scheduler" in out and "fig10" in out
+
+
+@pytest.mark.skipif(shutil.which("normad-edu") is None, reason="console script normad-edu not installed")
+def test_console_script_sweep_with_two_worker_processes(tmp_path):
+    """Worker processes are spawned: this must work from the installed console script too."""
+    proc = subprocess.run(
+        [shutil.which("normad-edu"), "xor", "--inits", "2", "--max-iter", "3", "--workers", "2",
+         "--out", str(tmp_path), "--json"],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    r = strict_json(proc.stdout)
+    assert r["finished"] == 2 and r["configuration"]["workers"] == 2
+    bad = subprocess.run([shutil.which("normad-edu"), "reproduce", "fig99"],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and bad.stdout == ""
