@@ -39,6 +39,13 @@ from .experiments import DeepSetup, XORSetup, deep_problems, xor_problems
 from .training import train
 
 
+#: Results of the full-size sweeps shipped with the package (100 runs per
+#: configuration: XOR plastic/frozen up to 800 iterations, generic
+#: output/outer2/all up to 10,000), written by ``normad-edu xor``/``deep``
+#: with the default setups and seed 0. Notebooks plot them without rerunning.
+SHIPPED_RESULTS = Path(__file__).parent / "data" / "paper_sweeps.jsonl"
+
+
 def _factory(experiment: str) -> Callable:
     if experiment == "xor":
         return xor_problems
