@@ -171,7 +171,6 @@ def _advance_all(a, b, prop, u, I1, I2, ref_end, counts, out_t, out_vdot, theta,
 def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
                   counts, out_t, out_vdot, v, record_v):
     n_out, n_in = W.shape
-    T = n_steps * dt
     # Event list: every input spike, in time order.
     n_ev = 0
     for i in range(n_in):

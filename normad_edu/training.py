@@ -42,7 +42,6 @@ from .metrics import correlation_padded
 from .network import ForwardRecord, check_weights, forward, pack_inputs
 from .normad import NormADParams, _error_instants_padded, check_rates_and_plastic, normad_update
 from .params import LIFParams, SimParams, SynapseParams
-from .spikes import stack_padded
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,6 @@ import math
 import shutil
 import subprocess
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.image as mpimg  # noqa: E402
 import pytest  # noqa: E402
 

@@ -6,10 +6,6 @@ import json
 import shutil
 import subprocess
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402

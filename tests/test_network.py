@@ -8,7 +8,7 @@ import pytest
 
 from normad_edu.lif import simulate_layer
 from normad_edu.network import ForwardRecord, check_layer_sizes, check_weights, forward, pack_inputs
-from normad_edu.params import LIFParams, SimParams, SynapseParams
+from normad_edu.params import LIFParams, SimParams
 from normad_edu.spikes import from_padded, poisson_spike_trains, stack_padded, to_padded
 
 SIM = SimParams(dt=0.1, T=200.0)

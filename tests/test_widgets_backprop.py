@@ -9,10 +9,6 @@ import itertools
 import os
 import time
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -23,15 +19,6 @@ from normad_edu.normad import NormADParams, backward  # noqa: E402
 from normad_edu.params import LIFParams, SimParams, SynapseParams  # noqa: E402
 from normad_edu.spikes import poisson_spike_trains  # noqa: E402
 from normad_edu.widgets import backprop as wb  # noqa: E402
-
-pytestmark = pytest.mark.filterwarnings("ignore:FigureCanvasAgg is non-interactive")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
 
 def _net(sizes=(20, 8, 4, 1), T=100.0, seed=0, drive=(60000.0, 40000.0, 40000.0), t_ref=2.0):
     rng = np.random.default_rng(seed)

@@ -8,24 +8,12 @@ import itertools
 import os
 import time
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from normad_edu.metrics import correlation, van_rossum_distance  # noqa: E402
 from normad_edu.widgets import metrics as wm  # noqa: E402
-
-pytestmark = pytest.mark.filterwarnings("ignore:FigureCanvasAgg is non-interactive")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
 
 def test_no_perturbation_gives_the_desired_train():
     d = wm.desired_train(seed=4)

@@ -8,25 +8,12 @@ import itertools
 import os
 import time
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from normad_edu.widgets import normad as wn  # noqa: E402
-
-pytestmark = pytest.mark.filterwarnings("ignore:FigureCanvasAgg is non-interactive")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
 
 def _check_result(res, max_iter):
     assert np.all(np.isfinite(res.correlation))

@@ -7,24 +7,12 @@ import itertools
 import os
 import time
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from normad_edu.kernels import alpha_kernel, alpha_kernel_dot  # noqa: E402
 from normad_edu.widgets import synapse as ws  # noqa: E402
-
-pytestmark = pytest.mark.filterwarnings("ignore:FigureCanvasAgg is non-interactive")
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
 
 def test_parse_spike_times_accepts_separators_and_sorts():
     np.testing.assert_array_equal(ws.parse_spike_times("12, 5;7.5  3"), [3.0, 5.0, 7.5, 12.0])
