@@ -56,7 +56,9 @@ import numpy as np
 from . import __version__
 from ._validation import as_rng, check_int, check_nonnegative, check_positive
 from .params import LIFParams, SimParams
-from .spikes import poisson_spike_train, poisson_spike_trains
+from .experiments import (SINGLE_DESIRED_RATE, SINGLE_INPUT_RATE, SINGLE_T, SINGLE_THRESHOLD,
+                          pattern_order_rngs, single_neuron_problems)
+from .spikes import poisson_spike_trains
 
 # --------------------------------------------------------------------------
 # The demo problem (paper Sec. 6, generic problems)
@@ -136,54 +138,11 @@ def demo_problem(
     return inputs, weights
 
 
-# --------------------------------------------------------------------------
-# Single-neuron problems (spec Sec. 8: 100 -> 1, weights start at 0)
+# Single-neuron problems: normad_edu.experiments.single_neuron_problems
 # --------------------------------------------------------------------------
 
-#: Epoch of the single-neuron problems (ms).
-SINGLE_T = 500.0
-#: Rate of the Poisson input trains (Hz).
-SINGLE_INPUT_RATE = 20.0
-#: Rate of the desired Poisson train (Hz); its dead time is t_ref (2 ms).
-SINGLE_DESIRED_RATE = 10.0
-#: Converged when the correlation reaches this (the generic problems' criterion).
-SINGLE_THRESHOLD = 0.98
 #: Default learning rate of each rule (pA per error instant).
 SINGLE_DEFAULT_RATE = {"normad": 1000.0, "resume": 100.0}
-
-
-def single_neuron_problems(
-    n_problems: int,
-    n_inputs: int = 100,
-    seed: int = 0,
-    *,
-    T: float = SINGLE_T,
-    input_rate: float = SINGLE_INPUT_RATE,
-    desired_rate: float = SINGLE_DESIRED_RATE,
-    t_dead: float = LIFParams().t_ref,
-) -> tuple[list, list]:
-    """Inputs and desired outputs of ``n_problems`` single-neuron problems.
-
-    Problem ``i`` draws ``n_inputs`` Poisson input trains at ``input_rate``,
-    then one desired Poisson train at ``desired_rate`` with dead time
-    ``t_dead``, from ``numpy.random.default_rng([seed, i])`` (so problem i
-    does not depend on how many are drawn).
-
-    Returns
-    -------
-    inputs, desired : list
-        ``inputs[i] = [trains]`` and ``desired[i] = [[train]]``: one pattern
-        per problem, in the form :func:`normad_edu.training.train` takes (ms).
-    """
-    n_problems = check_int("n_problems", n_problems)
-    n_inputs = check_int("n_inputs", n_inputs)
-    seed = check_int("seed", seed, minimum=0)
-    inputs, desired = [], []
-    for i in range(n_problems):
-        rng = np.random.default_rng([seed, i])
-        inputs.append([poisson_spike_trains(n_inputs, input_rate, T, rng)])
-        desired.append([[poisson_spike_train(desired_rate, T, rng, t_dead=t_dead)]])
-    return inputs, desired
 
 
 # --------------------------------------------------------------------------
@@ -837,14 +796,15 @@ def _train_run0(experiment, seed: int):
     """Train run 0 of an experiment, storing the output spikes of every iteration.
 
     The pattern order is run 0's of :func:`normad_edu.sweep.run_chunk`
-    (``default_rng([seed, 0, 1])``), so this is run 0 of the matching sweep.
+    (:func:`normad_edu.experiments.pattern_order_rngs`), so this is run 0 of the
+    matching sweep.
     Every iteration is stored so that the figure can show the last one.
     """
     from .training import train
 
     config = replace(experiment.config, raster_every=1)
     return train(experiment.inputs, experiment.desired, experiment.weights, config,
-                 rng=[np.random.default_rng([seed, 0, 1])], progress=True, **experiment.train_kwargs())
+                 rng=pattern_order_rngs(seed, [0]), progress=True, **experiment.train_kwargs())
 
 
 def _run0_summary(what: str, result, max_iter: int) -> str:

@@ -244,6 +244,61 @@ def deep_problems(train: str = "all", n_runs: int = 100, seed: int = 0, setup: D
                       params=NormADParams(tau_L_hat=setup.tau_L_hat, vdot_min=setup.vdot_min), run_ids=ids)
 
 
+# Single-neuron problems (spec Sec. 8: 100 -> 1, weights start at 0).
+
+#: Epoch of the single-neuron problems (ms).
+SINGLE_T = 500.0
+#: Rate of the Poisson input trains (Hz).
+SINGLE_INPUT_RATE = 20.0
+#: Rate of the desired Poisson train (Hz); its dead time is t_ref (2 ms).
+SINGLE_DESIRED_RATE = 10.0
+#: Converged when the correlation reaches this (the generic problems' criterion).
+SINGLE_THRESHOLD = 0.98
+
+
+def single_neuron_problems(
+    n_problems: int,
+    n_inputs: int = 100,
+    seed: int = 0,
+    *,
+    T: float = SINGLE_T,
+    input_rate: float = SINGLE_INPUT_RATE,
+    desired_rate: float = SINGLE_DESIRED_RATE,
+    t_dead: float = LIFParams().t_ref,
+) -> tuple[list, list]:
+    """Inputs and desired outputs of ``n_problems`` single-neuron problems.
+
+    Problem ``i`` draws ``n_inputs`` Poisson input trains at ``input_rate``,
+    then one desired Poisson train at ``desired_rate`` with dead time
+    ``t_dead``, from ``numpy.random.default_rng([seed, i])`` (so problem i
+    does not depend on how many are drawn).
+
+    Returns
+    -------
+    inputs, desired : list
+        ``inputs[i] = [trains]`` and ``desired[i] = [[train]]``: one pattern
+        per problem, in the form :func:`normad_edu.training.train` takes (ms).
+    """
+    n_problems = check_int("n_problems", n_problems)
+    n_inputs = check_int("n_inputs", n_inputs)
+    seed = check_int("seed", seed, minimum=0)
+    inputs, desired = [], []
+    for i in range(n_problems):
+        rng = np.random.default_rng([seed, i])
+        inputs.append([poisson_spike_trains(n_inputs, input_rate, T, rng)])
+        desired.append([[poisson_spike_train(desired_rate, T, rng, t_dead=t_dead)]])
+    return inputs, desired
+
+
+def pattern_order_rngs(seed: int, run_ids) -> list:
+    """One generator per run for the online pattern order: run i uses ``default_rng([seed, i, 1])``.
+
+    Sweeps and ``normad-edu reproduce`` both use this, so a figure's run 0 is
+    run 0 of the matching sweep, whatever the batch it was trained in.
+    """
+    return [np.random.default_rng([seed, int(i), 1]) for i in run_ids]
+
+
 def with_max_iter(setup, max_iter: int):
     """A copy of an XORSetup/DeepSetup with another iteration budget."""
     return replace(setup, max_iter=check_int("max_iter", max_iter, minimum=0))

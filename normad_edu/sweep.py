@@ -35,7 +35,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ._validation import check_int
-from .experiments import DeepSetup, XORSetup, deep_problems, xor_problems
+from .experiments import DeepSetup, XORSetup, deep_problems, pattern_order_rngs, xor_problems
 from .training import train
 
 
@@ -124,8 +124,7 @@ def run_chunk(experiment: str, config: str, run_ids: list, seed: int, setup, pat
         _append(Path(path), rec)
         written.append(rec)
 
-    orders = [np.random.default_rng([seed, int(i), 1]) for i in run_ids]  # online pattern order of run i
-    train(ex.inputs, ex.desired, ex.weights, ex.config, rng=orders, progress=False, on_done=on_done, **ex.train_kwargs())
+    train(ex.inputs, ex.desired, ex.weights, ex.config, rng=pattern_order_rngs(seed, run_ids), progress=False, on_done=on_done, **ex.train_kwargs())
     return written
 
 

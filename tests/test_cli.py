@@ -14,7 +14,7 @@ import subprocess
 import matplotlib.image as mpimg  # noqa: E402
 import pytest  # noqa: E402
 
-from normad_edu import cli  # noqa: E402
+from normad_edu.experiments import single_neuron_problems  # noqa: E402
 from normad_edu.cli import _jsonable, main  # noqa: E402
 from normad_edu.sweep import read_results  # noqa: E402
 
@@ -86,8 +86,8 @@ def test_single_resume_rule_default_rate_and_text(capsys):
 
 
 def test_single_problems_do_not_depend_on_their_number():
-    a_in, a_d = cli.single_neuron_problems(3, 10, seed=5)
-    b_in, b_d = cli.single_neuron_problems(1, 10, seed=5)
+    a_in, a_d = single_neuron_problems(3, 10, seed=5)
+    b_in, b_d = single_neuron_problems(1, 10, seed=5)
     assert all((x == y).all() for x, y in zip(a_in[0][0], b_in[0][0]))
     assert (a_d[0][0][0] == b_d[0][0][0]).all()
     assert all(t2 - t1 >= 2.0 for t1, t2 in zip(a_d[0][0][0], a_d[0][0][0][1:]))  # dead time t_ref = 2 ms
