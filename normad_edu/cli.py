@@ -753,6 +753,7 @@ def _cmd_xor(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     summary = _run_sweep(args, "xor", args.hidden, args.inits, args.max_iter, out)
     fig = fig_correlation_mean_std({XOR_LABELS[args.hidden]: (summary["correlation_mean"], summary["correlation_std"])},
+                                   every=summary["correlation_every"],
                                    title=f"XOR 54-54-1, {XOR_LABELS[args.hidden]}: {_sweep_line(summary, args.max_iter)}")
     figures = _save_figure(fig, out, f"xor_{args.hidden}_correlation")
     wall_seconds = time.perf_counter() - start
@@ -777,7 +778,8 @@ def _cmd_deep(args: argparse.Namespace) -> int:
     figures = _save_figure(fig_cumulative_converged({label: summary["iterations"]}, args.max_iter, title=title),
                            out, f"deep_{args.train}_converged")
     curves = {label: (summary["correlation_mean"], summary["correlation_std"])}
-    figures += _save_figure(fig_correlation_mean_std(curves, title=title), out, f"deep_{args.train}_correlation")
+    figures += _save_figure(fig_correlation_mean_std(curves, every=summary["correlation_every"], title=title),
+                             out, f"deep_{args.train}_correlation")
     wall_seconds = time.perf_counter() - start
     if args.json:
         _print_json(args, _sweep_report("deep", args, out, summary, args.max_iter, figures, wall_seconds))
@@ -857,11 +859,16 @@ def _curves(sweeps: dict, labels: dict) -> dict:
     return {labels[c]: (s["correlation_mean"], s["correlation_std"]) for c, s in sweeps.items()}
 
 
+def _every(sweeps: dict) -> int:
+    """Iterations between stored correlation points (the same for sweeps of one budget)."""
+    return max(s.get("correlation_every", 1) for s in sweeps.values())
+
+
 def _fig7(args, sizes: ReproduceSizes, out: Path) -> dict:
     from .plotting import fig_correlation_mean_std
 
     sweeps = _xor_sweeps(args, sizes, out)
-    fig = fig_correlation_mean_std(_curves(sweeps, XOR_LABELS), title=f"XOR 54-54-1, {sizes.xor_runs} initialisations")
+    fig = fig_correlation_mean_std(_curves(sweeps, XOR_LABELS), every=_every(sweeps), title=f"XOR 54-54-1, {sizes.xor_runs} initialisations")
     return {"files": _save_figure(fig, out, "fig7"), **_sweeps_info(sweeps, XOR_LABELS, sizes.xor_max_iter)}
 
 
@@ -878,7 +885,7 @@ def _fig10(args, sizes: ReproduceSizes, out: Path) -> dict:
     from .plotting import fig_correlation_mean_std
 
     sweeps = _deep_sweeps(args, sizes, out)  # the runs of fig9: read back from the results file
-    fig = fig_correlation_mean_std(_curves(sweeps, DEEP_LABELS), title=f"100-50-25-1, {sizes.deep_runs} generic problems")
+    fig = fig_correlation_mean_std(_curves(sweeps, DEEP_LABELS), every=_every(sweeps), title=f"100-50-25-1, {sizes.deep_runs} generic problems")
     return {"files": _save_figure(fig, out, "fig10"), **_sweeps_info(sweeps, DEEP_LABELS, sizes.deep_max_iter)}
 
 

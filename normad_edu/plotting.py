@@ -371,7 +371,7 @@ def fig_output_raster(
     return fig
 
 
-def fig_correlation_mean_std(curves: dict, *, title: str | None = None) -> Figure:
+def fig_correlation_mean_std(curves: dict, *, every: int = 1, title: str | None = None) -> Figure:
     """Figs. 7 and 10: mean and s.d. of the correlation metric vs iteration.
 
     Parameters
@@ -382,6 +382,9 @@ def fig_correlation_mean_std(curves: dict, *, title: str | None = None) -> Figur
         mean and standard deviation over runs of the correlation before
         iteration ``n`` (runs that stopped carry their last value forward,
         as :func:`normad_edu.sweep.summarize` does). NaN entries are gaps.
+    every : int
+        Iterations between consecutive points (a sweep summary's
+        ``correlation_every``: long sweeps store every 10th iteration).
     title : str, optional
         Figure title.
 
@@ -397,7 +400,7 @@ def fig_correlation_mean_std(curves: dict, *, title: str | None = None) -> Figur
         mean, std = (np.asarray(v, dtype=np.float64) for v in pair)
         if mean.ndim != 1 or mean.shape != std.shape:
             raise ValueError(f"curves[{label!r}]: mean and std must be 1-D of equal length, got {mean.shape}, {std.shape}")
-        x = np.arange(mean.size)
+        x = np.arange(mean.size) * every
         ax_mean.plot(x, mean, color=f"C{c}", lw=1.2, label=str(label))
         ax_std.plot(x, std, color=f"C{c}", lw=1.2, label=str(label))
     for ax, panel, ylabel in ((ax_mean, "(a) mean", "mean correlation"),
