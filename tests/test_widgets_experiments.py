@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from widget_helpers import assert_fast_callback, slider_ends  # noqa: E402
 from normad_edu.experiments import DeepSetup, XORSetup, deep_problems, with_max_iter, xor_problems  # noqa: E402
 from normad_edu.network import forward  # noqa: E402
 from normad_edu.training import train  # noqa: E402
@@ -130,16 +131,8 @@ def test_xor_widget_callbacks_at_every_control_end():
 
 
 def test_xor_widget_is_fast():
-    if _loaded():
-        pytest.skip("machine under load; timing not meaningful")
     box = we.build_xor_encoding_widget(w_mean=we.XOR_WEIGHT_RANGE[1])
-    times = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        box.update()
-        times.append(time.perf_counter() - t0)
-        plt.close("all")
-    assert np.median(times) <= 0.5
+    assert_fast_callback(box)
 
 
 # --------------------------------------------------------------------------
@@ -186,31 +179,17 @@ def test_deep_pure_functions_over_grid(problem, a1, a2):
 def test_deep_widget_callbacks_at_every_control_end():
     box = we.build_deep_problem_widget()
     assert "run" in box.state
-    for name, c in box.controls.items():
-        assert c.continuous_update is False
-        for value in (c.min, c.max, c.value):
-            plt.close("all")
-            if value != c.value:
-                c.value = value
-            else:
-                box.update()
-            run = box.state["run"]
-            got = run["problem"] if name == "problem" else run["a"][0 if name == "a1" else 1]
-            assert got == pytest.approx(value)
-            assert len(plt.get_fignums()) == 1
+    assert all(c.continuous_update is False for c in box.controls.values())
+    for name, value in slider_ends(box):
+        run = box.state["run"]
+        got = run["problem"] if name == "problem" else run["a"][0 if name == "a1" else 1]
+        assert got == pytest.approx(value)
+        assert len(plt.get_fignums()) == 1
 
 
 def test_deep_widget_is_fast():
-    if _loaded():
-        pytest.skip("machine under load; timing not meaningful")
     box = we.build_deep_problem_widget(a1=we.A1_RANGE[1], a2=we.A2_RANGE[1])
-    times = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        box.update()
-        times.append(time.perf_counter() - t0)
-        plt.close("all")
-    assert np.median(times) <= 0.5
+    assert_fast_callback(box)
 
 
 # --------------------------------------------------------------------------
