@@ -191,7 +191,7 @@ def build_metrics_widget(jitter: float = 1.0, p_drop: float = 0.0, n_add: int = 
     """
     import ipywidgets as widgets
 
-    style = {"description_width": "130px"}
+    style = {"description_width": "160px"}
     layout = widgets.Layout(width="400px")
     controls = dict(
         jitter=widgets.FloatSlider(value=jitter, min=JITTER_RANGE[0], max=JITTER_RANGE[1], step=0.1,

@@ -219,7 +219,8 @@ def build_normad_widget(r: float = 1000.0, tau_L_hat: float = 2.5, seed: int = 0
         s.observe(redraw, names="value")
     note = widgets.HTML(f"<small>Each change trains the problem from zero weights for at most {max_iter} "
                         "iterations (stops at correlation &ge; 0.98).</small>")
-    box = widgets.VBox([widgets.HBox([widgets.VBox([s_r, s_tau, s_seed]), note]), out])
+    # note below the sliders: beside them it squeezed the slider column and hid the readouts
+    box = widgets.VBox([s_r, s_tau, s_seed, note, out])
     box.state = state
     box.sliders = {"r": s_r, "tau_L_hat": s_tau, "seed": s_seed}
     box.redraw = redraw
