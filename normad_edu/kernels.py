@@ -13,6 +13,9 @@ kernel         definition                                 unit
 ``psi_hat``    ``alpha * h_hat``                          ms/pF
 =============  =========================================  =========
 
+:func:`free_potential` sums them into the no-reset membrane potential
+``EL + sum_i W_i d_i(t)`` of a neuron (mV).
+
 A weight ``W`` (pA) times ``psi`` gives mV: ``W psi(t - t_f)`` is the
 membrane response to one input spike at ``t_f`` when the neuron does not
 reset. ``psi`` is a sum of exponentials:
@@ -30,9 +33,11 @@ without a special case. The derivative follows from the ODE ``C dV/dt =
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from ._validation import check_positive
+from ._validation import check_finite_array, check_positive
 from .params import C as C_DEFAULT
 from .params import GL, TAU1, TAU2
 
@@ -188,3 +193,47 @@ def psi_hat_kernel(t, tau1: float = TAU1, tau2: float = TAU2, C: float = C_DEFAU
 def psi_hat_kernel_dot(t, tau1: float = TAU1, tau2: float = TAU2, C: float = C_DEFAULT, tau_L_hat: float = TAU_L_HAT):
     """Time derivative of :func:`psi_hat_kernel` (1/pF)."""
     return psi_kernel_dot(t, tau1, tau2, C, tau_L_hat)
+
+
+def free_potential(t, trains: Sequence, weights, lif=None, syn=None) -> np.ndarray:
+    """No-reset potential ``V(t) = EL + sum_i W_i d_i(t)`` (mV), in closed form.
+
+    ``d_i(t) = (c_i * h)(t) = sum_f psi(t - t_i^f)`` with
+    :func:`normad_edu.kernels.psi_kernel`; this is the exact solution of
+    ``C dV/dt = -gL (V - EL) + I(t)`` from ``V(0) = EL`` when the neuron
+    never resets.
+
+    Parameters
+    ----------
+    t : array_like
+        Times (ms).
+    trains : list of array_like
+        Input spike times (ms), one train per synapse.
+    weights : array_like, shape (n_inputs,)
+        Weights (pA).
+    lif, syn : LIFParams, SynapseParams, optional
+        Neuron and synapse parameters (defaults: the paper's).
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``t`` (mV).
+    """
+    from .params import LIFParams, SynapseParams
+    from .spikes import as_population
+
+    lif = LIFParams() if lif is None else lif
+    syn = SynapseParams() if syn is None else syn
+    tt = check_finite_array("t", t)
+    w = check_finite_array("weights", weights, ndim=1)
+    pops = as_population(trains)
+    if len(pops) != w.size:
+        raise ValueError(f"need one weight per spike train, got {w.size} weights for {len(pops)} trains")
+    spikes = np.concatenate([np.empty(0), *pops])
+    w_spike = np.concatenate([np.empty(0), *(np.full(tr.size, wi) for wi, tr in zip(w, pops))])
+    flat = tt.reshape(-1)
+    u = np.zeros(flat.size)
+    for a in range(0, spikes.size, 256):  # chunks keep the (n_t, n_spikes) matrix small
+        s = spikes[a:a + 256]
+        u += psi_kernel(flat[:, None] - s[None, :], syn.tau1, syn.tau2, lif.C, lif.tau_L) @ w_spike[a:a + 256]
+    return (lif.EL + u).reshape(tt.shape)

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_positive
+from ._validation import check_finite_array, check_positive
 from .spikes import as_spike_train
 
-__all__ = ["correlation", "correlation_padded", "van_rossum_distance"]
+__all__ = ["correlation", "correlation_padded", "van_rossum_distance", "gaussian_trace", "exponential_trace"]
 
 
 # ---------------------------------------------------------------------------
@@ -339,3 +339,29 @@ def van_rossum_distance(train_a, train_b, tau: float = 10.0, T: float | None = N
 def _laplace_inner(x: np.ndarray, y: np.ndarray, tau: float) -> float:
     """``sum_{i,j} exp(-|x_i - y_j| / tau)`` (0.0 if a train is empty)."""
     return float(np.sum(np.exp(-np.abs(x[:, None] - y[None, :]) / tau)))
+
+
+# ---------------------------------------------------------------------------
+# The filtered signals behind the two measures (for plots and teaching)
+# ---------------------------------------------------------------------------
+
+
+def gaussian_trace(t, train, sigma: float = 2.0) -> np.ndarray:
+    """``f(t) = sum_f G_sigma(t - t_f)``, unit-area Gaussians of s.d. ``sigma`` (1/ms).
+
+    The correlation metric is the cosine similarity of two such traces.
+    """
+    tt = check_finite_array("t", t)
+    sigma = check_positive("sigma", sigma, unit="ms")
+    s = as_spike_train(train)
+    z = (tt[..., None] - s) / sigma
+    return np.exp(-0.5 * z * z).sum(axis=-1) / (sigma * np.sqrt(2.0 * np.pi))
+
+
+def exponential_trace(t, train, tau: float = 10.0) -> np.ndarray:
+    """``f(t) = sum_f exp(-(t - t_f)/tau) u(t - t_f)`` (dimensionless), the van Rossum filter."""
+    tt = check_finite_array("t", t)
+    tau = check_positive("tau", tau, unit="ms")
+    s = as_spike_train(train)
+    lag = tt[..., None] - s
+    return np.where(lag >= 0, np.exp(-np.maximum(lag, 0.0) / tau), 0.0).sum(axis=-1)

@@ -244,3 +244,18 @@ def test_non_numeric_time_constant_rejected():
         K.alpha_kernel(1.0, tau2="1.25")
     with pytest.raises(TypeError, match="C must be a real number"):
         K.psi_kernel(1.0, C=True)
+
+
+def test_free_potential_is_EL_plus_weighted_psi_sum():
+    from normad_edu.kernels import free_potential
+    from normad_edu.params import LIFParams
+
+    lif = LIFParams()
+    t = np.linspace(0.0, 40.0, 81)
+    trains = [np.array([1.0, 7.5]), np.array([3.25])]
+    w = np.array([800.0, -300.0])
+    psi = K.psi_kernel
+    expected = lif.EL + w[0] * (psi(t - 1.0) + psi(t - 7.5)) + w[1] * psi(t - 3.25)
+    np.testing.assert_allclose(free_potential(t, trains, w), expected, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="one weight per spike train"):
+        free_potential(t, trains, [1.0])

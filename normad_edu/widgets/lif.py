@@ -20,18 +20,16 @@ Pure functions (tested over a grid of slider values):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .._validation import as_rng, check_finite_array, check_int, check_nonnegative
-from ..kernels import psi_kernel
+from .._validation import as_rng, check_int, check_nonnegative
+from ..kernels import free_potential  # noqa: F401 (re-exported for the notebooks)
 from ..network import forward
 from ..normad import d_hat
 from ..params import LIFParams, SimParams, SynapseParams
 from ..plotting import plot_membrane, raster
-from ..spikes import as_population, poisson_spike_trains
+from ..spikes import poisson_spike_trains
 
 __all__ = [
     "free_potential",
@@ -48,45 +46,6 @@ WEIGHT_RANGE = (0.0, 3000.0)
 #: Defaults of the widgets.
 N_INPUTS = 30
 T_WIDGET = 300.0
-
-
-def free_potential(t, trains: Sequence, weights, lif: LIFParams = LIFParams(),
-                   syn: SynapseParams = SynapseParams()) -> np.ndarray:
-    """No-reset potential ``V(t) = EL + sum_i W_i d_i(t)`` (mV), in closed form.
-
-    ``d_i(t) = (c_i * h)(t) = sum_f psi(t - t_i^f)`` with
-    :func:`normad_edu.kernels.psi_kernel`; this is the exact solution of
-    ``C dV/dt = -gL (V - EL) + I(t)`` from ``V(0) = EL`` when the neuron
-    never resets.
-
-    Parameters
-    ----------
-    t : array_like
-        Times (ms).
-    trains : list of array_like
-        Input spike times (ms), one train per synapse.
-    weights : array_like, shape (n_inputs,)
-        Weights (pA).
-    lif, syn : parameter dataclasses
-
-    Returns
-    -------
-    ndarray
-        Same shape as ``t`` (mV).
-    """
-    tt = check_finite_array("t", t)
-    w = check_finite_array("weights", weights, ndim=1)
-    pops = as_population(trains)
-    if len(pops) != w.size:
-        raise ValueError(f"need one weight per spike train, got {w.size} weights for {len(pops)} trains")
-    spikes = np.concatenate([np.empty(0), *pops])
-    w_spike = np.concatenate([np.empty(0), *(np.full(tr.size, wi) for wi, tr in zip(w, pops))])
-    flat = tt.reshape(-1)
-    u = np.zeros(flat.size)
-    for a in range(0, spikes.size, 256):  # chunks keep the (n_t, n_spikes) matrix small
-        s = spikes[a:a + 256]
-        u += psi_kernel(flat[:, None] - s[None, :], syn.tau1, syn.tau2, lif.C, lif.tau_L) @ w_spike[a:a + 256]
-    return (lif.EL + u).reshape(tt.shape)
 
 
 def single_neuron_run(

@@ -28,8 +28,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .._validation import as_rng, check_finite_array, check_int, check_nonnegative, check_positive
-from ..metrics import correlation, van_rossum_distance
+from .._validation import as_rng, check_int, check_nonnegative, check_positive
+from ..metrics import correlation, exponential_trace, gaussian_trace, van_rossum_distance  # noqa: F401 (re-exported)
 from ..normad import error_instants
 from ..params import DT, T_REF
 from ..spikes import as_spike_train, poisson_spike_train
@@ -102,27 +102,6 @@ def perturb_train(desired, jitter: float = 0.0, p_drop: float = 0.0, n_add: int 
     obs = np.concatenate([kept, extra[:n_add]])
     obs = np.clip(obs, 0.0, np.nextafter(T, 0.0))
     return np.unique(obs)  # sorted, repeated times (rare clipping ties) merged
-
-
-def gaussian_trace(t, train, sigma: float = 2.0) -> np.ndarray:
-    """``f(t) = sum_f G_sigma(t - t_f)``, unit-area Gaussians of s.d. ``sigma`` (1/ms).
-
-    The correlation metric is the cosine similarity of two such traces.
-    """
-    tt = check_finite_array("t", t)
-    sigma = check_positive("sigma", sigma, unit="ms")
-    s = as_spike_train(train)
-    z = (tt[..., None] - s) / sigma
-    return np.exp(-0.5 * z * z).sum(axis=-1) / (sigma * np.sqrt(2.0 * np.pi))
-
-
-def exponential_trace(t, train, tau: float = 10.0) -> np.ndarray:
-    """``f(t) = sum_f exp(-(t - t_f)/tau) u(t - t_f)`` (dimensionless), the van Rossum filter."""
-    tt = check_finite_array("t", t)
-    tau = check_positive("tau", tau, unit="ms")
-    s = as_spike_train(train)
-    lag = tt[..., None] - s
-    return np.where(lag >= 0, np.exp(-np.maximum(lag, 0.0) / tau), 0.0).sum(axis=-1)
 
 
 def metrics_report(desired, observed, sigma: float = 2.0, tau: float = 10.0,
