@@ -91,7 +91,7 @@ def main(argv=None) -> int:
     B_max = max(args.batch)
     # Problem b is the same for every batch size (demo_problem draws them in
     # order), so every batch size times a prefix of the same problems.
-    inputs, weights = demo_problem(B_max, args.seed, T=sim.T)
+    inputs, weights = demo_problem(B_max, args.seed)
 
     print(f"forward pass of the {'-'.join(map(str, DEMO_SIZES))} LIF network: T = {sim.T:g} ms, dt = {sim.dt:g} ms, "
           f"{DEMO_SIZES[0]} Poisson inputs at 20 Hz, a = {', '.join(f'{a:g}' for a in DEMO_HIDDEN_A)} pA, seed {args.seed}")

@@ -54,62 +54,36 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from ._validation import as_rng, check_int, check_nonnegative, check_positive
 from .params import LIFParams, SimParams
-from .experiments import (SINGLE_DESIRED_RATE, SINGLE_INPUT_RATE, SINGLE_T, SINGLE_THRESHOLD,
+from .experiments import (SINGLE_DESIRED_RATE, SINGLE_INPUT_RATE, SINGLE_T, SINGLE_THRESHOLD, DeepSetup, deep_problems,
                           pattern_order_rngs, single_neuron_problems)
-from .spikes import poisson_spike_trains
 
 # --------------------------------------------------------------------------
 # The demo problem (paper Sec. 6, generic problems)
 # --------------------------------------------------------------------------
 
+_DEMO_SETUP = DeepSetup()
 #: Layer sizes ``(n_0, n_1, n_2, n_3)`` of the paper's generic problems.
-DEMO_SIZES = (100, 50, 25, 1)
+DEMO_SIZES = tuple(_DEMO_SETUP.sizes)
 #: Rate of the Poisson input trains (Hz).
-DEMO_INPUT_RATE = 20.0
+DEMO_INPUT_RATE = _DEMO_SETUP.input_rate
 #: Hidden weights are ``U(0, a_l)`` with a random sign; ``a_1, a_2`` (pA).
 #: With these, layer 1 fires at ~15 Hz and layer 2 at ~50 Hz (spec Sec. 8).
-DEMO_HIDDEN_A = (1000.0, 4000.0)
+DEMO_HIDDEN_A = tuple(_DEMO_SETUP.a_hidden)
 #: Probability that a hidden synapse is excitatory (positive).
-DEMO_EXCITATORY = 0.8
+DEMO_EXCITATORY = _DEMO_SETUP.frac_excitatory
 
 DEFAULT_OUT = "normad_edu_out"
 
 
-def demo_problem(
-    batch: int = 1,
-    rng=None,
-    *,
-    sizes: Sequence[int] = DEMO_SIZES,
-    input_rate: float = DEMO_INPUT_RATE,
-    hidden_a: Sequence[float] = DEMO_HIDDEN_A,
-    excitatory: float = DEMO_EXCITATORY,
-    T: float = SimParams().T,
-) -> tuple[list[list[np.ndarray]], list[np.ndarray]]:
+def demo_problem(batch: int = 1, seed: int = 0) -> tuple[list[list[np.ndarray]], list[np.ndarray]]:
     """Inputs and initial weights of ``batch`` generic problems (paper Sec. 6).
 
-    For each problem: ``sizes[0]`` Poisson input trains at ``input_rate``;
-    hidden weights ``W^l_ji = s_ji |w_ji|`` with ``|w_ji| ~ U(0, a_l)`` and
-    ``s_ji = +1`` with probability ``excitatory`` (else -1); output weights 0.
-
-    Parameters
-    ----------
-    batch : int
-        Number of independent problems, >= 1.
-    rng : numpy.random.Generator, int seed or None
-        Source of randomness. Problems are drawn one after the other, so
-        problem ``b`` is the same for every ``batch > b`` and the same seed.
-    sizes : sequence of int
-        Layer sizes ``(n_0, ..., n_L)``; ``len(hidden_a) == L - 1``.
-    input_rate : float
-        Input rate (Hz).
-    hidden_a : sequence of float
-        Largest weight magnitude ``a_l`` (pA) of each hidden layer.
-    excitatory : float
-        Fraction of excitatory hidden synapses, in [0, 1].
-    T : float
-        Epoch length (ms).
+    Problems ``0 .. batch-1`` of :func:`normad_edu.experiments.deep_problems`
+    (default :class:`~normad_edu.experiments.DeepSetup`, base ``seed``): 100
+    Poisson inputs at 20 Hz, hidden weights ``U(0, a_l)`` with a random sign
+    (80 % excitatory), output weights 0. Problem ``b`` is the same for every
+    batch size.
 
     Returns
     -------
@@ -118,27 +92,10 @@ def demo_problem(
     weights : list of ndarray
         ``[W^1, ..., W^L]``, each ``(batch, n_l, n_{l-1})`` (pA).
     """
-    batch = check_int("batch", batch)
-    sizes = tuple(check_int(f"sizes[{l}]", n) for l, n in enumerate(sizes))
-    a = [check_positive(f"hidden_a[{l}]", x, unit="pA") for l, x in enumerate(hidden_a)]
-    if len(sizes) < 2 or len(a) != len(sizes) - 2:
-        raise ValueError(f"need one hidden_a per hidden layer: sizes {list(sizes)} have {max(len(sizes) - 2, 0)}, got {len(a)}")
-    excitatory = check_nonnegative("excitatory", excitatory)
-    if excitatory > 1:
-        raise ValueError(f"excitatory must be a fraction in [0, 1], got {excitatory}")
-    rng = as_rng(rng)
-    inputs = []
-    weights = [np.zeros((batch, n, m)) for m, n in zip(sizes[:-1], sizes[1:])]
-    for b in range(batch):
-        inputs.append(poisson_spike_trains(sizes[0], input_rate, T, rng))
-        for l, a_l in enumerate(a):
-            shape = weights[l].shape[1:]
-            sign = np.where(rng.random(shape) < excitatory, 1.0, -1.0)
-            weights[l][b] = sign * rng.uniform(0.0, a_l, size=shape)
-    return inputs, weights
+    ex = deep_problems("all", n_runs=batch, seed=seed, setup=_DEMO_SETUP)
+    return [p[0] for p in ex.inputs], ex.weights
 
 
-# Single-neuron problems: normad_edu.experiments.single_neuron_problems
 # --------------------------------------------------------------------------
 
 #: Default learning rate of each rule (pA per error instant).
@@ -606,7 +563,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     t_start = time.perf_counter()
     sim = SimParams()
-    inputs, weights = demo_problem(args.batch, args.seed, T=sim.T)
+    inputs, weights = demo_problem(args.batch, args.seed)
     t_sim = time.perf_counter()
     record = forward(inputs, weights, sim=sim)
     simulate_seconds = time.perf_counter() - t_sim
