@@ -38,7 +38,7 @@ import time
 import numba
 import numpy as np
 
-from normad_edu.cli import DEMO_HIDDEN_A, DEMO_SIZES, demo_problem
+from normad_edu.cli import DEMO_HIDDEN_A, DEMO_SIZES, _int_at_least, demo_problem
 from normad_edu.lif import simulate_layer
 from normad_edu.network import forward, pack_inputs
 from normad_edu.params import LIFParams, SimParams, SynapseParams
@@ -54,19 +54,6 @@ def target_ms(batch: int) -> float | None:
     if batch >= 100:
         return TARGETS_MS[100]
     return None
-
-
-def _int_at_least(minimum: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {value}")
-        return value
-
-    return parse
 
 
 def time_calls(fn, repeats: int) -> tuple[float, float]:
