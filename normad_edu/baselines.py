@@ -63,8 +63,8 @@ def resume_update(
     a = check_nonnegative("a", a)
     out = record.output
     d_times, d_counts = desired
-    width = sim.dt if params.coincidence_dt is None else params.coincidence_dt
-    err_t, err_s = _error_instants_padded(np.asarray(d_times), np.asarray(d_counts), out.times, out.counts, width)
+    err_t, err_s = _error_instants_padded(np.asarray(d_times), np.asarray(d_counts), out.times, out.counts,
+                                          *params.bins(sim))
     pre = record.spikes(len(record.layers) - 1)
     # lag[b, k, e, i, f] = t_e - t_i^f; the window counts presynaptic spikes before t_e
     t_e = np.where(err_s != 0, err_t, 0.0)[:, :, :, None, None]

@@ -60,6 +60,9 @@ class XORSetup:
     20 ms for XOR = 1 and 25 ms for XOR = 0; T = 40 ms; hidden weights
     Gaussian with mean +1 nA (80 % of synapses) or -1 nA (20 %), s.d. 0.5 nA;
     output weights 0; online updates with r_out = 2 nA, r_hidden = 0.3 nA.
+    ``coincidence_offset`` shifts the coincidence bins (see
+    :class:`~normad_edu.normad.NormADParams`): the targets 20 and 25 ms sit
+    on grid points, so 0.5 centres their bins on them.
     """
 
     start_0: float = 0.0
@@ -81,6 +84,7 @@ class XORSetup:
     mode: str = "online"
     max_iter: int = 800
     threshold: float = 1.0
+    coincidence_offset: float = 0.0
 
     def __post_init__(self) -> None:
         check_int("n_per_set", self.n_per_set)
@@ -123,6 +127,7 @@ class DeepSetup:
     mode: str = "batch"
     max_iter: int = 10_000
     threshold: float = 0.98
+    coincidence_offset: float = 0.0
 
     def __post_init__(self) -> None:
         for n in self.sizes:
@@ -199,7 +204,8 @@ def xor_problems(hidden: str = "plastic", n_runs: int = 100, seed: int = 0, setu
                          max_iter=setup.max_iter, threshold=setup.threshold, mode=setup.mode, raster_every=1)
     return Experiment(name=f"xor-{hidden}", inputs=[inputs] * P, desired=[desired] * P, weights=weights,
                       config=config, lif=LIFParams(), syn=SynapseParams(), sim=SimParams(dt=0.1, T=setup.T),
-                      params=NormADParams(tau_L_hat=setup.tau_L_hat, vdot_min=setup.vdot_min), run_ids=ids)
+                      params=NormADParams(tau_L_hat=setup.tau_L_hat, vdot_min=setup.vdot_min,
+                                          coincidence_offset=setup.coincidence_offset), run_ids=ids)
 
 
 def deep_problems(train: str = "all", n_runs: int = 100, seed: int = 0, setup: DeepSetup = DeepSetup(),
@@ -241,7 +247,8 @@ def deep_problems(train: str = "all", n_runs: int = 100, seed: int = 0, setup: D
                          mode=setup.mode, raster_every=max(1, setup.max_iter // 500))
     return Experiment(name=f"deep-{train}", inputs=inputs, desired=desired, weights=[np.stack(w) for w in weights],
                       config=config, lif=lif, syn=SynapseParams(), sim=SimParams(dt=0.1, T=setup.T),
-                      params=NormADParams(tau_L_hat=setup.tau_L_hat, vdot_min=setup.vdot_min), run_ids=ids)
+                      params=NormADParams(tau_L_hat=setup.tau_L_hat, vdot_min=setup.vdot_min,
+                                          coincidence_offset=setup.coincidence_offset), run_ids=ids)
 
 
 # Single-neuron problems (spec Sec. 8: 100 -> 1, weights start at 0).

@@ -75,17 +75,33 @@ class NormADParams:
         Default 1 mV/ms.
     coincidence_dt : float or None
         A desired and an observed spike of one neuron that fall in the same
-        bin ``floor(t / coincidence_dt)`` cancel (ms). ``None`` uses the
-        simulation step ``dt``; 0 cancels only identical times.
+        bin ``floor(t / coincidence_dt + coincidence_offset)`` cancel (ms).
+        ``None`` uses the simulation step ``dt``; 0 cancels only identical
+        times.
+    coincidence_offset : float
+        Shift of the bin edges, in bins, in [0, 1). 0 (default, used for the
+        shipped results): bins ``[n dt, (n+1) dt)``, so a desired time on a
+        grid point is the *left edge* of its bin and an output a few us
+        early is a miss. 0.5: bins centred on the grid points (a symmetric
+        +-dt/2 tolerance for grid-aligned targets such as the XOR ones).
     """
 
     tau_L_hat: float = TAU_L_HAT
     vdot_min: float = VDOT_MIN
     coincidence_dt: float | None = None
+    coincidence_offset: float = 0.0
+
+    def bins(self, sim: SimParams) -> tuple[float, float]:
+        """``(width, offset)`` of the coincidence bins for simulation grid ``sim``."""
+        return (sim.dt if self.coincidence_dt is None else self.coincidence_dt), self.coincidence_offset
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tau_L_hat", check_positive("tau_L_hat", self.tau_L_hat, unit="ms"))
         object.__setattr__(self, "vdot_min", check_positive("vdot_min", self.vdot_min, unit="mV/ms"))
+        off = check_nonnegative("coincidence_offset", self.coincidence_offset)
+        if off >= 1.0:
+            raise ValueError(f"coincidence_offset must be in [0, 1) (a fraction of a bin), got {off}")
+        object.__setattr__(self, "coincidence_offset", off)
         if self.coincidence_dt is not None:
             object.__setattr__(self, "coincidence_dt",
                                check_nonnegative("coincidence_dt", self.coincidence_dt, unit="ms"))
@@ -95,7 +111,8 @@ class NormADParams:
 # Error instants (spec Sec. 3)
 # ---------------------------------------------------------------------------
 
-def error_instants(desired, observed, coincidence_dt: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+def error_instants(desired, observed, coincidence_dt: float = 0.1,
+                   coincidence_offset: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Instants where the output is wrong, with the sign of e(t) = s_d(t) - s_o(t).
 
     Parameters
@@ -107,6 +124,8 @@ def error_instants(desired, observed, coincidence_dt: float = 0.1) -> tuple[np.n
         and observed spikes cancel pairwise (earliest with earliest); 0
         cancels only identical times. Default 0.1 ms (= dt), so
         "correlation 1.0" is reachable on the simulation grid.
+    coincidence_offset : float
+        Shift of the bin edges in bins, [0, 1); see :class:`NormADParams`.
 
     Returns
     -------
@@ -117,26 +136,28 @@ def error_instants(desired, observed, coincidence_dt: float = 0.1) -> tuple[np.n
     """
     d = as_spike_train(desired, name="desired")
     o = as_spike_train(observed, name="observed")
-    coincidence_dt = check_nonnegative("coincidence_dt", coincidence_dt, unit="ms")
-    t, s = _error_instants_padded(d[None], np.array([d.size]), o[None], np.array([o.size]), coincidence_dt)
+    width, offset = NormADParams(coincidence_dt=coincidence_dt, coincidence_offset=coincidence_offset).bins(SimParams())
+    t, s = _error_instants_padded(d[None], np.array([d.size]), o[None], np.array([o.size]), width, offset)
     keep = s[0] != 0
     return t[0][keep], s[0][keep].astype(np.int64)
 
 
-def _error_instants_padded(d_times, d_counts, o_times, o_counts, coincidence_dt):
-    """Batched error instants: ``(..., K)`` padded trains -> ``(..., E)`` times and signs (0 = padding)."""
+def _error_instants_padded(d_times, d_counts, o_times, o_counts, coincidence_dt, offset=0.0):
+    """Batched error instants: ``(..., K)`` padded trains -> ``(..., E)`` times and signs (0 = padding).
+
+    Bins are ``floor(t / coincidence_dt + offset)`` (see :class:`NormADParams`)."""
     shape = d_counts.shape
     n = int(np.prod(shape))  # explicit row count: reshape(-1, 0) fails for an empty train (K = 0)
     d_t = np.asarray(d_times, dtype=np.float64).reshape(n, d_times.shape[-1])
     o_t = np.asarray(o_times, dtype=np.float64).reshape(n, o_times.shape[-1])
     dc = np.asarray(d_counts).reshape(-1)
     oc = np.asarray(o_counts).reshape(-1)
-    t, s = _error_instants_kernel(d_t, dc, o_t, oc, float(coincidence_dt))
+    t, s = _error_instants_kernel(d_t, dc, o_t, oc, float(coincidence_dt), float(offset))
     return t.reshape(shape + (-1,)), s.reshape(shape + (-1,))
 
 
 @numba.njit(cache=True)
-def _error_instants_kernel(d_t, dc, o_t, oc, width):
+def _error_instants_kernel(d_t, dc, o_t, oc, width, offset):
     n = dc.shape[0]
     E = max(1, int((dc + oc).max()) if n else 1)
     times = np.full((n, E), np.inf)
@@ -150,7 +171,7 @@ def _error_instants_kernel(d_t, dc, o_t, oc, width):
         while i < dc[r] or j < oc[r]:
             if i < dc[r] and j < oc[r]:
                 td, to = d_t[r, i], o_t[r, j]
-                same = td == to if width == 0.0 else math.floor(td / width) == math.floor(to / width)
+                same = td == to if width == 0.0 else math.floor(td / width + offset) == math.floor(to / width + offset)
                 if same:
                     i += 1
                     j += 1
@@ -495,8 +516,7 @@ def normad_update(
     if d_counts.shape != out.counts.shape or d_times.shape[:-1] != out.counts.shape:
         raise ValueError(f"desired spikes must have shapes (B, n_L, K) and (B, n_L) = (.., {out.counts.shape}), "
                          f"got {d_times.shape} and {d_counts.shape}")
-    width = sim.dt if params.coincidence_dt is None else params.coincidence_dt
-    err_t, err_s = _error_instants_padded(d_times, d_counts, out.times, out.counts, width)
+    err_t, err_s = _error_instants_padded(d_times, d_counts, out.times, out.counts, *params.bins(sim))
     return backward(record, err_t, err_s, r, plastic_flags, lif=lif, syn=syn, params=params, normalize=normalize)
 
 

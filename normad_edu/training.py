@@ -13,8 +13,9 @@ the XOR task M = 4. Every iteration
    update of each pattern in turn (random order per iteration),
    ``mode="batch"`` sums the updates of all patterns.
 
-The correlation is computed on spike times rounded down to their bin of
-the coincidence tolerance (``NormADParams.coincidence_dt``, default dt), as
+The correlation is computed on spike times moved to their bin of the
+coincidence tolerance (``NormADParams.coincidence_dt``, default dt, and
+``coincidence_offset``), as
 in a time-stepped simulation: an output spike in the same bin as the
 desired one counts as exact, so "correlation 1.0" (the XOR criterion)
 means no error instant is left.
@@ -267,7 +268,7 @@ def train(
                                              config.plastic)
     if config.rule == "resume" and plastic[:-1].any():
         raise ValueError("rule='resume' trains the output layer only: set plastic to False for hidden layers")
-    width = sim.dt if params.coincidence_dt is None else params.coincidence_dt
+    width, offset = params.bins(sim)
 
     n_it = config.max_iter
     hist_corr = np.zeros((n_it + 1, P, M))
@@ -307,10 +308,10 @@ def train(
         im = np.tile(np.arange(M), active.size)
         rec = run(ip, im)
         out = rec.output
-        corr = correlation_padded(_on_grid(out.times, width), out.counts, _on_grid(d_t[ip, im], width),
+        corr = correlation_padded(_on_grid(out.times, width, offset), out.counts, _on_grid(d_t[ip, im], width, offset),
                                   d_c[ip, im], config.sigma)
         corr = corr.mean(axis=-1).reshape(active.size, M)  # mean over output neurons
-        _, err_s = _error_instants_padded(d_t[ip, im], d_c[ip, im], out.times, out.counts, width)
+        _, err_s = _error_instants_padded(d_t[ip, im], d_c[ip, im], out.times, out.counts, width, offset)
         hist_corr[it, active] = corr
         hist_err[it, active] = (err_s != 0).sum(axis=(-1, -2)).reshape(active.size, M)
         for l in range(L):
@@ -374,12 +375,13 @@ def train(
                           raster_times=rt, weights=Ws, meta=info, **hist)
 
 
-def _on_grid(times: np.ndarray, width: float) -> np.ndarray:
-    """Spike times rounded down to their bin of ``width`` ms (+inf padding stays)."""
+def _on_grid(times: np.ndarray, width: float, offset: float = 0.0) -> np.ndarray:
+    """Spike times replaced by the index of their coincidence bin times ``width``
+    (bins ``floor(t / width + offset)``; +inf padding stays)."""
     if width == 0:
         return times
     with np.errstate(invalid="ignore"):
-        return np.where(np.isfinite(times), np.floor(times / width) * width, times)
+        return np.where(np.isfinite(times), np.floor(times / width + offset) * width, times)
 
 
 def _subset(rec: ForwardRecord, keep: np.ndarray) -> ForwardRecord:

@@ -531,3 +531,20 @@ def test_backward_result_is_a_forward_record_shape_contract(deep_record):
     upd = run_backward(deep_record, *one_instant(80.0), np.ones(3))
     assert [u.shape for u in upd] == [W.shape for W in deep_record.weights]
     assert all(u.dtype == np.float64 for u in upd)
+
+
+def test_coincidence_offset_centres_the_bins_on_grid_points():
+    from normad_edu.normad import NormADParams, error_instants
+
+    # default bins [n dt, (n+1) dt): a target on a grid point is its bin's left edge
+    t, s = error_instants([25.0], [24.995], 0.1)
+    assert list(s) == [-1, 1]
+    assert error_instants([25.0], [25.06], 0.1)[1].size == 0
+    # offset 0.5: bins centred on grid points, a symmetric +-dt/2 tolerance
+    assert error_instants([25.0], [24.995], 0.1, 0.5)[1].size == 0
+    assert list(error_instants([25.0], [25.06], 0.1, 0.5)[1]) == [1, -1]
+    assert NormADParams(coincidence_offset=0.5).bins(SimParams(dt=0.1, T=40.0)) == (0.1, 0.5)
+    with pytest.raises(ValueError, match="coincidence_offset"):
+        NormADParams(coincidence_offset=1.0)
+    with pytest.raises(ValueError, match="coincidence_offset"):
+        NormADParams(coincidence_offset=-0.1)

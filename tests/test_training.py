@@ -375,3 +375,14 @@ def test_train_rejects_mismatched_arguments():
         train([[[np.array([250.0])] + p[0][1:]] * 2 for p in inputs], desired, Ws, cfg, **kw)
     with pytest.raises(TypeError, match="rng"):
         train(inputs, desired, Ws, cfg, rng="seed", **kw)
+
+
+def test_correlation_uses_the_same_bins_as_the_error_instants():
+    from normad_edu.training import _on_grid
+
+    t = np.array([[24.995, 25.0, np.inf]])
+    floor_bins = _on_grid(t, 0.1)
+    centred = _on_grid(t, 0.1, 0.5)
+    assert floor_bins[0, 0] != floor_bins[0, 1]  # 5 us early is another bin by default
+    assert centred[0, 0] == centred[0, 1]  # but the same bin when bins are centred
+    assert np.isinf(centred[0, 2])
