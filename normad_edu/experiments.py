@@ -60,9 +60,13 @@ class XORSetup:
     20 ms for XOR = 1 and 25 ms for XOR = 0; T = 40 ms; hidden weights
     Gaussian with mean +1 nA (80 % of synapses) or -1 nA (20 %), s.d. 0.5 nA;
     output weights 0; online updates with r_out = 2 nA, r_hidden = 0.3 nA.
-    ``coincidence_offset`` shifts the coincidence bins (see
-    :class:`~normad_edu.normad.NormADParams`): the targets 20 and 25 ms sit
-    on grid points, so 0.5 centres their bins on them.
+    ``coincidence_offset = 0.5`` centres the coincidence bins on the grid
+    points (see :class:`~normad_edu.normad.NormADParams`), where the targets
+    20 and 25 ms sit. With the left-edge bins (0.0) an output spike 5 us early
+    is a miss and runs stall at correlation 0.9998: over 100
+    initialisations, plastic 94/100 converged (median 220) and frozen
+    21/100 with 0.0, against plastic 100/100 (median 107, 93 within 400) and
+    frozen 57/100 with 0.5 -- the prototype's 29/30 (median 100) and 21/30.
     """
 
     start_0: float = 0.0
@@ -84,7 +88,7 @@ class XORSetup:
     mode: str = "online"
     max_iter: int = 800
     threshold: float = 1.0
-    coincidence_offset: float = 0.0
+    coincidence_offset: float = 0.5
 
     def __post_init__(self) -> None:
         check_int("n_per_set", self.n_per_set)
