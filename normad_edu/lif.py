@@ -168,22 +168,31 @@ def _advance_all(a, b, prop, u, I1, I2, ref_end, counts, out_t, out_vdot, theta,
 
 
 @numba.njit(cache=True)
+def _flatten(times, counts, n):
+    """Spikes of one layer as flat time-sorted lists: times, neuron index, slot f."""
+    N = 0
+    for j in range(n):
+        N += counts[j]
+    t = np.empty(N)
+    nj = np.empty(N, dtype=np.int64)
+    nf = np.empty(N, dtype=np.int64)
+    p = 0
+    for j in range(n):
+        for f in range(counts[j]):
+            t[p] = times[j, f]
+            nj[p] = j
+            nf[p] = f
+            p += 1
+    order = np.argsort(t, kind="mergesort")
+    return t[order], nj[order], nf[order]
+
+
+@numba.njit(cache=True)
 def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
                   counts, out_t, out_vdot, v, record_v):
     n_out, n_in = W.shape
-    # Event list: every input spike, in time order.
-    n_ev = 0
-    for i in range(n_in):
-        n_ev += in_counts[i]
-    ev_t = np.empty(n_ev)
-    ev_i = np.empty(n_ev, dtype=np.int64)
-    e = 0
-    for i in range(n_in):
-        for f in range(in_counts[i]):
-            ev_t[e] = in_times[i, f]
-            ev_i[e] = i
-            e += 1
-    order = np.argsort(ev_t, kind="mergesort")
+    ev_t, ev_i, _ = _flatten(in_times, in_counts, n_in)  # every input spike, in time order
+    n_ev = ev_t.shape[0]
     u = np.zeros(n_out)
     I1 = np.zeros(n_out)
     I2 = np.zeros(n_out)
@@ -195,13 +204,13 @@ def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L,
         t_a = n * dt
         t_b = (n + 1) * dt
         cur = t_a
-        while p < n_ev and ev_t[order[p]] < t_b:
-            s = ev_t[order[p]]
+        while p < n_ev and ev_t[p] < t_b:
+            s = ev_t[p]
             if s > cur:
                 _advance_all(cur, s, _propagators(s - cur, tau1, tau2, tau_L, C), u, I1, I2, ref_end, counts,
                              out_t, out_vdot, theta, tau1, tau2, tau_L, C, gL, t_ref)
                 cur = s
-            i = ev_i[order[p]]
+            i = ev_i[p]
             for j in range(n_out):
                 I1[j] += W[j, i]
                 I2[j] += W[j, i]

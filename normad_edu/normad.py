@@ -50,7 +50,7 @@ import numba
 import numpy as np
 
 from ._validation import check_nonnegative, check_positive, check_real
-from .lif import _exp_filter
+from .lif import _exp_filter, _flatten, _propagators
 from .network import ForwardRecord
 from .params import LIFParams, SimParams, SynapseParams
 from .spikes import as_spike_train
@@ -211,26 +211,6 @@ def _psi_hat_dot(dt_, tau1, tau2, tau_L_hat, C):
 
 
 @numba.njit(cache=True)
-def _flatten(times, counts, n):
-    """Spikes of one layer as flat time-sorted lists: times, neuron index, slot f."""
-    N = 0
-    for j in range(n):
-        N += counts[j]
-    t = np.empty(N)
-    nj = np.empty(N, dtype=np.int64)
-    nf = np.empty(N, dtype=np.int64)
-    p = 0
-    for j in range(n):
-        for f in range(counts[j]):
-            t[p] = times[j, f]
-            nj[p] = j
-            nf[p] = f
-            p += 1
-    order = np.argsort(t, kind="mergesort")
-    return t[order], nj[order], nf[order]
-
-
-@numba.njit(cache=True)
 def _d_hat_at(query, pre_t, pre_j, n_pre, tau1, tau2, tau_L_hat, C, out):
     """out[q, i] = dhat_i(query[q]) = sum_f psihat(query[q] - t_i^f).
 
@@ -256,8 +236,7 @@ def _d_hat_at(query, pre_t, pre_j, n_pre, tau1, tau2, tau_L_hat, C, out):
             nxt = pre_t[p] if src else tq
             h = nxt - now
             if h > 0.0:
-                e1, e2, eL = math.exp(-h / tau1), math.exp(-h / tau2), math.exp(-h / tau_L_hat)
-                E1, E2 = _exp_filter(h, tau1, tau_L_hat), _exp_filter(h, tau2, tau_L_hat)
+                e1, e2, eL, E1, E2 = _propagators(h, tau1, tau2, tau_L_hat, 1.0)
                 for i in range(n_pre):
                     y1[i] = y1[i] * eL + x1[i] * E1
                     y2[i] = y2[i] * eL + x2[i] * E2
@@ -299,8 +278,7 @@ def _adjoint_sweep(delta, src_t, src_j, W_l, qry_t, qry_j, n_pre, tau1, tau2, ta
         nxt = src_t[p] if src else qry_t[q]
         if started and now > nxt:
             h = now - nxt
-            e1, e2, eL = math.exp(-h / tau1), math.exp(-h / tau2), math.exp(-h / tau_L_hat)
-            E1, E2 = _exp_filter(h, tau1, tau_L_hat), _exp_filter(h, tau2, tau_L_hat)
+            e1, e2, eL, E1, E2 = _propagators(h, tau1, tau2, tau_L_hat, 1.0)
             for e in range(n_e):
                 for i in range(n_pre):
                     y1[e, i] = y1[e, i] * eL + x1[e, i] * E1
