@@ -61,6 +61,9 @@ TAU_L_HAT = 2.5
 VDOT_MIN = 1.0
 
 
+NORMALIZATIONS = ("layer", "neuron")
+
+
 @dataclass(frozen=True)
 class NormADParams:
     """Parameters of the NormAD rule (all reconstructed; see the spec).
@@ -84,12 +87,20 @@ class NormADParams:
         grid point is the *left edge* of its bin and an output a few us
         early is a miss. 0.5: bins centred on the grid points (a symmetric
         +-dt/2 tolerance for grid-aligned targets such as the XOR ones).
+    normalization : {"layer", "neuron"}
+        "layer" (default; spec Sec. 5): each hidden layer's update at an
+        error instant is ``r_l G / ||G||_F``. "neuron" is a labelled
+        deviation studied in :mod:`normad_edu.study`: every row (hidden
+        neuron) of G is normalised on its own, ``r_l G_j / ||G_j||``, so
+        neurons far from the error get as large a step as near ones. The
+        output layer's single row per error is the same either way.
     """
 
     tau_L_hat: float = TAU_L_HAT
     vdot_min: float = VDOT_MIN
     coincidence_dt: float | None = None
     coincidence_offset: float = 0.0
+    normalization: str = "layer"
 
     def bins(self, sim: SimParams) -> tuple[float, float]:
         """``(width, offset)`` of the coincidence bins for simulation grid ``sim``."""
@@ -102,6 +113,8 @@ class NormADParams:
         if off >= 1.0:
             raise ValueError(f"coincidence_offset must be in [0, 1) (a fraction of a bin), got {off}")
         object.__setattr__(self, "coincidence_offset", off)
+        if self.normalization not in NORMALIZATIONS:
+            raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {self.normalization!r}")
         if self.coincidence_dt is not None:
             object.__setattr__(self, "coincidence_dt",
                                check_nonnegative("coincidence_dt", self.coincidence_dt, unit="ms"))
@@ -307,12 +320,19 @@ def _adjoint_sweep(delta, src_t, src_j, W_l, qry_t, qry_j, n_pre, tau1, tau2, ta
 
 @numba.njit(cache=True)
 def _add_normalized(dW_l, G, scale, normalize):
-    """dW_l += scale * G / ||G||_F (skipped when ||G|| = 0)."""
+    """dW_l += scale * G / ||G||_F (skipped when ||G|| = 0); normalize 0: no division."""
     norm = 1.0
     if normalize:
         norm = math.sqrt(np.sum(G * G))
     if norm > 0.0:
         dW_l += (scale / norm) * G
+
+
+@numba.njit(cache=True)
+def _add_row_normalized(dW_l, G, scale):
+    """dW_l[j] += scale * G[j] / ||G[j]|| for every nonzero row j (per-neuron deviation)."""
+    for j in range(G.shape[0]):
+        _add_normalized(dW_l[j], G[j], scale, True)
 
 
 # ---------------------------------------------------------------------------
@@ -369,7 +389,7 @@ def _backward_one(times, counts, vdot, W, sizes, err_t, err_s, rates, plastic, n
             _d_hat_at(t_err, st[off[L - 1]:off[L]], sj[off[L - 1]:off[L]], n_prev,
                       tau1, tau2, tau_L_hat, C, D_err)
             for e in range(n_e):
-                _add_normalized(dW[L - 1, k, :n_prev], D_err[e], rates[L - 1] * err_s[k, e], normalize)
+                _add_normalized(dW[L - 1, k, :n_prev], D_err[e], rates[L - 1] * err_s[k, e], normalize > 0)
         if not hidden_plastic:
             continue
         # --- layer L-1: a_j^f = -W^L_kj psihat'(t - t_j^f) -------------------------
@@ -391,7 +411,10 @@ def _backward_one(times, counts, vdot, W, sizes, err_t, err_s, rates, plastic, n
                     for p in range(hi - lo):  # G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f)
                         if delta[e, p] != 0.0:
                             G[sj[lo + p], :] -= delta[e, p] * D_l[p]
-                    _add_normalized(dW[l - 1, :n_l, :n_in], G, rates[l - 1] * err_s[k, e], normalize)
+                    if normalize == 2:
+                        _add_row_normalized(dW[l - 1, :n_l, :n_in], G, rates[l - 1] * err_s[k, e])
+                    else:
+                        _add_normalized(dW[l - 1, :n_l, :n_in], G, rates[l - 1] * err_s[k, e], normalize)
             below = False
             for m in range(l - 1):
                 below = below or plastic[m]
@@ -511,7 +534,8 @@ def backward(record: ForwardRecord, err_t: np.ndarray, err_s: np.ndarray, rates:
     dW = np.zeros(W.shape)
     if np.any(plastic):
         args = (sizes, np.ascontiguousarray(err_t, dtype=np.float64), np.ascontiguousarray(err_s, dtype=np.int8),
-                np.asarray(rates, dtype=np.float64), np.asarray(plastic, dtype=np.bool_), bool(normalize),
+                np.asarray(rates, dtype=np.float64), np.asarray(plastic, dtype=np.bool_),
+                (2 if params.normalization == "neuron" else 1) if normalize else 0,
                 syn.tau1, syn.tau2, params.tau_L_hat, lif.C, params.vdot_min)
         if times.shape[0] == 1:  # no thread pool for a single problem
             _backward_one(times[0], counts[0], vdot[0], W[0], args[0], args[1][0], args[2][0], *args[3:], dW[0])

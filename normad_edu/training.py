@@ -70,6 +70,11 @@ class TrainConfig:
     raster_every : int
         Store output spike times every ``raster_every`` iterations (for
         raster figures); 0 stores none.
+    rate_decay : float
+        0 (default; the paper's constant rates) or a number of iterations
+        ``tau_r`` > 0: at iteration ``it`` every rate is multiplied by
+        ``1 / (1 + it / tau_r)``. A labelled deviation studied in
+        :mod:`normad_edu.study` (smaller steps near convergence).
     """
 
     rates: tuple
@@ -80,6 +85,7 @@ class TrainConfig:
     mode: str = "online"
     rule: str = "normad"
     raster_every: int = 1
+    rate_decay: float = 0.0
 
     def __post_init__(self) -> None:
         check_int("max_iter", self.max_iter, minimum=0)
@@ -92,6 +98,7 @@ class TrainConfig:
         if self.rule not in ("normad", "resume"):
             raise ValueError(f"rule must be 'normad' or 'resume', got {self.rule!r}")
         check_int("raster_every", self.raster_every, minimum=0)
+        check_nonnegative("rate_decay", self.rate_decay, unit="iterations")
         rates = (self.rates,) if np.isscalar(self.rates) else tuple(float(r) for r in self.rates)
         for l, r in enumerate(rates):
             check_nonnegative(f"rates[{l}]", r, unit="pA")
@@ -338,10 +345,11 @@ def train(
         if it == n_it or active.size == 0:
             break
         # --- update ------------------------------------------------------------
+        rates_it = rates / (1.0 + it / config.rate_decay) if config.rate_decay > 0 else rates
         if config.mode == "batch" or M == 1:  # one pattern: online == batch, reuse the evaluation pass
             keep = np.repeat(~done, M)
             sub = _subset(rec, keep)
-            dW = _update(sub, d_t[ip[keep], im[keep]], d_c[ip[keep], im[keep]], rates[f:], plastic[f:], config, lif, syn, sim, params)
+            dW = _update(sub, d_t[ip[keep], im[keep]], d_c[ip[keep], im[keep]], rates_it[f:], plastic[f:], config, lif, syn, sim, params)
             for l in range(L - f):
                 Ws[f + l][active] += dW[l].reshape((active.size, M) + dW[l].shape[1:]).sum(axis=1)
         else:
@@ -352,7 +360,7 @@ def train(
             for s in range(M):
                 pm = order[:, s]
                 rec_s = run(active, pm)
-                dW = _update(rec_s, d_t[active, pm], d_c[active, pm], rates[f:], plastic[f:], config, lif, syn, sim, params)
+                dW = _update(rec_s, d_t[active, pm], d_c[active, pm], rates_it[f:], plastic[f:], config, lif, syn, sim, params)
                 for l in range(L - f):
                     Ws[f + l][active] += dW[l]
         bar.update(1)

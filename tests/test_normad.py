@@ -421,6 +421,36 @@ def test_normalised_contribution_has_norm_r_per_layer(deep_record, t):
         assert np.array_equal(neg[l], -dW[l])
 
 
+@pytest.mark.parametrize("t", [60.0, 80.0])
+def test_neuron_normalisation_gives_every_active_row_norm_r(deep_record, t):
+    """normalization="neuron" (a labelled deviation): each hidden row of G is
+    normalised on its own, in the direction of that row; the output layer is
+    unchanged (one row per error instant either way)."""
+    rates = np.array([3.0, 7.0, 11.0])
+    err_t, err_s = one_instant(t, +1)
+    per_neuron = NormADParams(tau_L_hat=TAU_HAT, normalization="neuron")
+    G = run_backward(deep_record, err_t, err_s, np.ones(3), normalize=False)
+    dW = run_backward(deep_record, err_t, err_s, rates, params=per_neuron)
+    layer = run_backward(deep_record, err_t, err_s, rates)
+    assert np.array_equal(dW[2], layer[2])
+    for l in range(2):
+        rows = np.linalg.norm(G[l][0], axis=1)
+        assert (rows > 0).sum() >= 2  # more than one neuron carries the error
+        for j in range(rows.size):
+            if rows[j] > 0:
+                assert np.linalg.norm(dW[l][0, j]) == pytest.approx(rates[l], rel=1e-12)
+                assert np.allclose(dW[l][0, j], rates[l] * G[l][0, j] / rows[j], rtol=1e-12, atol=1e-12 * rates[l])
+            else:
+                assert not dW[l][0, j].any()
+        # larger in total than the per-layer step whenever several rows are active
+        assert np.linalg.norm(dW[l][0]) > np.linalg.norm(layer[l][0])
+
+
+def test_normalization_must_be_layer_or_neuron():
+    with pytest.raises(ValueError, match="normalization must be one of"):
+        NormADParams(normalization="synapse")
+
+
 def test_unnormalised_gradient_scales_with_rates(deep_record):
     err_t, err_s = one_instant(80.0)
     G = run_backward(deep_record, err_t, err_s, np.ones(3), normalize=False)

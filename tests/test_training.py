@@ -386,3 +386,31 @@ def test_correlation_uses_the_same_bins_as_the_error_instants():
     assert floor_bins[0, 0] != floor_bins[0, 1]  # 5 us early is another bin by default
     assert centred[0, 0] == centred[0, 1]  # but the same bin when bins are centred
     assert np.isinf(centred[0, 2])
+
+
+# --------------------------------------------------------------------------
+# rate_decay (a labelled deviation): rates / (1 + it / tau_r)
+# --------------------------------------------------------------------------
+
+def test_rate_decay_scales_each_iterations_update():
+    """Two iterations with rate_decay = tau_r equal one step at r, then one
+    step at r / (1 + 1 / tau_r) from the new weights (computed by hand)."""
+    inputs, desired, Ws = small_problems(P=1, M=1, hidden=6, seed=10)
+    Ws[1] = np.random.default_rng(1).uniform(0.0, 5000.0, Ws[1].shape)
+    rates, tau_r = np.array([200.0, 1000.0]), 4.0
+    res = train(inputs, desired, Ws, TrainConfig(rates=tuple(rates), max_iter=2, mode="batch", threshold=1.0,
+                                                 rate_decay=tau_r), sim=SIM200, progress=False)
+    W = [w[:1].copy() for w in Ws]
+    for it in range(2):
+        W = _one_step_reference(inputs[0], desired[0], W, rates / (1 + it / tau_r), None)
+    assert res.correlation.shape[0] == 3  # neither iteration converged: both updates applied
+    for l in range(2):
+        assert np.allclose(res.weights[l], W[l], rtol=1e-12, atol=1e-9)
+    plain = train(inputs, desired, Ws, TrainConfig(rates=tuple(rates), max_iter=2, mode="batch", threshold=1.0),
+                  sim=SIM200, progress=False)
+    assert not np.allclose(plain.weights[1], res.weights[1])
+
+
+def test_rate_decay_must_be_nonnegative():
+    with pytest.raises(ValueError, match="rate_decay"):
+        TrainConfig(rates=(1.0,), rate_decay=-1.0)
