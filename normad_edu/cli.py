@@ -9,6 +9,8 @@
     normad-edu xor        [--inits N] [--hidden {plastic,frozen}] [--max-iter M] [--seed S] SWEEP
     normad-edu deep       [--problems N] [--train {output,outer2,all}] [--max-iter M] [--seed S] SWEEP
     normad-edu reproduce  {fig6,fig7,fig8,fig9,fig10,all} [--quick] [--seed S] SWEEP
+    normad-edu study      [--stage {screen,final}] [--levers A,B+C] [--train output,all]
+                          [--problems N] [--max-iter M] [--out DIR] [--json] [--workers K]
 
     SWEEP = [--out DIR] [--json] [--workers K | --scheduler ADDRESS]
 
@@ -361,6 +363,39 @@ def _add_reproduce_parser(subparsers) -> None:
     p.set_defaults(func=_cmd_reproduce)
 
 
+def _add_study_parser(subparsers) -> None:
+    from .study import LEVERS, STAGES
+
+    p = subparsers.add_parser(
+        "study",
+        help="lever study: why the generic problems converge less often than in the paper",
+        description=(
+            "Train the generic 100-50-25-1 problems with reconstructed values changed one at a time (levers) or "
+            "combined with '+', on the same problems, and print a table of how many converged with 95 % "
+            "confidence intervals and tests against the baseline (see normad_edu.study). Results go to "
+            "DIR/<levers>.jsonl (rerun to resume, or to print the table again). Stages: "
+            + "; ".join(f"{k}: seed {v.seed}, {v.n_problems} problems x {v.max_iter} iterations"
+                        for k, v in STAGES.items())
+            + ". Levers: " + ", ".join(f"{k}{'' if v.faithful else ' (deviation)'}" for k, v in LEVERS.items()) + "."
+        ),
+    )
+    p.add_argument("--stage", choices=tuple(STAGES), default="screen", help="problem set and budget (default: screen)")
+    p.add_argument("--levers", metavar="A,B+C", default=None,
+                   help="comma-separated lever combinations (default: every single lever)")
+    p.add_argument("--train", metavar="CONFIGS", default="output,all",
+                   help="comma-separated configurations among output, outer2, all (default: output,all)")
+    p.add_argument("--problems", metavar="N", type=_int_at_least(1), default=None,
+                   help="override the stage's number of problems (first N of its problem set)")
+    p.add_argument("--max-iter", metavar="M", type=_int_at_least(1), default=None,
+                   help="override the stage's iteration budget")
+    p.add_argument("--out", metavar="DIR", default=None,
+                   help=f"results folder (default: ./{DEFAULT_OUT}/study/<stage>)")
+    _add_json_option(p)
+    p.add_argument("--workers", metavar="K", type=_int_at_least(1), default=None,
+                   help="local worker processes, >= 1 (default: number of cores)")
+    p.set_defaults(func=_cmd_study)
+
+
 #: Functions that add one subcommand each to the ``normad-edu`` parser.
 _SUBCOMMANDS: list[Callable] = [
     _add_demo_parser,
@@ -369,6 +404,7 @@ _SUBCOMMANDS: list[Callable] = [
     _add_xor_parser,
     _add_deep_parser,
     _add_reproduce_parser,
+    _add_study_parser,
 ]
 
 
@@ -743,6 +779,37 @@ def _cmd_deep(args: argparse.Namespace) -> int:
     else:
         _print_sweep_text(f"normad-edu deep: 100-50-25-1, {label} trained, {args.problems} problems, seed {args.seed}",
                           summary, args.max_iter, out, figures, wall_seconds)
+    return 0
+
+
+def _cmd_study(args: argparse.Namespace) -> int:
+    """``normad-edu study``: train lever combinations, print the comparison table."""
+    from .study import LEVERS, STAGES, format_table, run_study, study_table
+
+    stage = STAGES[args.stage]
+    stage = replace(stage, n_problems=args.problems or stage.n_problems, max_iter=args.max_iter or stage.max_iter)
+    combos = list(LEVERS) if args.levers is None else [c for c in args.levers.split(",") if c]
+    configs = [c for c in args.train.split(",") if c]
+    out = _output_folder(args.out if args.out is not None else str(Path(DEFAULT_OUT) / "study" / args.stage))
+    start = time.perf_counter()
+    try:
+        run_study(combos, configs, stage, out, workers=args.workers, progress=True,
+                  report=lambda line: print(line, file=sys.stderr))
+    except (TypeError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    except (OSError, BrokenProcessPool) as exc:
+        raise CommandError(f"study stopped: {exc or type(exc).__name__}; finished runs are saved, "
+                           "run the same command again to resume") from None
+    rows = study_table(out, stage, combos=combos, configs=configs)
+    wall_seconds = time.perf_counter() - start
+    if args.json:
+        _print_json(args, {"command": "study", "version": __version__, "stage": args.stage, **asdict(stage),
+                           "out": str(out.resolve()), "rows": rows, "wall_seconds": wall_seconds})
+    else:
+        print(f"normad-edu study: stage {args.stage} (seed {stage.seed}, {stage.n_problems} problems x "
+              f"{stage.max_iter} iterations), results in {out.resolve()}")
+        print(format_table(rows))
+        print(f"  wall time {wall_seconds:.1f} s")
     return 0
 
 
