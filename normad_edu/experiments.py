@@ -148,6 +148,7 @@ class DeepSetup:
     desired_t_min: float = 0.0
     normalization: str = "layer"
     rate_decay: float = 0.0
+    inhibitory_scale: float = 1.0
 
     def __post_init__(self) -> None:
         for n in self.sizes:
@@ -155,7 +156,7 @@ class DeepSetup:
         if len(self.a_hidden) != len(self.sizes) - 2:
             raise ValueError(f"a_hidden needs one value per hidden layer ({len(self.sizes) - 2}), got {self.a_hidden}")
         check_int("max_iter", self.max_iter, minimum=0)
-        for name in ("T", "tau_L_hat", "vdot_min", "sigma"):
+        for name in ("T", "tau_L_hat", "vdot_min", "sigma", "inhibitory_scale"):
             check_positive(name, getattr(self, name))
         for name in ("input_rate", "desired_rate", "r_out", "r_hidden_all", "r_hidden_outer2", "t_ref",
                      "desired_t_min"):
@@ -262,7 +263,9 @@ def deep_problems(train: str = "all", n_runs: int = 100, seed: int = 0, setup: D
         desired.append([[train_d[train_d >= setup.desired_t_min]]])
         for l in range(L - 1):
             shape = (sizes[l + 1], sizes[l])
-            weights[l].append(rng.uniform(0.0, setup.a_hidden[l], shape) * _signed(rng, shape, setup.frac_excitatory))
+            magnitude = rng.uniform(0.0, setup.a_hidden[l], shape)  # drawn before the signs (shipped results)
+            sign = _signed(rng, shape, setup.frac_excitatory)
+            weights[l].append(magnitude * np.where(sign > 0, 1.0, -setup.inhibitory_scale))
         weights[L - 1].append(np.zeros((sizes[L], sizes[L - 1])))
     r_hidden = {"output": 0.0, "outer2": setup.r_hidden_outer2, "all": setup.r_hidden_all}[train]
     plastic = tuple(l == L - 1 or (train == "all") or (train == "outer2" and l == L - 2) for l in range(L))

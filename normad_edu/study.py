@@ -74,6 +74,9 @@ LEVERS: dict[str, Lever] = {lv.name: lv for lv in (
           "Hidden weights U(0, 1.5 nA) and U(0, 3 nA): hidden layers fire sooner and more (~50 / ~150 Hz)."),
     Lever("rates-2000", {"a_hidden": (2000.0, 2000.0)}, True,
           "Hidden weights U(0, 2 nA) in both layers (~80 / ~170 Hz)."),
+    Lever("balanced", {"a_hidden": (3000.0, 6000.0), "inhibitory_scale": 4.0}, True,
+          "Inhibitory weights U(0, 4 a) so the mean weight is 0 (still 80 % excitatory), a = 3 / 6 nA: "
+          "hidden layers fire early (~7 / ~12 ms), ~30 / ~55 Hz, and far less synchronously."),
     Lever("t_ref-3", {"t_ref": 3.0}, True,
           "Refractory period 3 ms, as in the group's single-layer NormAD code (spec Sec. 2)."),
     Lever("tau_L_hat-1", {"tau_L_hat": 1.0}, True,

@@ -99,3 +99,16 @@ def test_cli_study_prints_json_and_resumes(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["rows"] == first["rows"]
     assert main(["study", "--levers", "nope", "--out", str(tmp_path)]) == 2
     assert "unknown lever" in capsys.readouterr().err
+
+
+def test_inhibitory_scale_scales_only_the_inhibitory_weights_of_the_same_draw():
+    base = deep_problems("all", n_runs=3, setup=DeepSetup())
+    bal = deep_problems("all", n_runs=3, setup=DeepSetup(inhibitory_scale=4.0))
+    for W, Wb in zip(base.weights[:2], bal.weights[:2]):
+        assert np.array_equal(np.where(W < 0, 4.0 * W, W), Wb)
+        assert 0.15 < (W < 0).mean() < 0.25  # still 20 % inhibitory
+    # mean weight about 0 when the inhibitory range is 4x (0.8 * a/2 = 0.2 * 4a/2)
+    W1 = deep_problems("all", n_runs=20, setup=setup_for("balanced")).weights[0]
+    assert abs(W1.mean()) < 0.03 * setup_for("balanced").a_hidden[0]
+    with pytest.raises(ValueError, match="inhibitory_scale"):
+        DeepSetup(inhibitory_scale=0.0)
