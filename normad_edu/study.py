@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import check_int
+from ._validation import check_int, check_positive
 from .experiments import DEEP_TRAIN, DeepSetup
 from .sweep import read_results, run_sweep
 
@@ -77,6 +77,10 @@ LEVERS: dict[str, Lever] = {lv.name: lv for lv in (
     Lever("balanced", {"a_hidden": (3000.0, 6000.0), "inhibitory_scale": 4.0}, True,
           "Inhibitory weights U(0, 4 a) so the mean weight is 0 (still 80 % excitatory), a = 3 / 6 nA: "
           "hidden layers fire early (~7 / ~12 ms), ~30 / ~55 Hz, and far less synchronously."),
+    Lever("balanced-low", {"a_hidden": (2000.0, 4000.0), "inhibitory_scale": 4.0}, True,
+          "As 'balanced' with a = 2 / 4 nA: slower hidden layers (~15 / ~20 Hz)."),
+    Lever("balanced-high", {"a_hidden": (4000.0, 8000.0), "inhibitory_scale": 4.0}, True,
+          "As 'balanced' with a = 4 / 8 nA: faster hidden layers (~40 / ~90 Hz)."),
     Lever("t_ref-3", {"t_ref": 3.0}, True,
           "Refractory period 3 ms, as in the group's single-layer NormAD code (spec Sec. 2)."),
     Lever("tau_L_hat-1", {"tau_L_hat": 1.0}, True,
@@ -296,3 +300,63 @@ def format_table(rows: list[dict]) -> str:
 def save_table(rows: list[dict], path) -> None:
     """Write rows as JSON (for notebooks and the README)."""
     Path(path).write_text(json.dumps(rows, indent=1) + "\n")
+
+
+# ---------------------------------------------------------------------------
+# Why the hidden weights matter: how many independent inputs does a layer give?
+# ---------------------------------------------------------------------------
+
+def participation_ratio(trains, T: float, *, step: float = 0.5, tau_L_hat: float = 2.5) -> float:
+    """Effective number of independent signals among the ``dhat`` traces of a population.
+
+    The output layer's NormAD update lives in the span of ``dhat_j(t)`` of
+    the layer below (spec Sec. 4). With the traces sampled every ``step`` ms
+    on ``[0, T)`` and centred, and ``lambda_k`` the eigenvalues of their
+    covariance, the participation ratio ``(sum lambda)^2 / sum lambda^2`` is
+    n for n independent, equally strong traces and 1 when all are
+    proportional (a synchronous population). NaN for a silent population.
+    """
+    from .normad import d_hat
+
+    trains = list(trains)
+    if not trains:
+        raise ValueError("trains must hold at least one spike train")
+    t = np.arange(0.0, check_positive("T", T, unit="ms"), check_positive("step", step, unit="ms"))
+    D = d_hat(t, trains, tau_L_hat=tau_L_hat)
+    D = D - D.mean(axis=0)
+    lam = np.linalg.svd(D, compute_uv=False) ** 2
+    if lam.sum() == 0:
+        return float("nan")
+    return float(lam.sum() ** 2 / np.sum(lam ** 2))
+
+
+def layer_activity(combo: str = "baseline", n_problems: int = 20, seed: int = 0) -> dict:
+    """Hidden activity at initialisation of problems ``0..n_problems-1`` of a lever combination.
+
+    One batched forward pass. Returns per hidden layer (lists, layer 1 first)
+    the mean rate (Hz), the median first spike (ms), the fraction of silent
+    neurons and the mean :func:`participation_ratio` of the layer, plus
+    ``n`` (layer sizes) and ``early``: how many problems ask for a desired
+    spike before the first spike of the last hidden layer.
+    """
+    from .experiments import deep_problems
+    from .network import forward
+
+    n_problems = check_int("n_problems", n_problems)
+    setup = setup_for(combo)
+    ex = deep_problems("output", n_runs=n_problems, seed=seed, setup=setup)
+    rec = forward([p[0] for p in ex.inputs], ex.weights[:-1], ex.lif, ex.syn, ex.sim)
+    out = {"combo": combo, "n": [], "rate": [], "first": [], "silent": [], "participation": []}
+    for lay in rec.layers:
+        n = lay.counts.shape[1]
+        prs = [participation_ratio([lay.times[b, j, :lay.counts[b, j]] for j in range(n)], setup.T,
+                                   tau_L_hat=setup.tau_L_hat) for b in range(n_problems)]
+        out["n"].append(n)
+        out["rate"].append(float(lay.counts.mean() * 1000.0 / setup.T))
+        out["first"].append(float(np.median(lay.times.min(axis=(1, 2)))))
+        out["silent"].append(float((lay.counts == 0).mean()))
+        out["participation"].append(float(np.nanmean(prs)) if np.isfinite(prs).any() else float("nan"))
+    first_last = rec.layers[-1].times.min(axis=(1, 2))
+    first_d = np.array([p[0][0][0] if p[0][0].size else np.inf for p in ex.desired])
+    out["early"] = int(np.sum(first_d < first_last))
+    return out

@@ -112,3 +112,26 @@ def test_inhibitory_scale_scales_only_the_inhibitory_weights_of_the_same_draw():
     assert abs(W1.mean()) < 0.03 * setup_for("balanced").a_hidden[0]
     with pytest.raises(ValueError, match="inhibitory_scale"):
         DeepSetup(inhibitory_scale=0.0)
+
+
+def test_participation_ratio_counts_independent_signals():
+    from normad_edu.spikes import poisson_spike_trains
+    from normad_edu.study import participation_ratio
+
+    rng = np.random.default_rng(0)
+    one = poisson_spike_trains(1, 40.0, 2000.0, rng)[0]
+    assert participation_ratio([one] * 10, 2000.0) == pytest.approx(1.0)  # synchronous: one signal
+    indep = poisson_spike_trains(10, 40.0, 2000.0, rng)
+    assert 8.0 < participation_ratio(indep, 2000.0) <= 10.0
+    assert np.isnan(participation_ratio([np.empty(0)] * 3, 100.0))
+    with pytest.raises(ValueError, match="step"):
+        participation_ratio(indep, 100.0, step=0.0)
+
+
+def test_balanced_hidden_weights_decorrelate_layer_2_and_start_it_earlier():
+    from normad_edu.study import layer_activity
+
+    base, bal = layer_activity("baseline", 6), layer_activity("balanced", 6)
+    assert base["n"] == bal["n"] == [50, 25]
+    assert base["participation"][1] < 3.0 < 6.0 < bal["participation"][1]
+    assert bal["first"][1] < base["first"][1]
