@@ -455,6 +455,55 @@ def fig_cumulative_converged(iterations: dict, max_iter: int, *, title: str | No
     return fig
 
 
+def fig_study(rows: Sequence[dict], *, title: str | None = None, paper: dict | None = None) -> Figure:
+    """The lever study: converged fraction with its 95 % interval, one panel per configuration.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        Rows of :func:`normad_edu.study.study_table` (``combo``, ``config``,
+        ``converged``, ``n``, ``ci_low``, ``ci_high`` in percent, ``faithful``).
+    title : str, optional
+        Figure title.
+    paper : dict, optional
+        ``{config: percent}`` drawn as a dashed vertical line (the paper's level).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Deviations from the paper are drawn hatched.
+    """
+    rows = list(rows)
+    if not rows:
+        raise ValueError("rows must hold at least one row of study_table")
+    configs = list(dict.fromkeys(r["config"] for r in rows))
+    combos = list(dict.fromkeys(r["combo"] for r in rows))
+    fig, axes = plt.subplots(1, len(configs), figsize=(3.2 * len(configs) + 1.8, 0.32 * len(combos) + 1.4),
+                             sharey=True, squeeze=False)
+    for ax, c in zip(axes[0], configs):
+        for r in rows:
+            if r["config"] != c:
+                continue
+            y = combos.index(r["combo"])
+            pct = 100.0 * r["converged"] / r["n"]
+            ax.barh(y, pct, color="C0" if r["faithful"] else "C1", alpha=0.8, hatch="" if r["faithful"] else "//")
+            ax.plot([r["ci_low"], r["ci_high"]], [y, y], color="k", lw=1)
+        if paper and c in paper:
+            ax.axvline(paper[c], color="C3", ls="--", lw=1, label="paper")
+            ax.legend(fontsize=7, loc="lower right")
+        ax.set_xlim(0, 100)
+        ax.set_title(c, fontsize=9)
+        ax.set_xlabel("converged (%)")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0][0].set_yticks(range(len(combos)))
+    axes[0][0].set_yticklabels(combos, fontsize=8)
+    axes[0][0].invert_yaxis()
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 # --------------------------------------------------------------------------
 # Private helpers
 # --------------------------------------------------------------------------

@@ -167,3 +167,21 @@ def test_fig9_one_axes_and_legend_counts():
         fig_cumulative_converged({}, 10)
     with pytest.raises(ValueError, match="max_iter"):
         fig_cumulative_converged({"a": [1]}, -1)
+
+
+def test_fig_study_one_panel_per_configuration_and_hatched_deviations():
+    from normad_edu.plotting import fig_study
+
+    rows = [dict(combo="baseline", config="output", converged=8, n=40, ci_low=10.0, ci_high=35.0, faithful=True),
+            dict(combo="balanced", config="output", converged=21, n=40, ci_low=38.0, ci_high=67.0, faithful=True),
+            dict(combo="late", config="output", converged=10, n=40, ci_low=14.0, ci_high=40.0, faithful=False),
+            dict(combo="baseline", config="all", converged=12, n=40, ci_low=18.0, ci_high=46.0, faithful=True)]
+    fig = fig_study(rows, title="screen", paper={"output": 71, "all": 100})
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes] == ["output", "all"]
+    bars = axes[0].patches
+    assert [round(b.get_width(), 1) for b in bars] == [20.0, 52.5, 25.0]
+    assert [b.get_hatch() for b in bars] == [None, None, "//"] or [b.get_hatch() for b in bars] == ["", "", "//"]
+    assert [t.get_text() for t in axes[0].get_yticklabels()] == ["baseline", "balanced", "late"]
+    with pytest.raises(ValueError, match="rows"):
+        fig_study([])
