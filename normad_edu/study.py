@@ -115,6 +115,9 @@ SCREEN = Stage(seed=1, n_problems=40, max_iter=2500)
 #: The final comparison: the paper's size, on the shipped problem set (seed 0).
 FINAL = Stage(seed=0, n_problems=100, max_iter=10_000)
 STAGES = {"screen": SCREEN, "final": FINAL}
+#: Points kept of each run's correlation curve (every 20th iteration at the
+#: screening budget, every 80th at the final one): the files stay small.
+CURVE_POINTS = 125
 
 
 def lever_names(combo: str) -> list[str]:
@@ -193,7 +196,7 @@ def run_study(combos, configs=DEEP_TRAIN, stage: Stage = SCREEN, out_dir="result
         setup = replace(setup_for(combo), max_iter=stage.max_iter)
         for c in configs:
             s = run_sweep("deep", c, stage.n_problems, results_path(out_dir, combo), seed=stage.seed, setup=setup,
-                          workers=workers, progress=progress)
+                          workers=workers, progress=progress, curve_points=CURVE_POINTS)
             s["combo"] = combo
             out.append(s)
             if report is not None:

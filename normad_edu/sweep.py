@@ -99,10 +99,12 @@ def _append(path: Path, record: dict) -> None:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def run_chunk(experiment: str, config: str, run_ids: list, seed: int, setup, path: str, threads: int = 0) -> list:
+def run_chunk(experiment: str, config: str, run_ids: list, seed: int, setup, path: str, threads: int = 0,
+              curve_points: int = 1000) -> list:
     """Train the given runs together (one batch) and append each as it stops.
 
-    Returns the list of records written. Called in worker processes.
+    Each record keeps the correlation every ``max(1, max_iter // curve_points)``
+    iterations. Returns the list of records written. Called in worker processes.
     """
     if threads:
         import numba
@@ -110,7 +112,7 @@ def run_chunk(experiment: str, config: str, run_ids: list, seed: int, setup, pat
         numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
     ex = _factory(experiment)(config, seed=seed, setup=setup, run_ids=run_ids)
     written = []
-    every = max(1, ex.config.max_iter // 1000)  # keep at most ~1000 points of each correlation curve
+    every = max(1, ex.config.max_iter // curve_points)  # keep about curve_points points of each curve
 
     def on_done(p, converged_at, corr):
         rec = {
@@ -140,6 +142,7 @@ def run_sweep(
     scheduler: str | None = None,
     chunk_size: int | None = None,
     progress: bool = True,
+    curve_points: int = 1000,
 ) -> dict:
     """Run (or resume) a sweep and return its summary.
 
@@ -162,6 +165,11 @@ def run_sweep(
         Dask scheduler address; then Dask runs the chunks.
     chunk_size : int, optional
         Runs trained together in one batch (default: spread over workers).
+    progress : bool
+        Show a progress bar (stderr).
+    curve_points : int
+        About how many points of each run's correlation curve to store
+        (default 1000; the lever study stores 125).
 
     Returns
     -------
@@ -173,6 +181,7 @@ def run_sweep(
         ``wall_seconds``, ``resumed`` (runs found in the file).
     """
     n_runs = check_int("n_runs", n_runs)
+    curve_points = check_int("curve_points", curve_points)
     factory = _factory(experiment)
     setup = setup if setup is not None else (XORSetup() if experiment == "xor" else DeepSetup())
     factory(config, n_runs=1, seed=seed, setup=setup)  # validates config and setup early
@@ -192,18 +201,18 @@ def run_sweep(
             from dask.distributed import as_completed as dask_completed
 
             with Client(scheduler) as client:
-                futures = [client.submit(run_chunk, *a, pure=False) for a in args]
+                futures = [client.submit(run_chunk, *a, 0, curve_points, pure=False) for a in args]
                 for fut in dask_completed(futures):
                     bar.update(len(fut.result()))
         elif workers == 1 or len(chunks) == 1:
             for a in args:
-                bar.update(len(run_chunk(*a)))
+                bar.update(len(run_chunk(*a, 0, curve_points)))
         else:
             import multiprocessing as mp
 
             threads = max(1, (os.cpu_count() or 1) // workers)
             with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-                futures = [pool.submit(run_chunk, *a, threads) for a in args]
+                futures = [pool.submit(run_chunk, *a, threads, curve_points) for a in args]
                 for fut in as_completed(futures):
                     bar.update(len(fut.result()))
         bar.close()

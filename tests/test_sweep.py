@@ -123,6 +123,19 @@ def test_deep_results_do_not_depend_on_chunks(tmp_path):
     assert outcome(read_results(tmp_path / "a.jsonl")) == outcome(read_results(tmp_path / "b.jsonl"))
 
 
+def test_curve_points_thin_the_stored_curves_only(tmp_path):
+    setup = with_max_iter(XORSetup(), 12)
+    full = run_sweep("xor", "frozen", 2, tmp_path / "a.jsonl", setup=setup, workers=1, progress=False)
+    thin = run_sweep("xor", "frozen", 2, tmp_path / "b.jsonl", setup=setup, workers=1, progress=False, curve_points=3)
+    assert thin["iterations"] == full["iterations"] and thin["correlation_every"] == 4
+    for i, rec in read_results(tmp_path / "b.jsonl").items():
+        dense = read_results(tmp_path / "a.jsonl")[i]["correlation"]
+        n = len(dense)  # every iteration (12 // 1000 -> every 1)
+        assert rec["correlation"] == dense[::4] + ([] if (n - 1) % 4 == 0 else [dense[-1]])
+    with pytest.raises(ValueError, match="curve_points"):
+        run_sweep("xor", "frozen", 1, tmp_path / "c.jsonl", setup=setup, curve_points=0)
+
+
 def test_workers_1_runs_in_this_process(tmp_path, monkeypatch):
     """``workers=1`` trains in this process (no pool), even with several chunks."""
 
