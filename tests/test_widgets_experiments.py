@@ -160,6 +160,20 @@ def test_deep_weight_scale_keeps_the_problem():
     assert b["rates"][0] > a["rates"][0]  # larger a1, faster layer 1
 
 
+def test_deep_inhibitory_scale_decorrelates_layer_2_of_the_same_problem():
+    a = we.deep_problem_activity(2)
+    b = we.deep_problem_activity(2, 3000.0, 6000.0, 4.0)  # the study's "balanced" lever
+    np.testing.assert_array_equal(a["desired"], b["desired"])
+    assert a["g"] == 1.0 and b["g"] == 4.0
+    assert b["participation"][1] > 2 * a["participation"][1]
+    assert b["first"][1] < a["first"][1]
+    fig = we.deep_activity_figure(b)
+    title = fig.axes[1].get_title(loc="left")
+    assert "-U(0, 4 x 6000 pA)" in title and "independent signals" in title
+    with pytest.raises(ValueError, match="inhibitory_scale"):
+        we.deep_problem_activity(2, inhibitory_scale=0.0)
+
+
 DEEP_GRID = list(itertools.product([0, we.N_DEEP_PROBLEMS - 1], [we.A1_RANGE[0], 1000.0, we.A1_RANGE[1]],
                                    [we.A2_RANGE[0], we.A2_RANGE[1]]))
 
@@ -182,7 +196,7 @@ def test_deep_widget_callbacks_at_every_control_end():
     assert all(c.continuous_update is False for c in box.controls.values())
     for name, value in slider_ends(box):
         run = box.state["run"]
-        got = run["problem"] if name == "problem" else run["a"][0 if name == "a1" else 1]
+        got = {"problem": run["problem"], "a1": run["a"][0], "a2": run["a"][1], "g": run["g"]}[name]
         assert got == pytest.approx(value)
         assert len(plt.get_fignums()) == 1
 

@@ -43,11 +43,12 @@ from dataclasses import replace
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .._validation import check_int, check_nonnegative
+from .._validation import check_int, check_nonnegative, check_positive
 from ..experiments import DeepSetup, XORSetup, deep_problems, xor_patterns, xor_problems
 from ..network import forward
 from ..plotting import DESIRED_COLOR, raster
 from ..spikes import from_padded
+from ..study import participation_ratio
 from ..training import TrainingResult
 
 __all__ = [
@@ -71,6 +72,8 @@ N_XOR_INITS = 20
 N_DEEP_PROBLEMS = 100
 A1_RANGE = (0.0, 3000.0)
 A2_RANGE = (0.0, 10_000.0)
+#: Inhibitory weights ~ U(0, g a_l): g = 1 is the shipped default, 4 balances the mean weight to 0.
+G_RANGE = (1.0, 6.0)
 
 PATTERNS = ((0, 0), (0, 1), (1, 0), (1, 1))
 _SET_COLORS = ("C0", "C1", "0.45")  # bit a, bit b, reference
@@ -250,7 +253,8 @@ def build_xor_encoding_widget(start_1: float = 6.0, w_mean: float = 1000.0, seed
 # --------------------------------------------------------------------------
 
 
-def deep_problem_activity(problem: int = 0, a1: float | None = None, a2: float | None = None, *, seed: int = 0,
+def deep_problem_activity(problem: int = 0, a1: float | None = None, a2: float | None = None,
+                          inhibitory_scale: float | None = None, *, seed: int = 0,
                           setup: DeepSetup = DeepSetup()) -> dict:
     """Inputs, hidden-layer spikes and desired spikes of one generic problem (initial weights).
 
@@ -262,6 +266,10 @@ def deep_problem_activity(problem: int = 0, a1: float | None = None, a2: float |
         Hidden weight scales (pA): W^l ~ U(0, a_l) with random sign (default:
         ``setup.a_hidden``). The same problem keeps its inputs, desired train
         and weight pattern; only the scale changes.
+    inhibitory_scale : float, optional
+        Inhibitory weights are ``-U(0, inhibitory_scale * a_l)`` (default:
+        ``setup.inhibitory_scale``; 4 makes the mean weight 0, the study's
+        "balanced" lever).
     seed : int
         Base seed of the problems.
     setup : DeepSetup
@@ -274,13 +282,16 @@ def deep_problem_activity(problem: int = 0, a1: float | None = None, a2: float |
         (ms), ``rates`` (mean rate per hidden layer, Hz), ``first`` (first
         spike of each hidden layer, ms; inf if silent), ``unreachable``
         (desired spikes before the first spike of the last hidden layer),
-        ``a`` (the scales), ``problem``, ``T``.
+        ``participation`` (:func:`normad_edu.study.participation_ratio` of
+        each hidden layer: how many independent signals it carries), ``a``
+        (the scales), ``g`` (the inhibitory scale), ``problem``, ``T``.
     """
     problem = check_int("problem", problem, minimum=0)
     a = tuple(setup.a_hidden)
     a = (a[0] if a1 is None else check_nonnegative("a1", a1, unit="pA"),
          a[1] if a2 is None else check_nonnegative("a2", a2, unit="pA"))
-    setup = replace(setup, a_hidden=a)
+    g = setup.inhibitory_scale if inhibitory_scale is None else check_positive("inhibitory_scale", inhibitory_scale)
+    setup = replace(setup, a_hidden=a, inhibitory_scale=g)
     ex = deep_problems("output", seed=seed, setup=setup, run_ids=[problem])
     x = ex.inputs[0][0]
     rec = forward(x, [W[0] for W in ex.weights[:-1]], ex.lif, ex.syn, ex.sim)
@@ -289,8 +300,10 @@ def deep_problem_activity(problem: int = 0, a1: float | None = None, a2: float |
     rates = np.array([lay.counts[0].sum() / (lay.counts.shape[1] * T / 1000.0) for lay in rec.layers])
     first = np.array([min((tr[0] for tr in pop if tr.size), default=np.inf) for pop in hidden])
     desired = np.asarray(ex.desired[0][0][0], dtype=float)
+    participation = np.array([participation_ratio(pop, T, tau_L_hat=setup.tau_L_hat) for pop in hidden])
     return dict(inputs=x, hidden=hidden, desired=desired, rates=rates, first=first,
-                unreachable=desired[desired < first[-1]], a=a, problem=problem, T=T)
+                unreachable=desired[desired < first[-1]], participation=participation, a=a, g=g,
+                problem=problem, T=T)
 
 
 def deep_activity_figure(run: dict):
@@ -326,8 +339,12 @@ def deep_activity_figure(run: dict):
         ax.set_ylabel(f"hidden {l}")
         first = run["first"][l - 1]
         txt = f"first spike {first:.1f} ms" if np.isfinite(first) else "silent"
-        ax.set_title(f"hidden layer {l}: {n_h[l - 1]} neurons, W ~ U(0, {run['a'][l - 1]:.0f} pA) with random sign, "
-                     f"{run['rates'][l - 1]:.1f} Hz, {txt}", fontsize=9, loc="left")
+        pr = run["participation"][l - 1]
+        g = run.get("g", 1.0)
+        dist = (f"W ~ U(0, {run['a'][l - 1]:.0f} pA) with random sign" if g == 1.0 else
+                f"W ~ U(0, {run['a'][l - 1]:.0f} pA) or -U(0, {g:g} x {run['a'][l - 1]:.0f} pA)")
+        ax.set_title(f"hidden layer {l}: {n_h[l - 1]} neurons, {dist}, {run['rates'][l - 1]:.1f} Hz, {txt}, "
+                     f"{'silent' if np.isnan(pr) else f'{pr:.1f} independent signals'}", fontsize=9, loc="left")
     ax = axes[-1]
     raster(ax, run["inputs"], t_max=T, color="C0", markersize=2)
     ax.set_ylabel("input")
@@ -336,11 +353,13 @@ def deep_activity_figure(run: dict):
     return fig
 
 
-def build_deep_problem_widget(problem: int = 0, a1: float | None = None, a2: float | None = None, *,
+def build_deep_problem_widget(problem: int = 0, a1: float | None = None, a2: float | None = None,
+                              inhibitory_scale: float | None = None, *,
                               setup: DeepSetup = DeepSetup(), n_problems: int = N_DEEP_PROBLEMS):
     """Notebook 07: a generic problem and its hidden layers at initialisation (forward only).
 
-    Controls: problem index and the hidden weight scales a1, a2 (pA).
+    Controls: problem index, the hidden weight scales a1, a2 (pA) and the
+    inhibitory scale g (inhibitory weights ~ -U(0, g a_l)).
     Returns an ``ipywidgets.VBox`` with ``controls``, ``output``, ``update``
     and ``state`` (``state["run"]``: the last :func:`deep_problem_activity`).
     """
@@ -350,6 +369,7 @@ def build_deep_problem_widget(problem: int = 0, a1: float | None = None, a2: flo
     layout = widgets.Layout(width="420px")
     a1 = setup.a_hidden[0] if a1 is None else a1
     a2 = setup.a_hidden[1] if a2 is None else a2
+    g = setup.inhibitory_scale if inhibitory_scale is None else inhibitory_scale
     controls = dict(
         problem=widgets.IntSlider(value=problem, min=0, max=n_problems - 1, description="problem",
                                   continuous_update=False, style=style, layout=layout),
@@ -357,13 +377,15 @@ def build_deep_problem_widget(problem: int = 0, a1: float | None = None, a2: flo
                                continuous_update=False, style=style, layout=layout),
         a2=widgets.FloatSlider(value=a2, min=A2_RANGE[0], max=A2_RANGE[1], step=250.0, description="a2 (pA)",
                                continuous_update=False, style=style, layout=layout),
+        g=widgets.FloatSlider(value=g, min=G_RANGE[0], max=G_RANGE[1], step=0.5, description="inhibitory x g",
+                              continuous_update=False, style=style, layout=layout),
     )
     out = widgets.Output()
     state: dict = {}
 
     def update(change=None):
         c = controls
-        run = deep_problem_activity(c["problem"].value, c["a1"].value, c["a2"].value, setup=setup)
+        run = deep_problem_activity(c["problem"].value, c["a1"].value, c["a2"].value, c["g"].value, setup=setup)
         state["run"] = run
         out.clear_output(wait=True)
         with out:
@@ -372,7 +394,8 @@ def build_deep_problem_widget(problem: int = 0, a1: float | None = None, a2: flo
 
     for c in controls.values():
         c.observe(update, names="value")
-    box = widgets.VBox([widgets.HBox(list(controls.values())[:1]), widgets.HBox(list(controls.values())[1:]), out])
+    sliders = list(controls.values())
+    box = widgets.VBox([widgets.HBox([sliders[0], sliders[3]]), widgets.HBox(sliders[1:3]), out])
     box.controls, box.output, box.update, box.state = controls, out, update, state
     update()
     return box
