@@ -69,7 +69,7 @@ class Lever:
 
 #: The levers of the study (see README "Reproduction status" and notebook 07).
 LEVERS: dict[str, Lever] = {lv.name: lv for lv in (
-    Lever("baseline", {}, True, "The shipped reconstruction (DeepSetup defaults)."),
+    Lever("baseline", {}, True, "The reconstruction before the study (PRE_STUDY_SETUP)."),
     Lever("rates-high", {"a_hidden": (1500.0, 3000.0)}, True,
           "Hidden weights U(0, 1.5 nA) and U(0, 3 nA): hidden layers fire sooner and more (~50 / ~150 Hz)."),
     Lever("rates-2000", {"a_hidden": (2000.0, 2000.0)}, True,
@@ -131,7 +131,15 @@ def lever_names(combo: str) -> list[str]:
     return names
 
 
-def setup_for(combo: str, base: DeepSetup = DeepSetup()) -> DeepSetup:
+#: The reconstruction the study started from (spec Sec. 8's prototype values):
+#: hidden weights U(0, a_l) with a random sign, a = 1 / 4 nA, inhibitory
+#: and excitatory magnitudes from the same range. Every lever is a change
+#: to this, so the study's numbers do not move when the defaults change.
+PRE_STUDY_SETUP = DeepSetup(a_hidden=(1000.0, 4000.0), inhibitory_scale=1.0, r_out=300.0, r_hidden_all=100.0,
+                            r_hidden_outer2=30.0, tau_L_hat=2.5, t_ref=2.0, sigma=2.0)
+
+
+def setup_for(combo: str, base: DeepSetup = PRE_STUDY_SETUP) -> DeepSetup:
     """The :class:`DeepSetup` of a lever combination (later levers win on a shared field)."""
     changes: dict = {}
     for n in lever_names(combo):

@@ -9,7 +9,7 @@ import pytest
 
 from normad_edu.cli import main
 from normad_edu.experiments import DeepSetup, deep_problems
-from normad_edu.study import (LEVERS, Stage, fisher_p, format_table, is_faithful, lever_names, mcnemar_p,
+from normad_edu.study import (LEVERS, PRE_STUDY_SETUP, Stage, fisher_p, format_table, is_faithful, lever_names, mcnemar_p,
                               results_path, run_study, setup_for, study_table, wilson_interval)
 
 
@@ -20,7 +20,7 @@ def test_every_lever_builds_a_valid_setup_and_says_why():
         for field, value in lever.changes.items():
             assert getattr(setup, field) == value
         deep_problems("all", n_runs=1, setup=setup)  # the factory accepts it
-    assert setup_for("baseline") == DeepSetup()
+    assert setup_for("baseline") == PRE_STUDY_SETUP
 
 
 def test_combinations_merge_changes_and_faithfulness():
