@@ -1,8 +1,9 @@
 """Benchmark the forward pass of the paper's generic network (100 -> 50 -> 25 -> 1).
 
 Set-up (paper Sec. 6, as in ``normad-edu demo``): T = 500 ms, dt = 0.1 ms,
-100 Poisson inputs at 20 Hz, hidden weights U(0, a) with a random sign
-(80 % excitatory), a1 = 1000 pA, a2 = 4000 pA, output weights 0.
+100 Poisson inputs at 20 Hz, the default ``DeepSetup`` hidden weights
+(U(0, a) for the 80 % excitatory synapses, -U(0, 4 a) for the inhibitory
+ones, a1 = 3000 pA, a2 = 6000 pA), output weights 0.
 
 Two code paths are timed for each batch size:
 

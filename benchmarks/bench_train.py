@@ -4,8 +4,9 @@ One iteration = forward pass (all layers simulated) + error instants +
 NormAD spatio-temporal backpropagation into all three layers (the "all
 layers plastic" configuration of paper Fig. 9), for a batch of independent
 problems built by :func:`normad_edu.experiments.deep_problems` (T = 500 ms,
-dt = 0.1 ms, 100 Poisson inputs at 20 Hz, desired 10 Hz, hidden weights
-U(0, a) with random sign, a1 = 1 nA, a2 = 4 nA). Output weights are set to
+dt = 0.1 ms, 100 Poisson inputs at 20 Hz, desired 10 Hz, the default
+``DeepSetup`` hidden weights: U(0, a) excitatory, -U(0, 4 a) inhibitory,
+a1 = 3 nA, a2 = 6 nA). Output weights are set to
 small random values so the output fires and error instants of both signs
 exist.
 

@@ -69,8 +69,8 @@ _DEMO_SETUP = DeepSetup()
 DEMO_SIZES = tuple(_DEMO_SETUP.sizes)
 #: Rate of the Poisson input trains (Hz).
 DEMO_INPUT_RATE = _DEMO_SETUP.input_rate
-#: Hidden weights are ``U(0, a_l)`` with a random sign; ``a_1, a_2`` (pA).
-#: With these, layer 1 fires at ~15 Hz and layer 2 at ~50 Hz (spec Sec. 8).
+#: Hidden weights are ``U(0, a_l)`` (80 %) or ``-U(0, g a_l)`` (20 %); ``a_1, a_2`` (pA).
+#: With these (and g = 4), layer 1 fires at ~30 Hz and layer 2 at ~60 Hz.
 DEMO_HIDDEN_A = tuple(_DEMO_SETUP.a_hidden)
 #: Probability that a hidden synapse is excitatory (positive).
 DEMO_EXCITATORY = _DEMO_SETUP.frac_excitatory
@@ -83,8 +83,8 @@ def demo_problem(batch: int = 1, seed: int = 0) -> tuple[list[list[np.ndarray]],
 
     Problems ``0 .. batch-1`` of :func:`normad_edu.experiments.deep_problems`
     (default :class:`~normad_edu.experiments.DeepSetup`, base ``seed``): 100
-    Poisson inputs at 20 Hz, hidden weights ``U(0, a_l)`` with a random sign
-    (80 % excitatory), output weights 0. Problem ``b`` is the same for every
+    Poisson inputs at 20 Hz, hidden weights ``U(0, a_l)`` (80 %, excitatory)
+    or ``-U(0, 4 a_l)`` (inhibitory), output weights 0. Problem ``b`` is the same for every
     batch size.
 
     Returns
@@ -240,8 +240,9 @@ def _add_demo_parser(subparsers) -> None:
         help="simulate the 100-50-25-1 network on Poisson inputs and save a raster plot",
         description=(
             "Simulate the paper's generic 100-50-25-1 LIF network (T = 500 ms, dt = 0.1 ms, "
-            "100 Poisson inputs at 20 Hz, hidden weights U(0, a) with random sign, 80 % excitatory, "
-            "a1 = 1000 pA, a2 = 4000 pA, output weights 0), print the firing rate of each layer "
+            "100 Poisson inputs at 20 Hz, hidden weights U(0, a) for the 80 % excitatory synapses and "
+            f"-U(0, {_DEMO_SETUP.inhibitory_scale:g} a) for the inhibitory ones, a1 = {DEMO_HIDDEN_A[0]:.0f} pA, "
+            f"a2 = {DEMO_HIDDEN_A[1]:.0f} pA, output weights 0), print the firing rate of each layer "
             "and save a raster plot of all layers to DIR/demo_raster.png."
         ),
     )

@@ -111,10 +111,17 @@ class DeepSetup:
 
     100 Poisson inputs at 20 Hz, one desired Poisson train at 10 Hz with a
     dead time of t_ref (so it respects the refractory period), T = 500 ms.
-    Hidden weights U(0, a_l) with random sign (80 % excitatory); a1 = 1 nA,
-    a2 = 4 nA (reconstructed: hidden rates ~15 / ~55 Hz). Output weights 0.
-    r_out = 0.3 nA; r_hidden = 0.1 nA when all three layers train and
-    0.03 nA when the outer two do (the best faithful values known, spec 8).
+    Hidden weights: with probability 0.8 excitatory, ``U(0, a_l)``, else
+    inhibitory, ``-U(0, g a_l)`` with ``g = inhibitory_scale``. The paper says
+    only "uniform random, 80 % excitatory and 20 % inhibitory"; the defaults
+    a = 3 / 6 nA and g = 4 (mean weight 0: hidden rates ~30 / ~60 Hz, first
+    spikes at ~8 / ~13 ms) were chosen by the lever study of
+    :mod:`normad_edu.study` on a held-out problem set. With g = 1 and
+    a = 1 / 4 nA (the values before the study, ``study.PRE_STUDY_SETUP``)
+    the 25 layer-2 neurons fire almost in synchrony and converge far less
+    often (README "Reproduction status"). Output weights 0. r_out = 0.3 nA;
+    every plastic hidden layer learns with r_hidden = 0.03 nA (both
+    experiments; the study measured 0.1 and 0.3 nA worse).
 
     Three more reconstructed values are fields so a study can vary them:
     ``t_ref`` (refractory period of every LIF neuron and dead time of the
@@ -132,10 +139,10 @@ class DeepSetup:
     input_rate: float = 20.0
     desired_rate: float = 10.0
     T: float = 500.0
-    a_hidden: tuple = (1000.0, 4000.0)
+    a_hidden: tuple = (3000.0, 6000.0)
     frac_excitatory: float = 0.8
     r_out: float = 300.0
-    r_hidden_all: float = 100.0
+    r_hidden_all: float = 30.0
     r_hidden_outer2: float = 30.0
     tau_L_hat: float = 2.5
     vdot_min: float = 1.0
@@ -148,7 +155,7 @@ class DeepSetup:
     desired_t_min: float = 0.0
     normalization: str = "layer"
     rate_decay: float = 0.0
-    inhibitory_scale: float = 1.0
+    inhibitory_scale: float = 4.0
 
     def __post_init__(self) -> None:
         for n in self.sizes:

@@ -11,7 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from normad_edu.cli import DEMO_SIZES, demo_problem, main  # noqa: E402
+from normad_edu.cli import DEMO_HIDDEN_A, DEMO_SIZES, demo_problem, main  # noqa: E402
+from normad_edu.experiments import DeepSetup  # noqa: E402
 from normad_edu.network import forward  # noqa: E402
 from normad_edu.plotting import plot_membrane, plot_network_activity, raster  # noqa: E402
 
@@ -152,7 +153,11 @@ def test_demo_problem_shapes_signs_and_prefix_stability():
     assert len(inputs) == 3 and all(len(p) == DEMO_SIZES[0] for p in inputs)
     assert [W.shape for W in weights] == [(3, 50, 100), (3, 25, 50), (3, 1, 25)]
     W1, W2, W3 = weights
-    assert np.all(np.abs(W1) <= 1000.0) and np.all(np.abs(W2) <= 4000.0) and np.all(W3 == 0)
+    (a1, a2), g = DEMO_HIDDEN_A, DeepSetup().inhibitory_scale
+    for W, a in ((W1, a1), (W2, a2)):
+        assert np.all(W <= a) and np.all(W >= -g * a)  # U(0, a) excitatory, -U(0, g a) inhibitory
+        assert np.any(W < -a)  # inhibitory weights reach beyond the excitatory range
+    assert np.all(W3 == 0)
     assert 0.75 < np.mean(W1 > 0) < 0.85  # 80 % excitatory
     inputs1, weights1 = demo_problem(1, 0)  # problem 0 does not depend on the batch size
     assert all(np.array_equal(a, b) for a, b in zip(inputs1[0], inputs[0]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -21,6 +22,8 @@ def test_every_lever_builds_a_valid_setup_and_says_why():
             assert getattr(setup, field) == value
         deep_problems("all", n_runs=1, setup=setup)  # the factory accepts it
     assert setup_for("baseline") == PRE_STUDY_SETUP
+    # the defaults are the study's choice (README "Reproduction status")
+    assert DeepSetup() == setup_for("balanced+r_hidden_all-30")
 
 
 def test_combinations_merge_changes_and_faithfulness():
@@ -42,7 +45,7 @@ def test_unknown_levers_are_rejected_with_the_list():
 
 
 def test_desired_t_min_only_drops_early_spikes_of_the_same_draw():
-    base = deep_problems("output", n_runs=30, setup=DeepSetup())
+    base = deep_problems("output", n_runs=30, setup=setup_for("baseline"))
     late = deep_problems("output", n_runs=30, setup=setup_for("desired_t_min-20"))
     dropped = 0
     for a, b in zip(base.desired, late.desired):
@@ -102,8 +105,8 @@ def test_cli_study_prints_json_and_resumes(tmp_path, capsys):
 
 
 def test_inhibitory_scale_scales_only_the_inhibitory_weights_of_the_same_draw():
-    base = deep_problems("all", n_runs=3, setup=DeepSetup())
-    bal = deep_problems("all", n_runs=3, setup=DeepSetup(inhibitory_scale=4.0))
+    base = deep_problems("all", n_runs=3, setup=PRE_STUDY_SETUP)
+    bal = deep_problems("all", n_runs=3, setup=replace(PRE_STUDY_SETUP, inhibitory_scale=4.0))
     for W, Wb in zip(base.weights[:2], bal.weights[:2]):
         assert np.array_equal(np.where(W < 0, 4.0 * W, W), Wb)
         assert 0.15 < (W < 0).mean() < 0.25  # still 20 % inhibitory

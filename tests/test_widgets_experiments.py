@@ -161,8 +161,8 @@ def test_deep_weight_scale_keeps_the_problem():
 
 
 def test_deep_inhibitory_scale_decorrelates_layer_2_of_the_same_problem():
-    a = we.deep_problem_activity(2)
-    b = we.deep_problem_activity(2, 3000.0, 6000.0, 4.0)  # the study's "balanced" lever
+    a = we.deep_problem_activity(2, 1000.0, 4000.0, 1.0)  # the weights before the study
+    b = we.deep_problem_activity(2, 3000.0, 6000.0, 4.0)  # the study's "balanced" lever (the default)
     np.testing.assert_array_equal(a["desired"], b["desired"])
     assert a["g"] == 1.0 and b["g"] == 4.0
     assert b["participation"][1] > 2 * a["participation"][1]
