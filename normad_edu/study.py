@@ -121,6 +121,14 @@ SCREEN = Stage(seed=1, n_problems=40, max_iter=2500)
 #: The final comparison: the paper's size, on the shipped problem set (seed 0).
 FINAL = Stage(seed=0, n_problems=100, max_iter=10_000)
 STAGES = {"screen": SCREEN, "final": FINAL}
+#: The study's results shipped with the package: ``STUDY_RESULTS / "screen"``
+#: and ``STUDY_RESULTS / "final"`` hold one ``<levers>.jsonl`` per combination
+#: (written by ``normad-edu study --stage screen|final``; rerunning a stage
+#: with ``--out`` pointing at a copy resumes instead of recomputing).
+STUDY_RESULTS = Path(__file__).parent / "data" / "study"
+#: The paper's numbers (Sec. 6.2): problems of 100 converged within 10,000
+#: iterations (all three layers: all within 6,000).
+PAPER_CONVERGED = {"output": 71, "outer2": 98, "all": 100}
 #: Points kept of each run's correlation curve (every 20th iteration at the
 #: screening budget, every 80th at the final one): the files stay small.
 CURVE_POINTS = 125
@@ -377,3 +385,20 @@ def layer_activity(combo: str = "baseline", n_problems: int = 20, seed: int = 0)
     first_d = np.array([p[0][0][0] if p[0][0].size else np.inf for p in ex.desired])
     out["early"] = int(np.sum(first_d < first_last))
     return out
+
+
+def compare_configs(out_dir, combo: str, stage: Stage, a: str = "all", b: str = "output") -> dict | None:
+    """Does training more layers help? Configuration ``a`` against ``b`` for one combination.
+
+    Returns ``converged_a``, ``converged_b``, ``n``, ``only_a``/``only_b``
+    (problems solved by one configuration only), ``fisher_p`` and
+    ``mcnemar_p`` (paired: the same problems), or None if either is unfinished.
+    """
+    ia, ib = outcomes(out_dir, combo, a, stage), outcomes(out_dir, combo, b, stage)
+    if ia is None or ib is None:
+        return None
+    ca, cb = ia >= 0, ib >= 0
+    n = ca.size
+    return {"combo": combo, "a": a, "b": b, "n": n, "converged_a": int(ca.sum()), "converged_b": int(cb.sum()),
+            "only_a": int(np.sum(ca & ~cb)), "only_b": int(np.sum(~ca & cb)),
+            "fisher_p": fisher_p(int(ca.sum()), n, int(cb.sum()), n), "mcnemar_p": mcnemar_p(ca, cb)}

@@ -138,3 +138,16 @@ def test_balanced_hidden_weights_decorrelate_layer_2_and_start_it_earlier():
     assert base["n"] == bal["n"] == [50, 25]
     assert base["participation"][1] < 3.0 < 6.0 < bal["participation"][1]
     assert bal["first"][1] < base["first"][1]
+
+
+def test_compare_configs_on_a_tiny_study(tmp_path):
+    from normad_edu.study import compare_configs
+
+    stage = Stage(seed=2, n_problems=3, max_iter=3)
+    assert compare_configs(tmp_path, "baseline", stage) is None  # nothing run yet
+    run_study("baseline", ["output", "all"], stage, tmp_path, workers=1, progress=False, report=None)
+    c = compare_configs(tmp_path, "baseline", stage)
+    rows = {r["config"]: r for r in study_table(tmp_path, stage, configs=["output", "all"])}
+    assert c["n"] == 3 and c["converged_a"] == rows["all"]["converged"] and c["converged_b"] == rows["output"]["converged"]
+    assert c["converged_a"] - c["converged_b"] == c["only_a"] - c["only_b"]
+    assert 0 < c["mcnemar_p"] <= 1 and 0 < c["fisher_p"] <= 1
