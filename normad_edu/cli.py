@@ -374,7 +374,8 @@ def _add_study_parser(subparsers) -> None:
             "Train the generic 100-50-25-1 problems with reconstructed values changed one at a time (levers) or "
             "combined with '+', on the same problems, and print a table of how many converged with 95 % "
             "confidence intervals and tests against the baseline (see normad_edu.study). Results go to "
-            "DIR/<levers>.jsonl (rerun to resume, or to print the table again). Stages: "
+            "DIR/<levers>.jsonl (rerun to resume, or to print the table again), the figure to "
+            "DIR/study_<stage>.png/.svg. Stages: "
             + "; ".join(f"{k}: seed {v.seed}, {v.n_problems} problems x {v.max_iter} iterations"
                         for k, v in STAGES.items())
             + ". Levers: " + ", ".join(f"{k}{'' if v.faithful else ' (deviation)'}" for k, v in LEVERS.items()) + "."
@@ -802,14 +803,23 @@ def _cmd_study(args: argparse.Namespace) -> int:
         raise CommandError(f"study stopped: {exc or type(exc).__name__}; finished runs are saved, "
                            "run the same command again to resume") from None
     rows = study_table(out, stage, combos=combos, configs=configs)
+    figures = []
+    if rows:
+        _use_agg()
+        from .plotting import fig_study
+        from .study import PAPER_CONVERGED
+
+        title = f"{args.stage}: seed {stage.seed}, {stage.n_problems} problems, {stage.max_iter} iterations"
+        figures = _save_figure(fig_study(rows, title=title, paper=PAPER_CONVERGED), out, f"study_{args.stage}")
     wall_seconds = time.perf_counter() - start
     if args.json:
         _print_json(args, {"command": "study", "version": __version__, "stage": args.stage, **asdict(stage),
-                           "out": str(out.resolve()), "rows": rows, "wall_seconds": wall_seconds})
+                           "out": str(out.resolve()), "rows": rows, "figures": figures, "wall_seconds": wall_seconds})
     else:
         print(f"normad-edu study: stage {args.stage} (seed {stage.seed}, {stage.n_problems} problems x "
               f"{stage.max_iter} iterations), results in {out.resolve()}")
         print(format_table(rows))
+        print(f"  figures: {', '.join(figures)}")
         print(f"  wall time {wall_seconds:.1f} s")
     return 0
 

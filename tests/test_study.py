@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from dataclasses import replace
 
 import numpy as np
@@ -98,6 +99,7 @@ def test_cli_study_prints_json_and_resumes(tmp_path, capsys):
     assert main(argv) == 0
     first = json.loads(capsys.readouterr().out)
     assert first["n_problems"] == 2 and first["max_iter"] == 3 and len(first["rows"]) == 1
+    assert sorted(Path(f).name for f in first["figures"]) == ["study_screen.png", "study_screen.svg"]
     assert main(argv) == 0  # everything is in the file: same table
     assert json.loads(capsys.readouterr().out)["rows"] == first["rows"]
     assert main(["study", "--levers", "nope", "--out", str(tmp_path)]) == 2
