@@ -87,7 +87,7 @@ LEVERS: dict[str, Lever] = {lv.name: lv for lv in (
           "tau_L' = 1 ms, the effective value of the group's single-layer code (spec Sec. 2)."),
     Lever("r_out-100", {"r_out": 100.0}, True, "Output learning rate 0.1 nA instead of 0.3 nA (smaller steps)."),
     Lever("r_hidden_all-30", {"r_hidden_all": 30.0}, True,
-          "Hidden learning rate of the all-three experiment 0.03 nA instead of 0.1 nA (the outer-two value)."),
+          "Hidden learning rate of the all-three experiment 0.03 nA (as in the outer-two one) instead of 0.1 nA."),
     Lever("r_hidden_all-10", {"r_hidden_all": 10.0}, True,
           "Hidden learning rate of the all-three experiment 0.01 nA instead of 0.1 nA."),
     Lever("r_hidden_outer2-10", {"r_hidden_outer2": 10.0}, True,
@@ -97,13 +97,13 @@ LEVERS: dict[str, Lever] = {lv.name: lv for lv in (
     Lever("r_hidden_all-300", {"r_hidden_all": 300.0}, True,
           "Hidden learning rate of the all-three experiment 0.3 nA instead of 0.1 nA."),
     Lever("rate_decay-1000", {"rate_decay": 1000.0}, False,
-          "Deviation: every rate decays as 1 / (1 + it / 1000) (the paper's rates are constant)."),
+          "Every rate decays as 1 / (1 + it / 1000) (the paper's rates are constant)."),
     Lever("sigma-5", {"sigma": 5.0}, True,
           "Correlation metric with a 5 ms Gaussian instead of 2 ms (the paper does not give sigma)."),
     Lever("neuron-norm", {"normalization": "neuron", "r_hidden_all": 15.0, "r_hidden_outer2": 5.0}, False,
-          "Deviation: normalise each hidden neuron's gradient row on its own (rates / sqrt(n_l))."),
+          "Normalise each hidden neuron's gradient row on its own (rates / sqrt(n_l))."),
     Lever("desired_t_min-20", {"desired_t_min": 20.0}, False,
-          "Deviation (problem): drop desired spikes before 20 ms, which no hidden layer can reach yet."),
+          "Drop desired spikes before 20 ms, which no hidden layer can reach yet."),
 )}
 
 
