@@ -276,10 +276,12 @@ def simulate_layer(
     in_counts = np.ascontiguousarray(in_counts, dtype=np.int64)
     W = np.ascontiguousarray(W, dtype=np.float64)
     v = np.zeros((B, n_out, n_steps + 1) if record_v else (B, 1, 1))
-    # Room for 64 spikes per neuron (128 Hz over 500 ms) or the refractory
-    # bound, whichever is smaller; the rare problem that overflows is rerun
-    # alone with enough room.
-    capacity = int(min(64, np.ceil(sim.T / max(lif.t_ref, sim.dt)) + 1))
+    # Room for the refractory bound (no neuron spikes more than T / t_ref + 1
+    # times), capped at 256 spikes per neuron to bound memory; problems that
+    # overflow are rerun together with enough room. (A cap of 64 made 98 of
+    # 100 generic problems with the balanced default weights overflow in
+    # layer 2 and rerun one by one: 2.4 instead of ~1.3 ms per problem.)
+    capacity = int(min(256, np.ceil(sim.T / max(lif.t_ref, sim.dt)) + 1))
     args = (n_steps, sim.dt, lif.theta, syn.tau1, syn.tau2, lif.tau_L, lif.C, lif.gL, lif.t_ref)
     counts = np.zeros((B, n_out), dtype=np.int64)
     out_t = np.full((B, n_out, capacity), np.inf)
@@ -296,11 +298,12 @@ def simulate_layer(
         wide_t[:, :, :capacity] = out_t
         wide_v[:, :, :capacity] = out_vdot
         out_t, out_vdot = wide_t, wide_v
-        for b in over:
-            counts[b] = 0
-            out_t[b] = np.inf
-            out_vdot[b] = np.nan
-            _simulate_one(in_times[b], in_counts[b], W[b], *args, counts[b], out_t[b], out_vdot[b], v[b], record_v)
+        sub_counts = np.zeros((over.size, n_out), dtype=np.int64)
+        sub_t = np.full((over.size, n_out, max_count), np.inf)
+        sub_v = np.full((over.size, n_out, max_count), np.nan)
+        sub_trace = np.zeros((over.size,) + v.shape[1:])
+        _simulate_batch(in_times[over], in_counts[over], W[over], *args, sub_counts, sub_t, sub_v, sub_trace, record_v)
+        counts[over], out_t[over], out_vdot[over], v[over] = sub_counts, sub_t, sub_v, sub_trace
     K = max(max_count, 1)
     return LayerOutput(
         times=out_t[:, :, :K].copy(),

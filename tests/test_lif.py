@@ -183,20 +183,28 @@ def test_spike_times_match_fine_step_reference(t_ref):
 
 
 def test_many_spikes_beyond_initial_capacity():
-    """More than 64 spikes per neuron forces the rerun with a larger buffer;
-    every spike must still be right (checked against RK4)."""
-    lif = LIFParams(t_ref=0.5)
-    T = 90.0
-    pop = [np.arange(0.0, T, 0.5) + 0.0123]  # a dense regular drive
+    """More than 256 spikes per neuron (the buffer cap) forces the rerun with a
+    larger buffer; every spike must still be right (checked against RK4), and
+    a problem that does not overflow, batched with one that does, is unchanged."""
+    lif = LIFParams(t_ref=0.1)
+    T = 150.0
+    pop = [np.arange(0.0, T, 0.25) + 0.0123]  # a dense regular drive
     w = np.array([6000.0])
     out = run(pop, w[None], lif, sim=SimParams(dt=0.1, T=T))
     times, vdot = spikes_of(out)
-    assert out.counts[0, 0] > 64
+    assert out.counts[0, 0] > 256
     assert out.times.shape[-1] == out.counts[0, 0]
     assert np.all(np.isfinite(times)) and np.all(vdot > 0)
     ref = rk4_spike_times(pop, w, lif, T, h=2e-3)
     assert len(times) == len(ref)
     np.testing.assert_allclose(times, ref, rtol=0, atol=1e-3)
+    # batched with a quiet problem: the overflowing one is rerun, the other kept
+    quiet = simulate_layer(*stack_padded([pop, pop]), np.stack([w[None], 0.2 * w[None]]), lif, SynapseParams(),
+                           SimParams(dt=0.1, T=T))
+    alone = run(pop, 0.2 * w[None], lif, sim=SimParams(dt=0.1, T=T))
+    assert quiet.counts[0, 0] == out.counts[0, 0] and 0 < quiet.counts[1, 0] < 256
+    np.testing.assert_array_equal(quiet.times[0], out.times[0])
+    np.testing.assert_array_equal(quiet.times[1, :, : alone.counts[0, 0]], alone.times[0])
 
 
 # --------------------------------------------------------------------------
