@@ -34,6 +34,10 @@ def test_combinations_merge_changes_and_faithfulness():
     assert not is_faithful("t_ref-3+desired_t_min-20")
     ex = deep_problems("all", n_runs=1, setup=s)
     assert ex.lif.t_ref == 3.0 and ex.params.tau_L_hat == 1.0
+    # every lever field reaches the object that uses it
+    ex = deep_problems("all", n_runs=1, setup=setup_for("neuron-norm+rate_decay-1000+sigma-5"))
+    assert ex.params.normalization == "neuron" and ex.config.rate_decay == 1000.0 and ex.config.sigma == 5.0
+    assert ex.config.rates[:2] == (LEVERS["neuron-norm"].changes["r_hidden_all"],) * 2
 
 
 def test_unknown_levers_are_rejected_with_the_list():
