@@ -32,7 +32,6 @@ the final comparison is not tuned on its own problems.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -182,7 +181,7 @@ def _check_configs(configs) -> list[str]:
     return configs
 
 
-def run_study(combos, configs=DEEP_TRAIN, stage: Stage = SCREEN, out_dir="results/study/screen", *,
+def run_study(combos, configs=DEEP_TRAIN, stage: Stage = SCREEN, out_dir="normad_edu_out/study", *,
               workers: int | None = None, progress: bool = True, report=print) -> list[dict]:
     """Train every lever combination x configuration of a stage (resumable).
 
@@ -320,11 +319,6 @@ def format_table(rows: list[dict]) -> str:
                      f"{r['converged']}/{r['n']} | {r['ci_low']:.0f}-{r['ci_high']:.0f} % | {med} | "
                      f"{r['within']} (<= {r['within_iter']}) | {p(r['fisher_p'])} | {p(r['mcnemar_p'])} |")
     return "\n".join(lines)
-
-
-def save_table(rows: list[dict], path) -> None:
-    """Write rows as JSON (for notebooks and the README)."""
-    Path(path).write_text(json.dumps(rows, indent=1) + "\n")
 
 
 # ---------------------------------------------------------------------------
