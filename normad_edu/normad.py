@@ -346,7 +346,8 @@ def _backward_one(times, counts, vdot, W, sizes, err_t, err_s, rates, plastic, n
 
     times/counts/vdot[l]: spikes of layer l (0 = inputs), padded to a common
     (n_max, K); W[l-1] is W^l padded to (n_max, n_max); err_t/err_s (n_L, E):
-    error instants of each output neuron and their signs (0 = padding).
+    error instants of each output neuron and their signs (0 = padding); normalize:
+    0 none (gradient check), 1 per layer (NormAD), 2 per hidden neuron (deviation).
     """
     L = W.shape[0]
     hidden_plastic = False
