@@ -17,7 +17,7 @@ from .kernels import (
 )
 from .lif import LayerOutput, simulate_layer
 from .network import ForwardRecord, forward
-from .params import LIFParams, SimParams, SynapseParams
+from .params import LIFParams, SimParams, SynapseParams, print_default_parameters
 from .spikes import (
     as_population,
     as_spike_train,

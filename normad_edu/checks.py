@@ -52,13 +52,9 @@ from .kernels import alpha_kernel as _alpha_lib
 from .kernels import psi_hat_kernel, psi_hat_kernel_dot, psi_kernel
 from .normad import d_hat, error_instants
 from .params import C as C_DEFAULT
-from .params import GL, TAU1, TAU2, LIFParams, SynapseParams
+from .params import GL, TAU1, TAU2, TAU_L_HAT, VDOT_MIN, LIFParams, SynapseParams
 
 TAU_L = C_DEFAULT / GL
-#: tau_L' used by the exercises' defaults (ms), as in :mod:`normad_edu.normad`.
-TAU_L_HAT = 2.5
-#: vdot_min used by the exercises' defaults (mV/ms), as in :mod:`normad_edu.normad`.
-VDOT_MIN = 1.0
 #: Relative and absolute tolerance of every comparison.
 RTOL, ATOL = 1e-7, 1e-10
 

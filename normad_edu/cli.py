@@ -56,7 +56,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .params import LIFParams, SimParams
+from .params import TAU_L_HAT, LIFParams, SimParams
 from .experiments import (SINGLE_DESIRED_RATE, SINGLE_INPUT_RATE, SINGLE_T, SINGLE_THRESHOLD, DeepSetup, deep_problems,
                           pattern_order_rngs, single_neuron_problems)
 
@@ -274,7 +274,7 @@ def _add_single_parser(subparsers) -> None:
     p.add_argument("--rate", metavar="PA", type=_float_above(0.0), default=None,
                    help="learning rate in pA per error instant (default: 1000 for normad, 100 for resume)")
     p.add_argument("--tau-l-hat", metavar="MS", type=_float_above(0.0), default=None,
-                   help="tau_L' of the NormAD rule in ms (default: 2.5; normad only)")
+                   help=f"tau_L' of the NormAD rule in ms (default: {TAU_L_HAT:g}; normad only)")
     _add_seed_option(p)
     _add_json_option(p)
     p.set_defaults(func=_cmd_single)
@@ -662,7 +662,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_single(args: argparse.Namespace) -> int:
     """``normad-edu single``: train single-neuron problems in one batch."""
     from .baselines import A_NON_HEBBIAN, TAU_R
-    from .normad import TAU_L_HAT, NormADParams
+    from .normad import NormADParams
     from .training import TrainConfig, train
 
     if args.tau_l_hat is not None and args.rule != "normad":

@@ -23,7 +23,8 @@ import numpy as np
 
 from ._validation import check_int, check_nonnegative, check_positive
 from .normad import NormADParams
-from .params import LIFParams, SimParams, SynapseParams
+from .params import (DESIRED_RATE, DT, INPUT_RATE, SIGMA, T_EPOCH, T_REF, TAU_L_HAT, THRESHOLD, VDOT_MIN,
+                     XOR_THRESHOLD, LIFParams, SimParams, SynapseParams)
 from .spikes import poisson_spike_train, poisson_spike_trains, xor_input_pattern
 from .training import TrainConfig
 
@@ -83,11 +84,11 @@ class XORSetup:
     frac_excitatory: float = 0.8
     r_out: float = 2000.0
     r_hidden: float = 300.0
-    tau_L_hat: float = 2.5
-    vdot_min: float = 1.0
+    tau_L_hat: float = TAU_L_HAT
+    vdot_min: float = VDOT_MIN
     mode: str = "online"
     max_iter: int = 800
-    threshold: float = 1.0
+    threshold: float = XOR_THRESHOLD
     coincidence_offset: float = 0.5
 
     def __post_init__(self) -> None:
@@ -136,22 +137,22 @@ class DeepSetup:
     """
 
     sizes: tuple = (100, 50, 25, 1)
-    input_rate: float = 20.0
-    desired_rate: float = 10.0
-    T: float = 500.0
+    input_rate: float = INPUT_RATE
+    desired_rate: float = DESIRED_RATE
+    T: float = T_EPOCH
     a_hidden: tuple = (3000.0, 6000.0)
     frac_excitatory: float = 0.8
     r_out: float = 300.0
     r_hidden_all: float = 30.0
     r_hidden_outer2: float = 30.0
-    tau_L_hat: float = 2.5
-    vdot_min: float = 1.0
+    tau_L_hat: float = TAU_L_HAT
+    vdot_min: float = VDOT_MIN
     mode: str = "batch"
     max_iter: int = 10_000
-    threshold: float = 0.98
+    threshold: float = THRESHOLD
     coincidence_offset: float = 0.0
-    t_ref: float = 2.0
-    sigma: float = 2.0
+    t_ref: float = T_REF
+    sigma: float = SIGMA
     desired_t_min: float = 0.0
     normalization: str = "layer"
     rate_decay: float = 0.0
@@ -234,7 +235,7 @@ def xor_problems(hidden: str = "plastic", n_runs: int = 100, seed: int = 0, setu
     config = TrainConfig(rates=(setup.r_hidden, setup.r_out), plastic=(hidden == "plastic", True),
                          max_iter=setup.max_iter, threshold=setup.threshold, mode=setup.mode, raster_every=1)
     return Experiment(name=f"xor-{hidden}", inputs=[inputs] * P, desired=[desired] * P, weights=weights,
-                      config=config, lif=LIFParams(), syn=SynapseParams(), sim=SimParams(dt=0.1, T=setup.T),
+                      config=config, lif=LIFParams(), syn=SynapseParams(), sim=SimParams(dt=DT, T=setup.T),
                       params=NormADParams(tau_L_hat=setup.tau_L_hat, vdot_min=setup.vdot_min,
                                           coincidence_offset=setup.coincidence_offset), run_ids=ids)
 
@@ -281,7 +282,7 @@ def deep_problems(train: str = "all", n_runs: int = 100, seed: int = 0, setup: D
                          sigma=setup.sigma, mode=setup.mode, raster_every=max(1, setup.max_iter // 500),
                          rate_decay=setup.rate_decay)
     return Experiment(name=f"deep-{train}", inputs=inputs, desired=desired, weights=[np.stack(w) for w in weights],
-                      config=config, lif=lif, syn=SynapseParams(), sim=SimParams(dt=0.1, T=setup.T),
+                      config=config, lif=lif, syn=SynapseParams(), sim=SimParams(dt=DT, T=setup.T),
                       params=NormADParams(tau_L_hat=setup.tau_L_hat, vdot_min=setup.vdot_min,
                                           coincidence_offset=setup.coincidence_offset,
                                           normalization=setup.normalization), run_ids=ids)
@@ -290,13 +291,13 @@ def deep_problems(train: str = "all", n_runs: int = 100, seed: int = 0, setup: D
 # Single-neuron problems (spec Sec. 8: 100 -> 1, weights start at 0).
 
 #: Epoch of the single-neuron problems (ms).
-SINGLE_T = 500.0
+SINGLE_T = T_EPOCH
 #: Rate of the Poisson input trains (Hz).
-SINGLE_INPUT_RATE = 20.0
+SINGLE_INPUT_RATE = INPUT_RATE
 #: Rate of the desired Poisson train (Hz); its dead time is t_ref (2 ms).
-SINGLE_DESIRED_RATE = 10.0
+SINGLE_DESIRED_RATE = DESIRED_RATE
 #: Converged when the correlation reaches this (the generic problems' criterion).
-SINGLE_THRESHOLD = 0.98
+SINGLE_THRESHOLD = THRESHOLD
 
 
 def single_neuron_problems(
@@ -307,7 +308,7 @@ def single_neuron_problems(
     T: float = SINGLE_T,
     input_rate: float = SINGLE_INPUT_RATE,
     desired_rate: float = SINGLE_DESIRED_RATE,
-    t_dead: float = LIFParams().t_ref,
+    t_dead: float = T_REF,
 ) -> tuple[list, list]:
     """Inputs and desired outputs of ``n_problems`` single-neuron problems.
 

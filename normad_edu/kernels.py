@@ -39,12 +39,9 @@ import numpy as np
 
 from ._validation import check_finite_array, check_positive
 from .params import C as C_DEFAULT
-from .params import GL, TAU1, TAU2
+from .params import GL, TAU1, TAU2, TAU_L_HAT
 
 TAU_L = C_DEFAULT / GL
-#: Effective membrane time constant tau_L' of ``h_hat`` (ms), reconstructed:
-#: shorter than tau_L to mimic the memory loss caused by resets.
-TAU_L_HAT = 2.5
 
 
 def _check_synapse(tau1, tau2):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_finite_array, check_positive
+from .params import SIGMA
 from .spikes import as_spike_train
 
 __all__ = ["correlation", "correlation_padded", "van_rossum_distance", "gaussian_trace", "exponential_trace"]
@@ -33,7 +34,7 @@ __all__ = ["correlation", "correlation_padded", "van_rossum_distance", "gaussian
 # ---------------------------------------------------------------------------
 
 
-def correlation(train_a, train_b, sigma: float = 2.0, T: float | None = None) -> float:
+def correlation(train_a, train_b, sigma: float = SIGMA, T: float | None = None) -> float:
     r"""Spike correlation metric of two spike trains (Schreiber et al. 2003).
 
     Each train is convolved with a Gaussian of standard deviation ``sigma``,
@@ -120,7 +121,7 @@ def correlation(train_a, train_b, sigma: float = 2.0, T: float | None = None) ->
     return float(_cosine(ab, aa, bb))
 
 
-def correlation_padded(times_a, counts_a, times_b, counts_b, sigma: float = 2.0) -> np.ndarray:
+def correlation_padded(times_a, counts_a, times_b, counts_b, sigma: float = SIGMA) -> np.ndarray:
     """:func:`correlation` for a batch of trains in padded form, without a Python loop.
 
     Parameters
@@ -346,7 +347,7 @@ def _laplace_inner(x: np.ndarray, y: np.ndarray, tau: float) -> float:
 # ---------------------------------------------------------------------------
 
 
-def gaussian_trace(t, train, sigma: float = 2.0) -> np.ndarray:
+def gaussian_trace(t, train, sigma: float = SIGMA) -> np.ndarray:
     """``f(t) = sum_f G_sigma(t - t_f)``, unit-area Gaussians of s.d. ``sigma`` (1/ms).
 
     The correlation metric is the cosine similarity of two such traces.

@@ -52,13 +52,8 @@ import numpy as np
 from ._validation import check_nonnegative, check_positive, check_real
 from .lif import _exp_filter, _flatten, _propagators
 from .network import ForwardRecord
-from .params import LIFParams, SimParams, SynapseParams
+from .params import TAU_L_HAT, VDOT_MIN, LIFParams, SimParams, SynapseParams
 from .spikes import as_spike_train
-
-#: Effective membrane time constant tau_L' of ``h_hat`` (ms), reconstructed.
-TAU_L_HAT = 2.5
-#: Lower clip of Vdot at hidden spikes (mV/ms), reconstructed.
-VDOT_MIN = 1.0
 
 
 NORMALIZATIONS = ("layer", "neuron")

@@ -14,8 +14,10 @@ weight     pA    ``I_j(t) = sum_i W_ji c_i(t)`` with dimensionless ``c_i``
 rate       Hz    spikes per second (converted to 1/ms inside, once)
 =========  ====  ==============================================
 
-Values marked *(reconstructed)* are not in our copy of the paper; see
-``shared/spec/normad-method.md`` and the notebooks that let you vary them.
+Values marked *(reconstructed)* are not in our copy of the paper (its
+Sections 3.2-6.1 are missing); the notebooks let you vary them. Every default
+value of the package is defined once, in this module;
+:func:`print_default_parameters` lists them with units and paper symbols.
 """
 
 from __future__ import annotations
@@ -42,6 +44,60 @@ TAU2 = 1.25
 DT = 0.1
 #: Epoch length T (ms) of the generic problems (paper Sec. 6).
 T_EPOCH = 500.0
+#: Effective membrane time constant tau_L' of the NormAD kernel ``h_hat`` (ms),
+#: reconstructed: shorter than tau_L = 10 ms to mimic the memory lost at resets.
+TAU_L_HAT = 2.5
+#: Lower clip of dV/dt at hidden spikes in ``1 / Vdot`` (mV/ms), reconstructed.
+VDOT_MIN = 1.0
+#: Width sigma of the Gaussian of the correlation metric (ms), reconstructed.
+SIGMA = 2.0
+#: Convergence threshold on the correlation of the generic problems (paper Sec. 6.2).
+THRESHOLD = 0.98
+#: Convergence threshold of XOR: every pattern exact (paper Sec. 6.1).
+XOR_THRESHOLD = 1.0
+#: Rate of the Poisson input trains of the generic problems (Hz, paper Sec. 6.2).
+INPUT_RATE = 20.0
+#: Rate of the desired Poisson output train of the generic problems (Hz, paper Sec. 6.2).
+DESIRED_RATE = 10.0
+
+#: Every default above as ``(name, paper symbol, value, unit, source, meaning)``;
+#: :func:`print_default_parameters` prints it. Source "paper" means the value is
+#: in our copy of the paper, "reconstructed" that we had to choose it.
+DEFAULTS = (
+    ("C", "C", C, "pF", "reconstructed", "membrane capacitance"),
+    ("GL", "g_L", GL, "nS", "reconstructed", "leak conductance (tau_L = C / g_L = 10 ms)"),
+    ("EL", "E_L", EL, "mV", "reconstructed", "resting and reset potential"),
+    ("VT", "V_T", VT, "mV", "reconstructed", "firing threshold"),
+    ("T_REF", "t_ref", T_REF, "ms", "reconstructed", "absolute refractory period"),
+    ("TAU1", "tau_1", TAU1, "ms", "reconstructed", "slow (decay) synaptic time constant"),
+    ("TAU2", "tau_2", TAU2, "ms", "reconstructed", "fast (rise) synaptic time constant"),
+    ("DT", "dt", DT, "ms", "paper", "simulation step and coincidence tolerance"),
+    ("T_EPOCH", "T", T_EPOCH, "ms", "paper", "epoch of the generic problems"),
+    ("TAU_L_HAT", "tau_L'", TAU_L_HAT, "ms", "reconstructed", "time constant of the NormAD kernel h_hat"),
+    ("VDOT_MIN", "Vdot_min", VDOT_MIN, "mV/ms", "reconstructed", "lower clip of dV/dt at hidden spikes"),
+    ("SIGMA", "sigma", SIGMA, "ms", "reconstructed", "Gaussian width of the correlation metric"),
+    ("THRESHOLD", "-", THRESHOLD, "1", "paper", "convergence threshold of the generic problems"),
+    ("XOR_THRESHOLD", "-", XOR_THRESHOLD, "1", "paper", "convergence threshold of XOR"),
+    ("INPUT_RATE", "-", INPUT_RATE, "Hz", "paper", "rate of the Poisson input trains"),
+    ("DESIRED_RATE", "-", DESIRED_RATE, "Hz", "paper", "rate of the desired Poisson train"),
+)
+
+
+def default_parameters_table() -> str:
+    """Every default value with its paper symbol, unit and source, as a text table."""
+    rows = [("name", "symbol", "value", "unit", "source", "meaning")]
+    rows += [(n, sym, f"{v:g}", u, src, what) for n, sym, v, u, src, what in DEFAULTS]
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r[:5], widths)) + "  " + r[5] for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def print_default_parameters() -> None:
+    """Print every default of ``normad_edu`` (the experiments' own choices are
+    the fields of :class:`~normad_edu.experiments.XORSetup` and
+    :class:`~normad_edu.experiments.DeepSetup`)."""
+    print(default_parameters_table())
 
 
 @dataclass(frozen=True)

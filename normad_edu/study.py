@@ -40,6 +40,7 @@ import numpy as np
 
 from ._validation import check_int, check_positive
 from .experiments import DEEP_TRAIN, DeepSetup
+from .params import TAU_L_HAT
 from .sweep import read_results, run_sweep
 
 
@@ -325,7 +326,7 @@ def format_table(rows: list[dict]) -> str:
 # Why the hidden weights matter: how many independent inputs does a layer give?
 # ---------------------------------------------------------------------------
 
-def participation_ratio(trains, T: float, *, step: float = 0.5, tau_L_hat: float = 2.5) -> float:
+def participation_ratio(trains, T: float, *, step: float = 0.5, tau_L_hat: float = TAU_L_HAT) -> float:
     """Effective number of independent signals among the ``dhat`` traces of a population.
 
     The output layer's NormAD update lives in the span of ``dhat_j(t)`` of

@@ -42,7 +42,7 @@ from .lif import LayerOutput
 from .metrics import correlation_padded
 from .network import ForwardRecord, check_weights, forward, pack_inputs
 from .normad import NormADParams, _error_instants_padded, check_rates_and_plastic, normad_update
-from .params import LIFParams, SimParams, SynapseParams
+from .params import SIGMA, THRESHOLD, LIFParams, SimParams, SynapseParams
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,8 @@ class TrainConfig:
     rates: tuple
     plastic: tuple | None = None
     max_iter: int = 1000
-    threshold: float = 0.98
-    sigma: float = 2.0
+    threshold: float = THRESHOLD
+    sigma: float = SIGMA
     mode: str = "online"
     rule: str = "normad"
     raster_every: int = 1

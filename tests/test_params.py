@@ -166,3 +166,27 @@ def test_as_rng():
         as_rng(-1)
     with pytest.raises(TypeError, match="^rng must be"):
         as_rng(1.5)
+
+
+def test_default_parameters_table_lists_every_default_once_with_units(capsys):
+    from normad_edu import params as P
+    from normad_edu.experiments import DeepSetup, XORSetup
+    from normad_edu.normad import NormADParams
+    from normad_edu.training import TrainConfig
+
+    P.print_default_parameters()
+    out = capsys.readouterr().out
+    names = [row[0] for row in P.DEFAULTS]
+    assert len(names) == len(set(names))
+    for name, symbol, value, unit, source, _ in P.DEFAULTS:
+        assert getattr(P, name) == value
+        assert source in ("paper", "reconstructed")
+        line = next(l for l in out.splitlines() if l.startswith(name + " "))
+        assert f"{value:g}" in line and unit in line
+    # the dataclasses and setups take their defaults from params, not from literals of their own
+    assert NormADParams().tau_L_hat == P.TAU_L_HAT and NormADParams().vdot_min == P.VDOT_MIN
+    assert TrainConfig(rates=(1.0,)).sigma == P.SIGMA and TrainConfig(rates=(1.0,)).threshold == P.THRESHOLD
+    d, x = DeepSetup(), XORSetup()
+    assert (d.tau_L_hat, d.vdot_min, d.sigma, d.t_ref, d.threshold) == (P.TAU_L_HAT, P.VDOT_MIN, P.SIGMA, P.T_REF,
+                                                                        P.THRESHOLD)
+    assert (x.tau_L_hat, x.vdot_min, x.threshold) == (P.TAU_L_HAT, P.VDOT_MIN, P.XOR_THRESHOLD)

@@ -38,7 +38,7 @@ from ..gradcheck import gradient_check
 from ..kernels import psi_hat_kernel, psi_hat_kernel_dot
 from ..network import ForwardRecord
 from ..normad import NormADParams, d_hat
-from ..params import LIFParams, SynapseParams
+from ..params import T_REF, LIFParams, SynapseParams
 from ..spikes import from_padded
 
 #: Network and epoch of the gradient-check widget (small enough for ~0.1 s per check).
@@ -58,7 +58,7 @@ RATIO_YMAX = 2.5
 # Gradient check
 # --------------------------------------------------------------------------
 
-def gradcheck_summary(t_ref: float = 2.0, tau_L_hat: float = 10.0, clip_vdot: bool = False, seed: int = 0, *,
+def gradcheck_summary(t_ref: float = T_REF, tau_L_hat: float = 10.0, clip_vdot: bool = False, seed: int = 0, *,
                       sizes=GRADCHECK_SIZES, T: float = GRADCHECK_T, vdot_min: float = 1.0) -> dict:
     """Run the gradient check and return per-layer numbers that are always finite.
 
@@ -142,7 +142,7 @@ def gradcheck_figure(summary: dict) -> Figure:
     return fig
 
 
-def build_gradcheck_widget(t_ref: float = 2.0, tau_L_hat: float = 10.0, clip_vdot: bool = False,
+def build_gradcheck_widget(t_ref: float = T_REF, tau_L_hat: float = 10.0, clip_vdot: bool = False,
                            seed: int = 0) -> widgets.VBox:
     """Sliders for t_ref, tau_L', the Vdot clip and the seed; bar charts below.
 

@@ -31,7 +31,7 @@ import numpy as np
 from .._validation import as_rng, check_int, check_nonnegative, check_positive
 from ..metrics import correlation, exponential_trace, gaussian_trace, van_rossum_distance  # noqa: F401 (re-exported)
 from ..normad import error_instants
-from ..params import DT, T_REF
+from ..params import DT, SIGMA, T_REF
 from ..spikes import as_spike_train, poisson_spike_train
 
 __all__ = [
@@ -104,7 +104,7 @@ def perturb_train(desired, jitter: float = 0.0, p_drop: float = 0.0, n_add: int 
     return np.unique(obs)  # sorted, repeated times (rare clipping ties) merged
 
 
-def metrics_report(desired, observed, sigma: float = 2.0, tau: float = 10.0,
+def metrics_report(desired, observed, sigma: float = SIGMA, tau: float = 10.0,
                    coincidence_dt: float = DT, T: float = T_WIDGET) -> dict:
     """Correlation, van Rossum distance and error instants of a desired/observed pair.
 
@@ -123,7 +123,7 @@ def metrics_report(desired, observed, sigma: float = 2.0, tau: float = 10.0,
     )
 
 
-def metrics_figure(desired, observed, report: dict, sigma: float = 2.0, tau: float = 10.0,
+def metrics_figure(desired, observed, report: dict, sigma: float = SIGMA, tau: float = 10.0,
                    T: float = T_WIDGET, dt: float = 0.05):
     """Three panels: trains and error instants; Gaussian traces; van Rossum traces."""
     d = as_spike_train(desired)
@@ -161,7 +161,7 @@ def metrics_figure(desired, observed, report: dict, sigma: float = 2.0, tau: flo
     return fig
 
 
-def build_metrics_widget(jitter: float = 1.0, p_drop: float = 0.0, n_add: int = 0, sigma: float = 2.0,
+def build_metrics_widget(jitter: float = 1.0, p_drop: float = 0.0, n_add: int = 0, sigma: float = SIGMA,
                          tau: float = 10.0, seed: int = 0, T: float = T_WIDGET, rate: float = DESIRED_RATE):
     """Jitter / drop / add spikes to a desired train -> observed train, metrics, error instants.
 

@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 
 from .._validation import as_rng, check_int, check_positive
 from ..normad import NormADParams
-from ..params import T_REF, LIFParams, SimParams
+from ..params import DESIRED_RATE, INPUT_RATE, T_EPOCH, T_REF, TAU_L_HAT, THRESHOLD, LIFParams, SimParams
 from ..plotting import DESIRED_COLOR, raster
 from ..spikes import poisson_spike_train, poisson_spike_trains
 from ..training import TrainConfig, TrainingResult, train
@@ -39,11 +39,9 @@ from ..training import TrainConfig, TrainingResult, train
 #: Inputs of the single-neuron problems (paper Sec. 6.2 sizes, one layer).
 N_INPUTS = 100
 #: Input and desired rates (Hz) and epoch (ms) of the generic problems.
-INPUT_RATE, DESIRED_RATE, T_EPOCH = 20.0, 10.0, 500.0
 #: Iteration budget of one widget run: ~0.2 s on one core.
 WIDGET_MAX_ITER = 150
 #: Convergence threshold of the generic problems (paper Sec. 6.2).
-THRESHOLD = 0.98
 
 #: Slider ranges (both ends are tested): r in pA (log scale), tau_L' in ms.
 R_MIN, R_MAX = 10.0, 30_000.0
@@ -83,7 +81,7 @@ def single_neuron_problem(seed=0, *, n_inputs: int = N_INPUTS, input_rate: float
     return inputs, desired
 
 
-def train_single_neuron(inputs, desired, r: float = 1000.0, tau_L_hat: float = 2.5, *,
+def train_single_neuron(inputs, desired, r: float = 1000.0, tau_L_hat: float = TAU_L_HAT, *,
                         max_iter: int = WIDGET_MAX_ITER, T: float = T_EPOCH, rule: str = "normad",
                         lif: LIFParams = LIFParams(), threshold: float = THRESHOLD) -> TrainingResult:
     """Train one neuron ``len(inputs) -> 1`` from zero weights.
@@ -174,7 +172,7 @@ def training_figure(result: TrainingResult, desired, *, T: float = T_EPOCH, prob
     return fig
 
 
-def normad_widget_update(r: float = 1000.0, tau_L_hat: float = 2.5, seed: int = 0, *,
+def normad_widget_update(r: float = 1000.0, tau_L_hat: float = TAU_L_HAT, seed: int = 0, *,
                          max_iter: int = WIDGET_MAX_ITER, T: float = T_EPOCH) -> tuple[Figure, TrainingResult]:
     """Slider values -> figure: train problem ``seed`` with NormAD and draw it.
 
@@ -188,7 +186,7 @@ def normad_widget_update(r: float = 1000.0, tau_L_hat: float = 2.5, seed: int = 
     return training_figure(res, desired, T=T, title=title), res
 
 
-def build_normad_widget(r: float = 1000.0, tau_L_hat: float = 2.5, seed: int = 0, *,
+def build_normad_widget(r: float = 1000.0, tau_L_hat: float = TAU_L_HAT, seed: int = 0, *,
                         max_iter: int = WIDGET_MAX_ITER) -> widgets.VBox:
     """Sliders for r, tau_L' and the problem, and the training figure below them.
 
@@ -218,7 +216,7 @@ def build_normad_widget(r: float = 1000.0, tau_L_hat: float = 2.5, seed: int = 0
     for s in (s_r, s_tau, s_seed):
         s.observe(redraw, names="value")
     note = widgets.HTML(f"<small>Each change trains the problem from zero weights for at most {max_iter} "
-                        "iterations (stops at correlation &ge; 0.98).</small>")
+                        f"iterations (stops at correlation &ge; {THRESHOLD:g}).</small>")
     # note below the sliders: beside them it squeezed the slider column and hid the readouts
     box = widgets.VBox([s_r, s_tau, s_seed, note, out])
     box.state = state
