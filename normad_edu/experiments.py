@@ -12,12 +12,27 @@ the same whatever the number of runs, and the configurations of one
 experiment (plastic/frozen, output/outer2/all) see identical problems.
 
 Values the paper does not give are *reconstructed* (spec Sec. 7-8) and are
-fields of :class:`XORSetup` / :class:`DeepSetup` with documented defaults.
+fields of :class:`XORSetup` / :class:`DeepSetup` / :class:`SingleSetup` with
+documented defaults.
+
+One way to run an experiment: the registry :data:`EXPERIMENTS` maps a name
+(``"single"``, ``"xor"``, ``"deep"``) to its setup class, its factory and its
+configurations; :func:`make_experiment` builds an :class:`Experiment` and
+:meth:`Experiment.run` trains it. The CLI, the sweeps, the study and the
+notebooks all go through these two calls::
+
+    ex = make_experiment("deep", "all", n_runs=10, seed=0,
+                         setup=with_changes(DeepSetup(), {"r_hidden_all": 10.0}))
+    result = ex.run()
+
+:func:`with_changes` (and :func:`parse_changes` for ``FIELD=VALUE`` strings,
+the CLI's ``--set``) is also how the lever study changes a setup.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -26,7 +41,7 @@ from .normad import NormADParams
 from .params import (DESIRED_RATE, DT, INPUT_RATE, SIGMA, T_EPOCH, T_REF, TAU_L_HAT, THRESHOLD, VDOT_MIN,
                      XOR_THRESHOLD, LIFParams, SimParams, SynapseParams)
 from .spikes import poisson_spike_train, poisson_spike_trains, xor_input_pattern
-from .training import TrainConfig
+from .training import TrainConfig, TrainingResult, train
 
 XOR_HIDDEN = ("plastic", "frozen")
 DEEP_TRAIN = ("output", "outer2", "all")
@@ -46,10 +61,25 @@ class Experiment:
     sim: SimParams
     params: NormADParams
     run_ids: list
+    seed: int = 0
 
     def train_kwargs(self) -> dict:
         """Keyword arguments for :func:`normad_edu.training.train` (besides the data)."""
         return dict(lif=self.lif, syn=self.syn, sim=self.sim, params=self.params)
+
+    def run(self, *, progress: bool = True, on_done=None, meta: dict | None = None, **config_changes) -> TrainingResult:
+        """Train every run of this experiment (one batch) and return the :class:`~normad_edu.training.TrainingResult`.
+
+        Run ``i`` draws its online pattern order from
+        :func:`pattern_order_rngs` ``(seed, [i])``, so its result does not
+        depend on the other runs in the batch. ``config_changes`` (e.g.
+        ``max_iter=50, raster_every=1``) replace fields of :attr:`config`
+        for this call; ``progress``, ``on_done`` and ``meta`` are passed to
+        :func:`~normad_edu.training.train`.
+        """
+        config = replace(self.config, **config_changes) if config_changes else self.config
+        return train(self.inputs, self.desired, self.weights, config, rng=pattern_order_rngs(self.seed, self.run_ids),
+                     progress=progress, on_done=on_done, meta=meta, **self.train_kwargs())
 
 
 @dataclass(frozen=True)
@@ -104,6 +134,15 @@ class XORSetup:
                 raise ValueError(f"{name} must lie in [0, T) = [0, {self.T}) ms, got {getattr(self, name)}")
         if not 0 <= self.frac_excitatory <= 1:
             raise ValueError(f"frac_excitatory must be in [0, 1], got {self.frac_excitatory}")
+        _check_rule_fields(self)
+
+
+def _check_rule_fields(setup) -> None:
+    """Validate the fields a setup passes on to NormADParams and TrainConfig now, not at training time."""
+    NormADParams(tau_L_hat=setup.tau_L_hat, vdot_min=setup.vdot_min, coincidence_offset=setup.coincidence_offset,
+                 normalization=getattr(setup, "normalization", "layer"))
+    TrainConfig(rates=(0.0,), max_iter=setup.max_iter, threshold=setup.threshold, mode=setup.mode,
+                sigma=getattr(setup, "sigma", SIGMA), rate_decay=getattr(setup, "rate_decay", 0.0))
 
 
 @dataclass(frozen=True)
@@ -159,8 +198,17 @@ class DeepSetup:
     inhibitory_scale: float = 4.0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.sizes, (tuple, list)) or len(self.sizes) < 3:
+            raise ValueError(f"sizes must give at least 3 layer sizes (inputs, hidden..., output), got {self.sizes!r}")
         for n in self.sizes:
             check_int("sizes", n)
+        if self.sizes[-1] != 1:
+            raise ValueError(f"sizes must end with 1 output neuron (the generic problems have one desired train), "
+                             f"got {self.sizes[-1]} in sizes={tuple(self.sizes)}")
+        if not isinstance(self.a_hidden, (tuple, list)):
+            raise TypeError(f"a_hidden must be a tuple of one weight scale (pA) per hidden layer, got {self.a_hidden!r}")
+        for a in self.a_hidden:
+            check_positive("a_hidden", a, unit="pA")
         if len(self.a_hidden) != len(self.sizes) - 2:
             raise ValueError(f"a_hidden needs one value per hidden layer ({len(self.sizes) - 2}), got {self.a_hidden}")
         check_int("max_iter", self.max_iter, minimum=0)
@@ -171,6 +219,47 @@ class DeepSetup:
             check_nonnegative(name, getattr(self, name))
         if self.desired_t_min >= self.T:
             raise ValueError(f"desired_t_min must be < T = {self.T} ms, got {self.desired_t_min}")
+        if not 0 <= self.frac_excitatory <= 1:
+            raise ValueError(f"frac_excitatory must be in [0, 1], got {self.frac_excitatory}")
+        _check_rule_fields(self)
+
+
+SINGLE_RULES = ("normad", "resume")
+
+
+@dataclass(frozen=True)
+class SingleSetup:
+    """Single-neuron problems ``n_inputs -> 1`` (paper Sec. 4; the group's earlier NormAD work).
+
+    Problem ``i`` draws ``n_inputs`` Poisson input trains at ``input_rate``
+    (Hz), then one desired Poisson train at ``desired_rate`` with a dead time
+    of ``t_ref`` (ms), from ``default_rng([seed, i])``; the weights (pA) start
+    at 0 and are trained in batch mode until the correlation reaches
+    ``threshold``. The learning rate (pA per error instant) is ``r_normad``
+    for the NormAD rule and ``r_resume`` for the ReSuMe baseline.
+    """
+
+    n_inputs: int = 100
+    input_rate: float = INPUT_RATE
+    desired_rate: float = DESIRED_RATE
+    T: float = T_EPOCH
+    t_ref: float = T_REF
+    r_normad: float = 1000.0
+    r_resume: float = 100.0
+    tau_L_hat: float = TAU_L_HAT
+    vdot_min: float = VDOT_MIN
+    coincidence_offset: float = 0.0
+    mode: str = "batch"
+    max_iter: int = 600
+    threshold: float = THRESHOLD
+    sigma: float = SIGMA
+
+    def __post_init__(self) -> None:
+        check_int("n_inputs", self.n_inputs)
+        for name in ("input_rate", "desired_rate", "t_ref", "r_normad", "r_resume"):
+            check_nonnegative(name, getattr(self, name))
+        check_positive("T", self.T, unit="ms")
+        _check_rule_fields(self)
 
 
 def _check_runs(n_runs, run_ids):
@@ -237,7 +326,7 @@ def xor_problems(hidden: str = "plastic", n_runs: int = 100, seed: int = 0, setu
     return Experiment(name=f"xor-{hidden}", inputs=[inputs] * P, desired=[desired] * P, weights=weights,
                       config=config, lif=LIFParams(), syn=SynapseParams(), sim=SimParams(dt=DT, T=setup.T),
                       params=NormADParams(tau_L_hat=setup.tau_L_hat, vdot_min=setup.vdot_min,
-                                          coincidence_offset=setup.coincidence_offset), run_ids=ids)
+                                          coincidence_offset=setup.coincidence_offset), run_ids=ids, seed=seed)
 
 
 def deep_problems(train: str = "all", n_runs: int = 100, seed: int = 0, setup: DeepSetup = DeepSetup(),
@@ -285,7 +374,47 @@ def deep_problems(train: str = "all", n_runs: int = 100, seed: int = 0, setup: D
                       config=config, lif=lif, syn=SynapseParams(), sim=SimParams(dt=DT, T=setup.T),
                       params=NormADParams(tau_L_hat=setup.tau_L_hat, vdot_min=setup.vdot_min,
                                           coincidence_offset=setup.coincidence_offset,
-                                          normalization=setup.normalization), run_ids=ids)
+                                          normalization=setup.normalization), run_ids=ids, seed=seed)
+
+
+def single_problems(rule: str = "normad", n_runs: int = 20, seed: int = 0, setup: SingleSetup = SingleSetup(),
+                    run_ids=None) -> Experiment:
+    """Single-neuron experiment: ``n_runs`` independent ``n_inputs -> 1`` problems.
+
+    Parameters
+    ----------
+    rule : {"normad", "resume"}
+        The NormAD rule, or the ReSuMe baseline (:mod:`normad_edu.baselines`).
+    n_runs : int
+        Number of problems.
+    seed : int
+        Problem ``i`` uses ``default_rng([seed, i])`` (as :func:`single_neuron_problems`).
+    setup : SingleSetup
+    run_ids : list of int, optional
+        Build only these problems.
+    """
+    if rule not in SINGLE_RULES:
+        raise ValueError(f"rule must be one of {SINGLE_RULES}, got {rule!r}")
+    ids = _check_runs(n_runs, run_ids)
+    inputs, desired = [], []
+    for i in ids:
+        inp, des = _single_problem(np.random.default_rng([seed, i]), setup.n_inputs, setup.input_rate,
+                                   setup.desired_rate, setup.T, setup.t_ref)
+        inputs.append(inp)
+        desired.append(des)
+    config = TrainConfig(rates=(setup.r_normad if rule == "normad" else setup.r_resume,), max_iter=setup.max_iter,
+                         threshold=setup.threshold, sigma=setup.sigma, mode=setup.mode, rule=rule, raster_every=0)
+    return Experiment(name=f"single-{rule}", inputs=inputs, desired=desired,
+                      weights=[np.zeros((len(ids), 1, setup.n_inputs))], config=config,
+                      lif=LIFParams(t_ref=setup.t_ref), syn=SynapseParams(), sim=SimParams(dt=DT, T=setup.T),
+                      params=NormADParams(tau_L_hat=setup.tau_L_hat, vdot_min=setup.vdot_min,
+                                          coincidence_offset=setup.coincidence_offset), run_ids=ids, seed=seed)
+
+
+def _single_problem(rng, n_inputs, input_rate, desired_rate, T, t_dead) -> tuple[list, list]:
+    """One single-neuron problem: ``[inputs]`` and ``[[desired]]`` (one pattern, one output)."""
+    return ([poisson_spike_trains(n_inputs, input_rate, T, rng)],
+            [[poisson_spike_train(desired_rate, T, rng, t_dead=t_dead)]])
 
 
 # Single-neuron problems (spec Sec. 8: 100 -> 1, weights start at 0).
@@ -328,9 +457,9 @@ def single_neuron_problems(
     seed = check_int("seed", seed, minimum=0)
     inputs, desired = [], []
     for i in range(n_problems):
-        rng = np.random.default_rng([seed, i])
-        inputs.append([poisson_spike_trains(n_inputs, input_rate, T, rng)])
-        desired.append([[poisson_spike_train(desired_rate, T, rng, t_dead=t_dead)]])
+        inp, des = _single_problem(np.random.default_rng([seed, i]), n_inputs, input_rate, desired_rate, T, t_dead)
+        inputs.append(inp)
+        desired.append(des)
     return inputs, desired
 
 
@@ -344,5 +473,114 @@ def pattern_order_rngs(seed: int, run_ids) -> list:
 
 
 def with_max_iter(setup, max_iter: int):
-    """A copy of an XORSetup/DeepSetup with another iteration budget."""
+    """A copy of a setup with another iteration budget."""
     return replace(setup, max_iter=check_int("max_iter", max_iter, minimum=0))
+
+
+def with_changes(setup, changes: dict):
+    """A copy of a setup (:class:`XORSetup`, :class:`DeepSetup`, :class:`SingleSetup`) with some fields changed.
+
+    The one mechanism behind ``--set FIELD=VALUE`` of the CLI and the levers
+    of :mod:`normad_edu.study`. Unknown fields raise ``ValueError`` listing
+    the known ones; the new values are validated by the setup itself.
+    """
+    if not isinstance(changes, dict):
+        raise TypeError(f"changes must be a dict {{field: value}}, got {type(changes).__name__}")
+    known = [f.name for f in fields(setup)]
+    for name in changes:
+        if name not in known:
+            raise ValueError(f"{type(setup).__name__} has no field {name!r}; fields: {', '.join(known)}")
+    return replace(setup, **changes)
+
+
+def parse_changes(setup, items) -> dict:
+    """``["FIELD=VALUE", ...]`` -> ``{field: value}``, each value converted to the type of the field's value in ``setup``.
+
+    Tuples are written comma-separated (``a_hidden=1000,2000``), booleans as
+    true/false. Raises ``ValueError`` naming the item for an unknown field or
+    a value that does not convert.
+    """
+    known = {f.name: getattr(setup, f.name) for f in fields(setup)}
+    changes: dict = {}
+    for item in items:
+        name, sep, text = str(item).partition("=")
+        name, text = name.strip(), text.strip()
+        if not sep or not name:
+            raise ValueError(f"expected FIELD=VALUE, got {item!r}")
+        if name not in known:
+            raise ValueError(f"{type(setup).__name__} has no field {name!r} (in {item!r}); fields: {', '.join(known)}")
+        try:
+            changes[name] = _convert_like(known[name], text)
+        except ValueError as exc:
+            raise ValueError(f"cannot read {item!r}: {exc}") from None
+    return changes
+
+
+def _convert_like(example, text: str):
+    if isinstance(example, bool):
+        if text.lower() in ("true", "1", "yes"):
+            return True
+        if text.lower() in ("false", "0", "no"):
+            return False
+        raise ValueError(f"{text!r} is not a boolean (true/false)")
+    if isinstance(example, tuple):
+        parts = [p for p in text.split(",") if p.strip()]
+        kind = type(example[0]) if example else float
+        return tuple(_convert_like(kind(0), p.strip()) for p in parts)
+    if isinstance(example, int):
+        value = float(text)
+        if value != int(value):
+            raise ValueError(f"{text!r} is not an integer")
+        return int(value)
+    if isinstance(example, float):
+        return float(text)
+    return text
+
+
+@dataclass(frozen=True)
+class ExperimentKind:
+    """One entry of :data:`EXPERIMENTS`: a setup class, its problem factory and its configurations."""
+
+    name: str
+    setup_class: type
+    factory: Callable[..., Experiment]
+    configs: tuple
+    labels: dict
+
+    def make(self, config: str | None = None, *, n_runs: int = 1, seed: int = 0, setup=None,
+             run_ids=None) -> Experiment:
+        """Build the :class:`Experiment` of ``config`` (default: the first configuration)."""
+        setup = self.setup_class() if setup is None else setup
+        if not isinstance(setup, self.setup_class):
+            raise TypeError(f"setup of experiment {self.name!r} must be a {self.setup_class.__name__}, "
+                            f"got {type(setup).__name__}")
+        return self.factory(self.configs[0] if config is None else config, n_runs, seed, setup, run_ids)
+
+
+#: The experiments by name: ``single`` (n -> 1, rule normad/resume), ``xor``
+#: (54-54-1, hidden plastic/frozen) and ``deep`` (100-50-25-1, which layers train).
+EXPERIMENTS = {
+    "single": ExperimentKind("single", SingleSetup, single_problems, SINGLE_RULES,
+                             {"normad": "NormAD", "resume": "ReSuMe"}),
+    "xor": ExperimentKind("xor", XORSetup, xor_problems, XOR_HIDDEN,
+                          {"plastic": "plastic hidden layer", "frozen": "frozen hidden layer"}),
+    "deep": ExperimentKind("deep", DeepSetup, deep_problems, DEEP_TRAIN,
+                           {"output": "output layer only", "outer2": "outer two layers", "all": "all three layers"}),
+}
+
+
+def get_experiment(name: str) -> ExperimentKind:
+    """The :class:`ExperimentKind` registered under ``name``."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"experiment must be one of {tuple(EXPERIMENTS)}, got {name!r}")
+    return EXPERIMENTS[name]
+
+
+def make_experiment(name: str, config: str | None = None, *, n_runs: int = 1, seed: int = 0, setup=None,
+                    run_ids=None) -> Experiment:
+    """Build experiment ``name`` (``"single"``, ``"xor"``, ``"deep"``) in configuration ``config``.
+
+    ``setup`` defaults to the experiment's setup class with its defaults;
+    run ``i`` draws its problem from ``default_rng([seed, i])``.
+    """
+    return get_experiment(name).make(config, n_runs=n_runs, seed=seed, setup=setup, run_ids=run_ids)

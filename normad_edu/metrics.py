@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_finite_array, check_positive
-from .params import SIGMA
+from .params import SIGMA, TAU_L_HAT
 from .spikes import as_spike_train
 
 __all__ = ["correlation", "correlation_padded", "van_rossum_distance", "gaussian_trace", "exponential_trace"]
@@ -366,3 +366,27 @@ def exponential_trace(t, train, tau: float = 10.0) -> np.ndarray:
     s = as_spike_train(train)
     lag = tt[..., None] - s
     return np.where(lag >= 0, np.exp(-np.maximum(lag, 0.0) / tau), 0.0).sum(axis=-1)
+
+
+def participation_ratio(trains, T: float, *, step: float = 0.5, tau_L_hat: float = TAU_L_HAT) -> float:
+    """Effective number of independent signals among the ``dhat`` traces of a population.
+
+    The output layer's NormAD update lives in the span of ``dhat_j(t)`` of
+    the layer below (spec Sec. 4). With the traces sampled every ``step`` ms
+    on ``[0, T)`` and centred, and ``lambda_k`` the eigenvalues of their
+    covariance, the participation ratio ``(sum lambda)^2 / sum lambda^2`` is
+    n for n independent, equally strong traces and 1 when all are
+    proportional (a synchronous population). NaN for a silent population.
+    """
+    from .normad import d_hat
+
+    trains = list(trains)
+    if not trains:
+        raise ValueError("trains must hold at least one spike train")
+    t = np.arange(0.0, check_positive("T", T, unit="ms"), check_positive("step", step, unit="ms"))
+    D = d_hat(t, trains, tau_L_hat=tau_L_hat)
+    D = D - D.mean(axis=0)
+    lam = np.linalg.svd(D, compute_uv=False) ** 2
+    if lam.sum() == 0:
+        return float("nan")
+    return float(lam.sum() ** 2 / np.sum(lam ** 2))

@@ -39,8 +39,8 @@ from pathlib import Path
 import numpy as np
 
 from ._validation import check_int, check_positive
-from .experiments import DEEP_TRAIN, DeepSetup
-from .params import TAU_L_HAT
+from .experiments import DEEP_TRAIN, DeepSetup, with_changes
+from .metrics import participation_ratio  # noqa: F401 (used by notebook 07 as study.participation_ratio)
 from .sweep import read_results, run_sweep
 
 
@@ -158,7 +158,7 @@ def setup_for(combo: str, base: DeepSetup = PRE_STUDY_SETUP) -> DeepSetup:
     changes: dict = {}
     for n in lever_names(combo):
         changes.update(LEVERS[n].changes)
-    return replace(base, **changes)
+    return with_changes(base, changes)
 
 
 def is_faithful(combo: str) -> bool:
@@ -325,30 +325,6 @@ def format_table(rows: list[dict]) -> str:
 # ---------------------------------------------------------------------------
 # Why the hidden weights matter: how many independent inputs does a layer give?
 # ---------------------------------------------------------------------------
-
-def participation_ratio(trains, T: float, *, step: float = 0.5, tau_L_hat: float = TAU_L_HAT) -> float:
-    """Effective number of independent signals among the ``dhat`` traces of a population.
-
-    The output layer's NormAD update lives in the span of ``dhat_j(t)`` of
-    the layer below (spec Sec. 4). With the traces sampled every ``step`` ms
-    on ``[0, T)`` and centred, and ``lambda_k`` the eigenvalues of their
-    covariance, the participation ratio ``(sum lambda)^2 / sum lambda^2`` is
-    n for n independent, equally strong traces and 1 when all are
-    proportional (a synchronous population). NaN for a silent population.
-    """
-    from .normad import d_hat
-
-    trains = list(trains)
-    if not trains:
-        raise ValueError("trains must hold at least one spike train")
-    t = np.arange(0.0, check_positive("T", T, unit="ms"), check_positive("step", step, unit="ms"))
-    D = d_hat(t, trains, tau_L_hat=tau_L_hat)
-    D = D - D.mean(axis=0)
-    lam = np.linalg.svd(D, compute_uv=False) ** 2
-    if lam.sum() == 0:
-        return float("nan")
-    return float(lam.sum() ** 2 / np.sum(lam ** 2))
-
 
 def layer_activity(combo: str = "baseline", n_problems: int = 20, seed: int = 0) -> dict:
     """Hidden activity at initialisation of problems ``0..n_problems-1`` of a lever combination.

@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -41,6 +42,7 @@ from ._validation import as_rng, check_int, check_nonnegative, check_positive
 from .lif import LayerOutput
 from .metrics import correlation_padded
 from .network import ForwardRecord, check_weights, forward, pack_inputs
+from .baselines import resume_update
 from .normad import NormADParams, _error_instants_padded, check_rates_and_plastic, normad_update
 from .params import SIGMA, THRESHOLD, LIFParams, SimParams, SynapseParams
 
@@ -105,6 +107,11 @@ class TrainConfig:
         object.__setattr__(self, "rates", rates)
         if self.plastic is not None:
             object.__setattr__(self, "plastic", tuple(bool(p) for p in self.plastic))
+
+    def rates_at(self, it: int, rates: np.ndarray) -> np.ndarray:
+        """The learning rates (pA) of iteration ``it``: ``rates`` (constant), or
+        ``rates / (1 + it / rate_decay)`` when ``rate_decay`` > 0."""
+        return rates / (1.0 + it / self.rate_decay) if self.rate_decay > 0 else rates
 
 
 @dataclass
@@ -203,6 +210,22 @@ def _pack_patterns(name: str, data, T: float) -> tuple[np.ndarray, np.ndarray]:
     return flat.times.reshape((P, M) + flat.times.shape[1:]), flat.counts.reshape((P, M, -1))
 
 
+def resume_rule(record, desired, rates, plastic, *, lif, syn, sim, params) -> list:
+    """The ReSuMe baseline as an update rule (output layer only; see :func:`normad_edu.baselines.resume_update`)."""
+    return resume_update(record, desired, rates[-1], lif=lif, sim=sim, params=params)
+
+
+def normad_rule(record, desired, rates, plastic, *, lif, syn, sim, params) -> list:
+    """The NormAD rule (:func:`normad_edu.normad.normad_update`) as an update rule."""
+    return normad_update(record, desired, rates, plastic, lif=lif, syn=syn, sim=sim, params=params)
+
+
+#: Update rules by ``TrainConfig.rule``. A rule is a function
+#: ``rule(record, (d_times, d_counts), rates, plastic, *, lif, syn, sim, params)``
+#: returning ``dW^l`` of every layer it is given (shapes ``(B, n_l, n_{l-1})``, pA).
+UPDATE_RULES = {"normad": normad_rule, "resume": resume_rule}
+
+
 def train(
     inputs,
     desired,
@@ -217,6 +240,7 @@ def train(
     progress: bool = True,
     meta: dict | None = None,
     on_done=None,
+    update=None,
 ) -> TrainingResult:
     """Train a batch of independent problems with NormAD until each converges.
 
@@ -243,6 +267,9 @@ def train(
         problem ``p`` stops (converged, or ``max_iter`` reached with
         ``converged_at = -1``), with its correlation history ``(n + 1, M)``;
         sweeps use it to save every finished run at once.
+    update : callable, optional
+        The update rule (see :data:`UPDATE_RULES`); default
+        ``UPDATE_RULES[config.rule]``.
 
     Returns
     -------
@@ -250,137 +277,199 @@ def train(
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
-    # int(): a numpy integer seed must not reach json.dumps in save()
-    rng_seed = int(rng) if isinstance(rng, (int, np.integer)) else None
-    per_problem = isinstance(rng, (list, tuple))
-    if per_problem:
-        rng_seed = [int(r) if isinstance(r, (int, np.integer)) else None for r in rng]
-        gens = [as_rng(r) for r in rng]
-    else:
-        rng = as_rng(rng)
-    x_t, x_c = _pack_patterns("inputs", inputs, sim.T)
-    d_t, d_c = _pack_patterns("desired", desired, sim.T)
-    P, M = x_c.shape[:2]
-    if per_problem and len(gens) != P:
-        raise ValueError(f"rng as a list needs one seed or Generator per problem ({P}), got {len(gens)}")
-    if d_c.shape[:2] != (P, M):
-        raise ValueError(f"desired has {d_c.shape[:2]} problems x patterns but inputs have {(P, M)}")
-    Ws = [W.copy() for W in check_weights(weights, batch=P)]
-    L = len(Ws)
-    if Ws[0].shape[2] != x_c.shape[2]:
-        raise ValueError(f"W^1 expects {Ws[0].shape[2]} inputs but the patterns have {x_c.shape[2]} input trains")
-    if Ws[-1].shape[1] != d_c.shape[2]:
-        raise ValueError(f"the output layer has {Ws[-1].shape[1]} neurons but desired has {d_c.shape[2]} trains")
-    rates, plastic = check_rates_and_plastic(L, config.rates if len(config.rates) != 1 else config.rates * L,
-                                             config.plastic)
-    if config.rule == "resume" and plastic[:-1].any():
-        raise ValueError("rule='resume' trains the output layer only: set plastic to False for hidden layers")
-    width, offset = params.bins(sim)
-
-    n_it = config.max_iter
-    hist_corr = np.zeros((n_it + 1, P, M))
-    hist_err = np.zeros((n_it + 1, P, M), dtype=np.int64)
-    hist_spk = np.zeros((n_it + 1, P, L), dtype=np.int64)
-    hist_sil = np.zeros((n_it + 1, P, L))
-    hist_wn = np.zeros((n_it + 1, P, L))
-    raster = []
-    last_out = [None] * P  # latest output spike times (M, n_L, K) of each problem
-    converged_at = np.full(P, -1, dtype=np.int64)
-    active = np.arange(P)
-    last_it = 0
-
-    # Layers below the first plastic one never change: simulate them once and
-    # start every later forward pass from their (cached) spikes.
-    f = min(int(np.argmax(plastic)) if plastic.any() else L, L - 1)
-    cache = []
-    if f > 0:
-        pre = forward((x_t.reshape((P * M,) + x_t.shape[2:]), x_c.reshape(P * M, -1)),
-                      [np.repeat(W, M, axis=0) for W in Ws[:f]], lif, syn, sim)
-        cache = [(lay.times.reshape((P, M) + lay.times.shape[1:]), lay.counts.reshape(P, M, -1)) for lay in pre.layers]
-
-    def run(idx_p, idx_m):
-        """Forward pass of pattern idx_m[q] of problem idx_p[q] for every q, from layer f on."""
-        src_t, src_c = cache[f - 1] if f > 0 else (x_t, x_c)
-        return forward((src_t[idx_p, idx_m], src_c[idx_p, idx_m]), [W[idx_p] for W in Ws[f:]], lif, syn, sim)
-
-    def layer_counts(rec, idx_p, idx_m, l):
-        """Spike counts (len(idx), n_l) of layer l (1-based) in the pass ``rec``."""
-        return cache[l - 1][1][idx_p, idx_m] if l <= f else rec.layers[l - 1 - f].counts
-
-    bar = tqdm(total=n_it, disable=not progress, desc="training", unit="it", leave=False)
-    for it in range(n_it + 1):
-        last_it = it
-        # --- evaluate every pattern of the active problems ---------------------
-        ip = np.repeat(active, M)
-        im = np.tile(np.arange(M), active.size)
-        rec = run(ip, im)
-        out = rec.output
-        corr = correlation_padded(_on_grid(out.times, width, offset), out.counts, _on_grid(d_t[ip, im], width, offset),
-                                  d_c[ip, im], config.sigma)
-        corr = corr.mean(axis=-1).reshape(active.size, M)  # mean over output neurons
-        _, err_s = _error_instants_padded(d_t[ip, im], d_c[ip, im], out.times, out.counts, width, offset)
-        hist_corr[it, active] = corr
-        hist_err[it, active] = (err_s != 0).sum(axis=(-1, -2)).reshape(active.size, M)
-        for l in range(L):
-            c = layer_counts(rec, ip, im, l + 1).reshape(active.size, M, -1)
-            hist_spk[it, active, l] = c.sum(axis=(1, 2))
-            hist_sil[it, active, l] = (c.sum(axis=1) == 0).mean(axis=-1)
-            hist_wn[it, active, l] = np.sqrt((Ws[l][active] ** 2).sum(axis=(1, 2)))
-        out_t = out.times.reshape((active.size, M) + out.times.shape[1:])
-        for q, p in enumerate(active):
-            last_out[p] = out_t[q]
-        if config.raster_every and it % config.raster_every == 0:
-            raster.append((it, list(last_out)))
-        done = (corr >= config.threshold).all(axis=1)
-        converged_at[active[done]] = it
+    order, rng_seed = _PatternOrder.build(rng)
+    net = _Problems(inputs, desired, weights, config, lif, syn, sim, params, order)
+    update = UPDATE_RULES[config.rule] if update is None else update
+    hist = _History(config, net)
+    active = np.arange(net.P)
+    bar = tqdm(total=config.max_iter, disable=not progress, desc="training", unit="it", leave=False)
+    for it in range(config.max_iter + 1):
+        ev = net.evaluate(active)  # every pattern of every active problem
+        hist.record(it, active, ev)
+        done = (ev.correlation >= config.threshold).all(axis=1)
+        hist.converged_at[active[done]] = it
         if on_done is not None:
-            for p in active[done] if it < n_it else active:
-                on_done(int(p), int(converged_at[p]), hist_corr[: it + 1, p].copy())
-        if it > 0:
-            # carry finished problems' last values forward
-            gone = np.setdiff1d(np.arange(P), active)
-            for h in (hist_corr, hist_err, hist_spk, hist_sil, hist_wn):
-                h[it, gone] = h[it - 1, gone]
+            for p in active[done] if it < config.max_iter else active:
+                on_done(int(p), int(hist.converged_at[p]), hist.correlation[: it + 1, p].copy())
+        hist.carry_forward(it, active)
         active = active[~done]
-        if it == n_it or active.size == 0:
+        if it == config.max_iter or active.size == 0:
             break
-        # --- update ------------------------------------------------------------
-        rates_it = rates / (1.0 + it / config.rate_decay) if config.rate_decay > 0 else rates
-        if config.mode == "batch" or M == 1:  # one pattern: online == batch, reuse the evaluation pass
-            keep = np.repeat(~done, M)
-            sub = _subset(rec, keep)
-            dW = _update(sub, d_t[ip[keep], im[keep]], d_c[ip[keep], im[keep]], rates_it[f:], plastic[f:], config, lif, syn, sim, params)
-            for l in range(L - f):
-                Ws[f + l][active] += dW[l].reshape((active.size, M) + dW[l].shape[1:]).sum(axis=1)
-        else:
-            if per_problem:
-                order = np.stack([gens[p].permutation(M) for p in active])
-            else:
-                order = np.argsort(rng.random((active.size, M)), axis=1)
-            for s in range(M):
-                pm = order[:, s]
-                rec_s = run(active, pm)
-                dW = _update(rec_s, d_t[active, pm], d_c[active, pm], rates_it[f:], plastic[f:], config, lif, syn, sim, params)
-                for l in range(L - f):
-                    Ws[f + l][active] += dW[l]
+        net.apply_updates(ev, active, done, config.rates_at(it, net.rates), update)
         bar.update(1)
-        bar.set_postfix(converged=f"{int((converged_at >= 0).sum())}/{P}")
+        bar.set_postfix(converged=f"{int((hist.converged_at >= 0).sum())}/{net.P}")
     bar.close()
-    n_done = last_it + 1
-    for h in (hist_corr, hist_err, hist_spk, hist_sil, hist_wn):
-        h[n_done:] = h[last_it]  # problems all stopped early: flat tail
-    hist = dict(correlation=hist_corr[:n_done], error_count=hist_err[:n_done], spike_count=hist_spk[:n_done],
-                silent_fraction=hist_sil[:n_done], weight_norm=hist_wn[:n_done])
-    K = max([o.shape[-1] for _, outs in raster for o in outs], default=1)
-    rt = np.full((len(raster), P, M, Ws[-1].shape[1], K), np.inf)
-    for r, (_, outs) in enumerate(raster):
-        for p, o in enumerate(outs):
-            rt[r, p, ..., : o.shape[-1]] = o
     info = dict(config=asdict(config), lif=asdict(lif), syn=asdict(syn), sim=asdict(sim), normad=asdict(params),
-                rng_seed=rng_seed, n_problems=P, n_patterns=M, sizes=[int(Ws[0].shape[2])] + [int(W.shape[1]) for W in Ws])
-    info.update(meta or {})
-    return TrainingResult(converged_at=converged_at, raster_iterations=np.array([it for it, _ in raster], dtype=np.int64),
-                          raster_times=rt, weights=Ws, meta=info, **hist)
+                rng_seed=rng_seed, n_problems=net.P, n_patterns=net.M, sizes=net.sizes())
+    return hist.result(it, net.Ws, {**info, **(meta or {})})
+
+
+class _PatternOrder:
+    """The random order of the patterns in online mode: one generator, or one per problem."""
+
+    def __init__(self, rng, gens):
+        self.rng, self.gens = rng, gens
+
+    @classmethod
+    def build(cls, rng) -> tuple["_PatternOrder", object]:
+        """The order source and the JSON-able seed(s) to store with the result."""
+        if isinstance(rng, (list, tuple)):
+            # int(): a numpy integer seed must not reach json.dumps in save()
+            seeds = [int(r) if isinstance(r, (int, np.integer)) else None for r in rng]
+            return cls(None, [as_rng(r) for r in rng]), seeds
+        seed = int(rng) if isinstance(rng, (int, np.integer)) else None
+        return cls(as_rng(rng), None), seed
+
+    def orders(self, active: np.ndarray, M: int) -> np.ndarray:
+        """``(len(active), M)``: the pattern order of each active problem this iteration."""
+        if self.gens is not None:
+            return np.stack([self.gens[p].permutation(M) for p in active])
+        return np.argsort(self.rng.random((active.size, M)), axis=1)
+
+
+class _Evaluation(NamedTuple):
+    """One scored forward pass: pattern ``idx_pattern[q]`` of problem ``idx_problem[q]`` for every row q."""
+
+    record: ForwardRecord
+    idx_problem: np.ndarray
+    idx_pattern: np.ndarray
+    correlation: np.ndarray  # (A, M): mean over output neurons
+    error_count: np.ndarray  # (A, M): error instants
+
+
+class _Problems:
+    """The problems being trained: packed patterns, current weights, and the frozen layers' cached spikes."""
+
+    def __init__(self, inputs, desired, weights, config, lif, syn, sim, params, order: _PatternOrder):
+        self.x_t, self.x_c = _pack_patterns("inputs", inputs, sim.T)
+        self.d_t, self.d_c = _pack_patterns("desired", desired, sim.T)
+        self.P, self.M = self.x_c.shape[:2]
+        if order.gens is not None and len(order.gens) != self.P:
+            raise ValueError(f"rng as a list needs one seed or Generator per problem ({self.P}), got {len(order.gens)}")
+        if self.d_c.shape[:2] != (self.P, self.M):
+            raise ValueError(f"desired has {self.d_c.shape[:2]} problems x patterns but inputs have {(self.P, self.M)}")
+        self.Ws = [W.copy() for W in check_weights(weights, batch=self.P)]
+        self.L = L = len(self.Ws)
+        if self.Ws[0].shape[2] != self.x_c.shape[2]:
+            raise ValueError(f"W^1 expects {self.Ws[0].shape[2]} inputs but the patterns have {self.x_c.shape[2]} "
+                             f"input trains")
+        if self.Ws[-1].shape[1] != self.d_c.shape[2]:
+            raise ValueError(f"the output layer has {self.Ws[-1].shape[1]} neurons but desired has "
+                             f"{self.d_c.shape[2]} trains")
+        self.rates, self.plastic = check_rates_and_plastic(
+            L, config.rates if len(config.rates) != 1 else config.rates * L, config.plastic)
+        if config.rule == "resume" and self.plastic[:-1].any():
+            raise ValueError("rule='resume' trains the output layer only: set plastic to False for hidden layers")
+        self.config, self.lif, self.syn, self.sim, self.params, self.order = config, lif, syn, sim, params, order
+        self.width, self.offset = params.bins(sim)
+        # Layers below the first plastic one never change: simulate them once and
+        # start every later forward pass from their (cached) spikes.
+        self.f = f = min(int(np.argmax(self.plastic)) if self.plastic.any() else L, L - 1)
+        self.cache = []
+        if f > 0:
+            P, M = self.P, self.M
+            pre = forward((self.x_t.reshape((P * M,) + self.x_t.shape[2:]), self.x_c.reshape(P * M, -1)),
+                          [np.repeat(W, M, axis=0) for W in self.Ws[:f]], lif, syn, sim)
+            self.cache = [(lay.times.reshape((P, M) + lay.times.shape[1:]), lay.counts.reshape(P, M, -1))
+                          for lay in pre.layers]
+
+    def sizes(self) -> list:
+        return [int(self.Ws[0].shape[2])] + [int(W.shape[1]) for W in self.Ws]
+
+    def run(self, idx_p, idx_m) -> ForwardRecord:
+        """Forward pass of pattern idx_m[q] of problem idx_p[q] for every q, from layer f on."""
+        src_t, src_c = self.cache[self.f - 1] if self.f > 0 else (self.x_t, self.x_c)
+        return forward((src_t[idx_p, idx_m], src_c[idx_p, idx_m]), [W[idx_p] for W in self.Ws[self.f:]],
+                       self.lif, self.syn, self.sim)
+
+    def layer_counts(self, rec, idx_p, idx_m, l) -> np.ndarray:
+        """Spike counts (len(idx), n_l) of layer l (1-based) in the pass ``rec``."""
+        return self.cache[l - 1][1][idx_p, idx_m] if l <= self.f else rec.layers[l - 1 - self.f].counts
+
+    def evaluate(self, active) -> "_Evaluation":
+        """One forward pass over every pattern of the active problems, scored."""
+        M = self.M
+        ip, im = np.repeat(active, M), np.tile(np.arange(M), active.size)
+        rec = self.run(ip, im)
+        out, w, o = rec.output, self.width, self.offset
+        corr = correlation_padded(_on_grid(out.times, w, o), out.counts, _on_grid(self.d_t[ip, im], w, o),
+                                  self.d_c[ip, im], self.config.sigma)
+        corr = corr.mean(axis=-1).reshape(active.size, M)
+        _, err_s = _error_instants_padded(self.d_t[ip, im], self.d_c[ip, im], out.times, out.counts, w, o)
+        return _Evaluation(rec, ip, im, corr, (err_s != 0).sum(axis=(-1, -2)).reshape(active.size, M))
+
+    def apply_updates(self, ev: "_Evaluation", active, done, rates, update) -> None:
+        """One round of weight updates of the still-active problems (``done``: which of the evaluated ones stopped)."""
+        f, M = self.f, self.M
+        kw = dict(lif=self.lif, syn=self.syn, sim=self.sim, params=self.params)
+        if self.config.mode == "batch" or M == 1:  # one pattern: online == batch, reuse the evaluation pass
+            ip, im = ev.idx_problem, ev.idx_pattern
+            keep = np.repeat(~done, M)
+            dW = update(_subset(ev.record, keep), (self.d_t[ip[keep], im[keep]], self.d_c[ip[keep], im[keep]]),
+                        rates[f:], self.plastic[f:], **kw)
+            for l in range(self.L - f):
+                self.Ws[f + l][active] += dW[l].reshape((active.size, M) + dW[l].shape[1:]).sum(axis=1)
+            return
+        order = self.order.orders(active, M)
+        for s in range(M):
+            pm = order[:, s]
+            dW = update(self.run(active, pm), (self.d_t[active, pm], self.d_c[active, pm]), rates[f:],
+                        self.plastic[f:], **kw)
+            for l in range(self.L - f):
+                self.Ws[f + l][active] += dW[l]
+
+
+class _History:
+    """What :class:`TrainingResult` records per iteration, problem and pattern or layer."""
+
+    KEYS = ("correlation", "error_count", "spike_count", "silent_fraction", "weight_norm")
+
+    def __init__(self, config: TrainConfig, net: _Problems):
+        n, P, M, L = config.max_iter + 1, net.P, net.M, net.L
+        self.net, self.raster_every = net, config.raster_every
+        self.correlation = np.zeros((n, P, M))
+        self.error_count = np.zeros((n, P, M), dtype=np.int64)
+        self.spike_count = np.zeros((n, P, L), dtype=np.int64)
+        self.silent_fraction = np.zeros((n, P, L))
+        self.weight_norm = np.zeros((n, P, L))
+        self.converged_at = np.full(P, -1, dtype=np.int64)
+        self.last_out = [None] * P  # latest output spike times (M, n_L, K) of each problem
+        self.raster = []
+
+    def record(self, it, active, ev: _Evaluation) -> None:
+        net, rec, ip, im, A = self.net, ev.record, ev.idx_problem, ev.idx_pattern, active.size
+        self.correlation[it, active] = ev.correlation
+        self.error_count[it, active] = ev.error_count
+        for l in range(net.L):
+            c = net.layer_counts(rec, ip, im, l + 1).reshape(A, net.M, -1)
+            self.spike_count[it, active, l] = c.sum(axis=(1, 2))
+            self.silent_fraction[it, active, l] = (c.sum(axis=1) == 0).mean(axis=-1)
+            self.weight_norm[it, active, l] = np.sqrt((net.Ws[l][active] ** 2).sum(axis=(1, 2)))
+        out_t = rec.output.times.reshape((A, net.M) + rec.output.times.shape[1:])
+        for q, p in enumerate(active):
+            self.last_out[p] = out_t[q]
+        if self.raster_every and it % self.raster_every == 0:
+            self.raster.append((it, list(self.last_out)))
+
+    def carry_forward(self, it, active) -> None:
+        """Problems that stopped before this iteration keep their last values."""
+        if it > 0:
+            gone = np.setdiff1d(np.arange(self.net.P), active)
+            for k in self.KEYS:
+                h = getattr(self, k)
+                h[it, gone] = h[it - 1, gone]
+
+    def result(self, last_it, Ws, meta) -> TrainingResult:
+        n_done = last_it + 1
+        hist = {k: getattr(self, k)[:n_done] for k in self.KEYS}
+        K = max([o.shape[-1] for _, outs in self.raster for o in outs], default=1)
+        rt = np.full((len(self.raster), self.net.P, self.net.M, Ws[-1].shape[1], K), np.inf)
+        for r, (_, outs) in enumerate(self.raster):
+            for p, o in enumerate(outs):
+                rt[r, p, ..., : o.shape[-1]] = o
+        return TrainingResult(converged_at=self.converged_at,
+                              raster_iterations=np.array([it for it, _ in self.raster], dtype=np.int64),
+                              raster_times=rt, weights=Ws, meta=meta, **hist)
 
 
 def _on_grid(times: np.ndarray, width: float, offset: float = 0.0) -> np.ndarray:
@@ -397,11 +486,3 @@ def _subset(rec: ForwardRecord, keep: np.ndarray) -> ForwardRecord:
         return LayerOutput(times=lo.times[keep], counts=lo.counts[keep], vdot=lo.vdot[keep])
 
     return ForwardRecord(inputs=cut(rec.inputs), layers=[cut(l) for l in rec.layers], weights=[W[keep] for W in rec.weights])
-
-
-def _update(rec, d_times, d_counts, rates, plastic, config, lif, syn, sim, params):
-    if config.rule == "resume":
-        from .baselines import resume_update
-
-        return resume_update(rec, (d_times, d_counts), rates[-1], lif=lif, sim=sim, params=params)
-    return normad_update(rec, (d_times, d_counts), rates, plastic, lif=lif, syn=syn, sim=sim, params=params)
