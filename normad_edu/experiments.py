@@ -584,3 +584,23 @@ def make_experiment(name: str, config: str | None = None, *, n_runs: int = 1, se
     run ``i`` draws its problem from ``default_rng([seed, i])``.
     """
     return get_experiment(name).make(config, n_runs=n_runs, seed=seed, setup=setup, run_ids=run_ids)
+
+
+def demo_problem(batch: int = 1, seed: int = 0, setup: DeepSetup = DeepSetup()) -> tuple[list, list]:
+    """Inputs and initial weights of ``batch`` generic problems (paper Sec. 6), for ``normad-edu demo``.
+
+    Problems ``0 .. batch-1`` of :func:`deep_problems` (default
+    :class:`DeepSetup`, base ``seed``): 100 Poisson inputs at 20 Hz, hidden
+    weights ``U(0, a_l)`` (80 %, excitatory) or ``-U(0, g a_l)``
+    (inhibitory), output weights 0. Problem ``b`` is the same for every
+    batch size.
+
+    Returns
+    -------
+    inputs : list of populations
+        ``inputs[b]`` is a list of ``n_0`` spike trains (ms).
+    weights : list of ndarray
+        ``[W^1, ..., W^L]``, each ``(batch, n_l, n_{l-1})`` (pA).
+    """
+    ex = deep_problems("all", n_runs=batch, seed=seed, setup=setup)
+    return [p[0] for p in ex.inputs], ex.weights

@@ -71,7 +71,7 @@ DEFAULTS = (
     ("T_REF", "t_ref", T_REF, "ms", "reconstructed", "absolute refractory period"),
     ("TAU1", "tau_1", TAU1, "ms", "reconstructed", "slow (decay) synaptic time constant"),
     ("TAU2", "tau_2", TAU2, "ms", "reconstructed", "fast (rise) synaptic time constant"),
-    ("DT", "dt", DT, "ms", "paper", "simulation step and coincidence tolerance"),
+    ("DT", "dt", DT, "ms", "reconstructed", "simulation step (the authors' code) and coincidence tolerance"),
     ("T_EPOCH", "T", T_EPOCH, "ms", "paper", "epoch of the generic problems"),
     ("TAU_L_HAT", "tau_L'", TAU_L_HAT, "ms", "reconstructed", "time constant of the NormAD kernel h_hat"),
     ("VDOT_MIN", "Vdot_min", VDOT_MIN, "mV/ms", "reconstructed", "lower clip of dV/dt at hidden spikes"),

@@ -21,7 +21,10 @@ The paper's figures (Sec. 6) take data, never run experiments; the CLI
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -507,6 +510,42 @@ def fig_study(rows: Sequence[dict], *, title: str | None = None, paper: dict | N
 # --------------------------------------------------------------------------
 # Private helpers
 # --------------------------------------------------------------------------
+
+
+#: File formats :func:`save_figure` writes.
+FIGURE_FORMATS = ("png", "svg")
+
+
+def save_figure_atomically(fig: Figure, path, **savefig_kwargs) -> Path:
+    """Write ``fig`` to ``path`` via a temporary file in the same folder and
+    ``os.replace``, so ``path`` is always either the old file or the complete new one."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fig.savefig(fh, format=path.suffix.lstrip(".") or "png", **savefig_kwargs)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_figure(fig: Figure, out, stem: str, formats: Sequence[str] = FIGURE_FORMATS, dpi: int = 120) -> list[str]:
+    """Save ``fig`` as ``out/stem.<format>`` for each format (each atomically), close it, return the paths.
+
+    Raises ``OSError`` when a file cannot be written (the figure is closed anyway).
+    """
+    paths = [(Path(out) / f"{stem}.{ext}").resolve() for ext in formats]
+    try:
+        for path in paths:
+            save_figure_atomically(fig, path, dpi=dpi)
+    finally:
+        plt.close(fig)
+    return [str(p) for p in paths]
 
 
 def _label_if_unset(ax: Axes, xlabel: str, ylabel: str) -> None:

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import check_int, check_positive
+from ._validation import check_int
 from .experiments import DEEP_TRAIN, DeepSetup, with_changes
 from .metrics import participation_ratio  # noqa: F401 (used by notebook 07 as study.participation_ratio)
 from .sweep import read_results, run_sweep

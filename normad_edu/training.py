@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from ._progress import progress_bar
 from ._validation import as_rng, check_int, check_nonnegative, check_positive
 from .lif import LayerOutput
 from .metrics import correlation_padded
@@ -259,7 +259,8 @@ def train(
         problem its own stream, so its run does not depend on which other
         problems share the batch (sweeps rely on this).
     progress : bool
-        Show a tqdm progress bar (on stderr).
+        Show a progress bar on stderr (only on a terminal, and not when the
+        environment variable ``TQDM_DISABLE`` is set).
     meta : dict, optional
         Extra JSON-serialisable information stored with the result (seeds...).
     on_done : callable, optional
@@ -282,7 +283,7 @@ def train(
     update = UPDATE_RULES[config.rule] if update is None else update
     hist = _History(config, net)
     active = np.arange(net.P)
-    bar = tqdm(total=config.max_iter, disable=not progress, desc="training", unit="it", leave=False)
+    bar = progress_bar(config.max_iter, "training", "it", enabled=progress, leave=False)
     for it in range(config.max_iter + 1):
         ev = net.evaluate(active)  # every pattern of every active problem
         hist.record(it, active, ev)

@@ -10,6 +10,7 @@ import json
 import math
 import shutil
 import subprocess
+import sys
 
 import matplotlib.image as mpimg  # noqa: E402
 import pytest  # noqa: E402
@@ -66,9 +67,11 @@ def test_single_json_schema(capsys):
     r = run_json(capsys, "single", "--problems", "2", "--max-iter", "5", "--seed", "3")
     assert r["command"] == "single"
     cfg = r["configuration"]
-    assert cfg["n_problems"] == 2 and cfg["n_inputs"] == 100 and cfg["max_iter"] == 5 and cfg["seed"] == 3
-    assert cfg["rule"] == "normad" and cfg["rate_pA"] == 1000.0 and cfg["tau_L_hat_ms"] == 2.5
-    assert cfg["input_rate_hz"] == 20.0 and cfg["desired_rate_hz"] == 10.0 and cfg["T_ms"] == 500.0
+    assert (cfg["experiment"], cfg["config"], cfg["n_runs"], cfg["seed"]) == ("single", "normad", 2, 3)
+    setup = cfg["setup"]
+    assert setup["n_inputs"] == 100 and setup["max_iter"] == 5 and setup["r_normad"] == 1000.0
+    assert setup["tau_L_hat"] == 2.5 and setup["input_rate"] == 20.0 and setup["desired_rate"] == 10.0
+    assert setup["T"] == 500.0 and r["result_file"] is None
     assert len(r["iterations"]) == 2
     assert all(n is None or (isinstance(n, int) and 0 <= n <= 5) for n in r["iterations"])
     assert r["converged"] == sum(n is not None for n in r["iterations"])
@@ -78,11 +81,63 @@ def test_single_json_schema(capsys):
 
 def test_single_resume_rule_default_rate_and_text(capsys):
     r = run_json(capsys, "single", "--problems", "1", "--inputs", "20", "--max-iter", "3", "--rule", "resume")
-    assert r["configuration"]["rule"] == "resume" and r["configuration"]["rate_pA"] == 100.0
-    assert "tau_L_hat_ms" not in r["configuration"] and "tau_R_ms" in r["configuration"]
+    assert r["configuration"]["config"] == "resume" and r["configuration"]["setup"]["r_resume"] == 100.0
     assert main(["single", "--problems", "1", "--max-iter", "3", "--rate", "500"]) == 0
     out = capsys.readouterr().out
     assert "r = 500 pA" in out and "converged" in out and "within 3 iterations" in out
+    assert out.index("normad-edu single:") < out.index("converged 0/1") if "converged 0/1" in out else True
+
+
+def test_single_set_changes_any_setup_field_and_out_saves_the_result(tmp_path, capsys):
+    r = run_json(capsys, "single", "--problems", "2", "--set", "max_iter=4", "--set", "n_inputs=30",
+                 "--set", "tau_L_hat=5", "--out", str(tmp_path))
+    setup = r["configuration"]["setup"]
+    assert (setup["max_iter"], setup["n_inputs"], setup["tau_L_hat"]) == (4, 30, 5.0)
+    from normad_edu.training import TrainingResult
+
+    res = TrainingResult.load(r["result_file"])
+    assert res.weights[0].shape == (2, 1, 30) and res.meta["normad"]["tau_L_hat"] == 5.0
+    # --set wins over the shortcut flags, which fill the same fields
+    r = run_json(capsys, "single", "--problems", "1", "--max-iter", "9", "--set", "max_iter=2")
+    assert r["configuration"]["setup"]["max_iter"] == 2
+
+
+@pytest.mark.parametrize("item, needle", [("nope=1", "no field 'nope'"), ("max_iter", "FIELD=VALUE"),
+                                          ("max_iter=1.5", "not an integer"), ("threshold=2", "threshold"),
+                                          ("T=-1", "T")])
+def test_set_rejects_unknown_fields_and_bad_values_with_one_line(item, needle, capsys):
+    assert main(["single", "--problems", "1", "--set", item]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--set" in err[0] and needle in err[0] and "normad-edu single --help" in err[0]
+
+
+def test_deep_set_reaches_the_hidden_learning_rate(tmp_path, capsys):
+    """The hidden learning rate is one flag away: --set r_hidden_all=... lands in the training config."""
+    r = run_json(capsys, "deep", "--problems", "1", "--max-iter", "1", "--workers", "1", "--out", str(tmp_path),
+                 "--set", "r_hidden_all=7", "--set", "sizes=20,10,5,1", "--set", "a_hidden=3000,6000")
+    assert r["configuration"]["setup"]["r_hidden_all"] == 7.0
+    from normad_edu.experiments import DeepSetup, make_experiment, parse_changes, with_changes
+
+    setup = with_changes(DeepSetup(), parse_changes(DeepSetup(), ["r_hidden_all=7", "sizes=20,10,5,1"]))
+    assert make_experiment("deep", "all", setup=setup).config.rates == (7.0, 7.0, 300.0)
+
+
+def test_unknown_flag_of_a_subcommand_points_to_its_own_help(capsys):
+    assert main(["deep", "--no-such-flag"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "normad-edu deep --help" in err[0] and "--no-such-flag" in err[0]
+
+
+def test_progress_bars_are_off_when_stderr_is_not_a_terminal(tmp_path):
+    """A log of a run is small: no bar redraws into a file (TQDM-like behaviour), header first."""
+    log = tmp_path / "log"
+    with log.open("w") as fh:
+        proc = subprocess.run([sys.executable, "-m", "normad_edu", "single", "--problems", "2", "--max-iter", "40"],
+                              stdout=fh, stderr=subprocess.STDOUT, timeout=300, check=False)
+    text = log.read_text()
+    assert proc.returncode == 0, text
+    assert len(text.encode()) < 5000 and "training" not in text and "it/s" not in text
+    assert text.splitlines()[0].startswith("normad-edu single:") or "compiling" in text.splitlines()[0]
 
 
 def test_single_problems_do_not_depend_on_their_number():
@@ -215,7 +270,7 @@ def test_sweep_failure_is_one_line_exit_1(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(normad_edu.sweep, "run_sweep", broken)
     assert main(["xor", "--inits", "2", "--out", str(tmp_path)]) == 1
     captured = capsys.readouterr()
-    assert captured.out == ""
+    assert captured.out.startswith("normad-edu xor:") and len(captured.out.splitlines()) == 1  # the header only
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and "disk full" in lines[0] and "resume" in lines[0]
 

@@ -17,7 +17,8 @@ from normad_edu.network import forward  # noqa: E402
 from normad_edu.plotting import plot_membrane, plot_network_activity, raster  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-JSON_KEYS = {"command", "version", "config", "rates_hz", "wall_seconds", "simulate_seconds", "figure"}
+#: The key set every subcommand shares (configuration, figures, wall_seconds) plus the demo's measurements.
+JSON_KEYS = {"command", "version", "configuration", "rates_hz", "wall_seconds", "simulate_seconds", "figures"}
 
 
 def run_json(capsys, *args: str) -> dict:
@@ -44,10 +45,10 @@ def test_demo_json_writes_png_and_reports(tmp_path, capsys):
     out_dir = tmp_path / "new" / "folder"  # created on demand
     result = run_json(capsys, "--out", str(out_dir), "--seed", "1")
     assert JSON_KEYS <= result.keys()
-    cfg = result["config"]
-    assert cfg["layer_sizes"] == list(DEMO_SIZES)
+    cfg = result["configuration"]
+    assert cfg["sizes"] == list(DEMO_SIZES) == cfg["setup"]["sizes"]
     assert cfg["seed"] == 1 and cfg["batch"] == 1
-    assert cfg["T_ms"] == 500.0 and cfg["dt_ms"] == 0.1
+    assert cfg["T"] == 500.0 and cfg["dt"] == 0.1
     rates = result["rates_hz"]
     assert len(rates) == len(DEMO_SIZES)
     assert 15.0 < rates[0] < 25.0  # Poisson inputs at 20 Hz
@@ -55,7 +56,7 @@ def test_demo_json_writes_png_and_reports(tmp_path, capsys):
     assert rates[-1] == 0.0  # output weights are 0
     assert result["wall_seconds"] > 0
     fig_path = out_dir / "demo_raster.png"
-    assert result["figure"] == str(fig_path.resolve())
+    assert result["figures"] == [str(fig_path.resolve())]
     assert_valid_png(fig_path)
     # written atomically: nothing but the figure is left in the folder
     assert [p.name for p in out_dir.iterdir()] == ["demo_raster.png"]
@@ -76,7 +77,7 @@ def test_same_seed_same_rates_other_seed_differs(tmp_path, capsys):
     b = run_json(capsys, "--out", str(tmp_path / "b"), "--seed", "7", "--batch", "3")
     c = run_json(capsys, "--out", str(tmp_path / "c"), "--seed", "8", "--batch", "3")
     assert a["rates_hz"] == b["rates_hz"]
-    assert a["config"] == b["config"]
+    assert a["configuration"] == b["configuration"]
     assert c["rates_hz"] != a["rates_hz"]
 
 

@@ -1,0 +1,7 @@
+"""``python -m normad_edu``: the ``normad-edu`` command line."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
