@@ -1,0 +1,264 @@
+"""The repository stands on its own.
+
+* The source distribution carries everything its own tests and README need
+  (notebooks, Binder files, the package data, the citation files, ...), and
+  it builds, installs into a fresh virtual environment and passes some of its
+  own tests there (marked ``slow``).
+* The project's metadata, README's Binder badge and CITATION.cff name the
+  same repository.
+* What readers see (README, docs, notebooks) points to nothing outside the
+  repository: every relative link resolves, every "docs/method.md Sec. N"
+  names an existing section.
+
+The sdist is built through the build backend's own PEP 517 hook
+(``hatchling.build.build_sdist``, installed by the ``test`` extra) and
+installed with ``--no-build-isolation --no-index``, so nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Files at the top of the repository that the sdist must carry.
+TOP_FILES = ("LICENSE", "CITATION.cff", "CHANGELOG.md", "README.md", "pyproject.toml", ".ci/run")
+#: Globs (relative to the repository) whose every file the sdist must carry;
+#: each must match at least one file, so a moved folder fails here too.
+GLOBS = ("normad_edu/**/*.py", "normad_edu/data/**/*", "notebooks/*.ipynb", "binder/*", "tests/*.py",
+         "benchmarks/*.py", "docs/*.md", "results/figures/*.png")
+#: What must never be in the sdist.
+JUNK = re.compile(r"(__pycache__|\.pyc$|\.ipynb_checkpoints|normad_edu_out|\.pytest_cache|\.hypothesis)")
+#: The package's tests the installed sdist runs (fast, no numba compilation);
+#: test_checks.py's notebook test reads notebooks/08_assignments.ipynb from the sdist.
+OWN_TESTS = ("tests/test_params.py", "tests/test_checks.py::test_notebook_solutions_pass_every_check",
+             "tests/test_checks.py::test_notebook_solutions_agree_with_references_off_the_check_grid")
+
+
+def _env() -> dict:
+    """The environment for subprocesses, without a PYTHONPATH that could point at a checkout."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["NORMAD_EDU_QUICK"] = "1"
+    return env
+
+
+def _run(cmd, cwd, timeout=180) -> subprocess.CompletedProcess:
+    res = subprocess.run([str(c) for c in cmd], cwd=cwd, env=_env(), capture_output=True, text=True,
+                         timeout=timeout)
+    assert res.returncode == 0, f"{cmd} failed ({res.returncode}):\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+    return res
+
+
+def _repo_files(pattern: str) -> list[str]:
+    return sorted(p.relative_to(ROOT).as_posix() for p in ROOT.glob(pattern)
+                  if p.is_file() and not JUNK.search(p.as_posix()))
+
+
+@pytest.fixture(scope="module")
+def sdist(tmp_path_factory) -> Path:
+    """The sdist built from this checkout by the build backend's PEP 517 hook."""
+    out = tmp_path_factory.mktemp("sdist")
+    res = _run([sys.executable, "-c", "import sys; from hatchling.build import build_sdist; "
+                "print(build_sdist(sys.argv[1]))", out], cwd=ROOT)
+    path = out / res.stdout.strip().splitlines()[-1]
+    assert path.is_file() and path.name.endswith(".tar.gz"), res.stdout
+    return path
+
+
+def _members(sdist: Path) -> tuple[str, set[str]]:
+    with tarfile.open(sdist) as tar:
+        names = [m.name for m in tar.getmembers() if m.isfile()]
+    prefix = names[0].split("/", 1)[0]
+    assert all(n.startswith(prefix + "/") for n in names), "every sdist member lives under one top folder"
+    return prefix, {n[len(prefix) + 1:] for n in names}
+
+
+def test_sdist_carries_what_its_tests_and_readme_need(sdist):
+    _, files = _members(sdist)
+    for name in TOP_FILES:
+        assert name in files, f"{name} missing from the sdist"
+    for pattern in GLOBS:
+        wanted = _repo_files(pattern)
+        assert wanted, f"no file in the repository matches {pattern!r}"
+        missing = sorted(set(wanted) - files)
+        assert not missing, f"sdist lacks {len(missing)} file(s) of {pattern!r}: {missing[:10]}"
+    junk = sorted(f for f in files if JUNK.search(f))
+    assert not junk, f"build or cache files in the sdist: {junk[:10]}"
+    # the four test files that read notebooks/ and binder/ find them
+    for name in ("notebooks/01_synapse.ipynb", "notebooks/08_assignments.ipynb", "binder/requirements.txt",
+                 "binder/postBuild", "binder/runtime.txt", "normad_edu/data/paper_sweeps.jsonl"):
+        assert name in files, name
+
+
+def test_sdist_metadata_names_license_classifiers_and_urls(sdist):
+    prefix, _ = _members(sdist)
+    with tarfile.open(sdist) as tar:
+        meta = tar.extractfile(f"{prefix}/PKG-INFO").read().decode()
+    assert "License-File: LICENSE" in meta
+    assert "Classifier: License :: OSI Approved :: MIT License" in meta
+    assert "Classifier: Framework :: Jupyter" in meta
+    versions = re.findall(r"Classifier: Programming Language :: Python :: (3\.\d+)", meta)
+    assert versions and all(tuple(map(int, v.split("."))) >= (3, 10) for v in versions), versions
+    assert re.search(r"^Requires-Python: >=3\.10$", meta, re.M)
+    urls = dict(re.findall(r"^Project-URL: ([^,]+), (\S+)$", meta, re.M))
+    assert {"Homepage", "Source", "Issues", "Documentation"} <= set(urls), urls
+    repo = _binder_repo()
+    for label, url in urls.items():
+        assert url.startswith(f"https://github.com/{repo}"), f"{label} = {url} is not the repository {repo}"
+    assert urls["Documentation"].endswith("docs/method.md")
+
+
+def _binder_repo() -> str:
+    """owner/name of the repository, as README's Binder badge spells it."""
+    m = re.search(r"mybinder\.org/v2/gh/([^/]+/[^/]+)/", (ROOT / "README.md").read_text())
+    assert m, "README has no Binder badge"
+    return m.group(1)
+
+
+def test_citation_cff_cites_the_software_and_the_paper():
+    yaml = pytest.importorskip("yaml")
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0" and cff["type"] == "software"
+    assert cff["license"] == "MIT"
+    assert cff["repository-code"] == f"https://github.com/{_binder_repo()}"
+    paper = cff["preferred-citation"]
+    assert paper["doi"] == "10.1016/j.neucom.2019.10.104"
+    assert (paper["journal"], paper["volume"], paper["start"], paper["end"], paper["year"]) == \
+        ("Neurocomputing", 380, 67, 77, 2020)
+    assert [a["family-names"] for a in paper["authors"]] == ["Anwani", "Rajendran"]
+    assert any(i["value"] == "arXiv:1811.10678" for i in paper["identifiers"])
+    # the software version is the package's
+    version = re.search(r'^version = "([^"]+)"$', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    assert str(cff["version"]) == version
+
+
+@pytest.mark.slow
+def test_sdist_installs_into_a_fresh_venv_and_passes_its_own_tests(sdist, tmp_path):
+    """Install the sdist into a new venv (system site-packages for the
+    dependencies, no downloads), delete the unpacked source package so only the
+    installed one can be imported, and run some of the sdist's own tests."""
+    src = tmp_path / "src"
+    with tarfile.open(sdist) as tar:
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(src, filter="data")
+        else:  # Python without extraction filters; the archive is our own
+            tar.extractall(src)
+    (unpacked,) = src.iterdir()
+
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
+    py = env_dir / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    purelib = Path(_run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                        cwd=tmp_path).stdout.strip())
+    if sys.prefix != sys.base_prefix:
+        # running inside a venv: "system" site-packages would be the base
+        # interpreter's, so hand the new venv this environment's site-packages
+        import site
+
+        dirs = [d for d in site.getsitepackages() if Path(d).is_dir()]
+        (purelib / "_outer_env.pth").write_text("".join(f"import site; site.addsitedir({d!r})\n" for d in dirs))
+
+    _run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
+          "--ignore-installed", sdist], cwd=tmp_path)
+
+    # the installed package, with its data, is the one imported
+    import shutil
+
+    shutil.rmtree(unpacked / "normad_edu")
+    probe = ("import json, normad_edu; from pathlib import Path; "
+             "from normad_edu.sweep import SHIPPED_RESULTS; "
+             "pkg = Path(normad_edu.__file__).parent; "
+             "print(json.dumps([str(pkg), sorted(p.relative_to(pkg).as_posix() for p in "
+             "(pkg / 'data').rglob('*') if p.is_file()), SHIPPED_RESULTS.is_file()]))")
+    where, data, shipped = json.loads(_run([py, "-c", probe], cwd=tmp_path).stdout.strip().splitlines()[-1])
+    assert Path(where).resolve().is_relative_to(env_dir.resolve()), f"imported {where}, not the venv's copy"
+    assert shipped
+    expected = sorted(Path(p).relative_to("normad_edu").as_posix() for p in _repo_files("normad_edu/data/**/*"))
+    assert data == expected, "the installed package lacks data files"
+
+    res = _run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", *OWN_TESTS], cwd=unpacked, timeout=300)
+    summary = res.stdout.strip().splitlines()[-1]
+    assert re.search(r"\d+ passed", summary) and "failed" not in summary and "error" not in summary, summary
+
+
+# ---------------------------------------------------------------------------
+# What readers see points to nothing outside the repository
+# ---------------------------------------------------------------------------
+
+#: References to documents that are not in the repository.
+OUTSIDE = re.compile(r"shared/spec|\.\./shared|normad-method\.md")
+#: Mentions of "the spec" (the pre-repository document) in user-facing text.
+SPEC_WORD = re.compile(r"\bspec(?:'s)?\b(?! *=)", re.I)
+
+
+def _markdown_texts() -> dict[Path, str]:
+    """README, CHANGELOG, docs and the notebooks' markdown, by file."""
+    texts = {ROOT / "README.md": (ROOT / "README.md").read_text(), ROOT / "CHANGELOG.md": (ROOT / "CHANGELOG.md").read_text()}
+    for p in sorted((ROOT / "docs").glob("*.md")):
+        texts[p] = p.read_text()
+    for p in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(p.read_text())["cells"]
+        texts[p] = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    return texts
+
+
+def test_readers_are_not_sent_outside_the_repository():
+    bad = []
+    for path, text in _markdown_texts().items():
+        bad += [f"{path.relative_to(ROOT)}: {m.group(0)!r}" for m in OUTSIDE.finditer(text)]
+        prose = re.sub(r"https?://\S+", "", text)  # a URL may contain /spec/
+        bad += [f"{path.relative_to(ROOT)}: {m.group(0)!r}" for m in SPEC_WORD.finditer(prose)]
+    for p in sorted(ROOT.glob("normad_edu/**/*.py")) + sorted(ROOT.glob("benchmarks/*.py")):
+        bad += [f"{p.relative_to(ROOT)}: {m.group(0)!r}" for m in OUTSIDE.finditer(p.read_text())]
+    assert not bad, "references to documents outside the repository:\n" + "\n".join(bad)
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_relative_links_resolve():
+    bad = []
+    for path, text in _markdown_texts().items():
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            file, _, anchor = target.partition("#")
+            dest = (path.parent / file).resolve() if file else path
+            if not dest.exists():
+                bad.append(f"{path.relative_to(ROOT)} -> {target}")
+            elif anchor and dest.suffix == ".md":
+                slugs = {_slug(h) for h in re.findall(r"^#+ (.+)$", dest.read_text(), re.M)}
+                if anchor not in slugs:
+                    bad.append(f"{path.relative_to(ROOT)} -> {target} (no such heading)")
+    assert not bad, "broken relative links:\n" + "\n".join(bad)
+
+
+def test_method_section_references_name_existing_sections():
+    """Every "docs/method.md Sec. N" (or "Secs. N-M") anywhere names a heading "## N." of docs/method.md."""
+    method = (ROOT / "docs" / "method.md").read_text()
+    sections = {int(n) for n in re.findall(r"^## (\d+)\. ", method, re.M)}
+    assert sections == set(range(1, 10)), f"docs/method.md must keep Sections 1-9, has {sorted(sections)}"
+    ref = re.compile(r"docs/method\.md[`\]\(\)./a-z]*,? Secs?\. (\d+)(?:\s*-\s*(\d+))?")
+    files = [*_markdown_texts().items()]
+    files += [(p, p.read_text()) for p in sorted(ROOT.glob("normad_edu/**/*.py")) + sorted(ROOT.glob("tests/*.py"))]
+    seen, bad = 0, []
+    for path, text in files:
+        for m in ref.finditer(text):
+            seen += 1
+            lo = int(m.group(1))
+            hi = int(m.group(2) or lo)
+            if not all(n in sections for n in range(lo, hi + 1)):
+                bad.append(f"{path.relative_to(ROOT)}: {m.group(0)!r}")
+    assert seen >= 5, f"expected the notebooks' references to docs/method.md sections, found {seen}"
+    assert not bad, "references to sections docs/method.md does not have:\n" + "\n".join(bad)
