@@ -208,7 +208,7 @@ class DeepSetup:
         if not isinstance(self.a_hidden, (tuple, list)):
             raise TypeError(f"a_hidden must be a tuple of one weight scale (pA) per hidden layer, got {self.a_hidden!r}")
         for a in self.a_hidden:
-            check_positive("a_hidden", a, unit="pA")
+            check_nonnegative("a_hidden", a, unit="pA")
         if len(self.a_hidden) != len(self.sizes) - 2:
             raise ValueError(f"a_hidden needs one value per hidden layer ({len(self.sizes) - 2}), got {self.a_hidden}")
         check_int("max_iter", self.max_iter, minimum=0)

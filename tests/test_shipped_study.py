@@ -12,7 +12,6 @@ import pytest
 from normad_edu.experiments import DEEP_TRAIN, DeepSetup, deep_problems
 from normad_edu.study import FINAL, SCREEN, STUDY_RESULTS, outcomes, setup_for, study_table
 from normad_edu.sweep import SHIPPED_RESULTS, read_results
-from normad_edu.training import train
 
 #: The chosen setting's results file for each configuration (output-only and
 #: outer-two runs do not use r_hidden_all, so 'balanced' is the same setting).
@@ -51,7 +50,7 @@ def test_current_code_reproduces_the_shipped_outcomes_of_the_first_problems():
     """Bit-reproducibility: the first 6 problems, output layer only, 300 iterations."""
     n, budget = 6, 300
     ex = deep_problems("output", n_runs=n, seed=0, setup=replace(DeepSetup(), max_iter=budget))
-    res = train(ex.inputs, ex.desired, ex.weights, ex.config, progress=False, **ex.train_kwargs())
+    res = ex.run(progress=False)
     shipped = read_results(SHIPPED_RESULTS, "deep", "output", seed=0, max_iter=10_000)
     expected = [shipped[i]["converged_at"] for i in range(n)]
     expected = [-1 if e is None or e > budget else e for e in expected]

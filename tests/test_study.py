@@ -102,7 +102,8 @@ def test_cli_study_prints_json_and_resumes(tmp_path, capsys):
             "--out", str(tmp_path), "--workers", "1", "--json"]
     assert main(argv) == 0
     first = json.loads(capsys.readouterr().out)
-    assert first["n_problems"] == 2 and first["max_iter"] == 3 and len(first["rows"]) == 1
+    cfg = first["configuration"]
+    assert cfg["n_problems"] == 2 and cfg["max_iter"] == 3 and cfg["seed"] == 1 and len(first["rows"]) == 1
     assert sorted(Path(f).name for f in first["figures"]) == ["study_screen.png", "study_screen.svg"]
     assert main(argv) == 0  # everything is in the file: same table
     assert json.loads(capsys.readouterr().out)["rows"] == first["rows"]

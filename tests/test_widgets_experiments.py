@@ -18,7 +18,6 @@ import pytest  # noqa: E402
 from widget_helpers import assert_fast_callback, slider_ends  # noqa: E402
 from normad_edu.experiments import DeepSetup, XORSetup, deep_problems, with_max_iter, xor_problems  # noqa: E402
 from normad_edu.network import forward  # noqa: E402
-from normad_edu.training import train  # noqa: E402
 from normad_edu.widgets import experiments as we  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:FigureCanvasAgg is non-interactive")
@@ -214,15 +213,14 @@ def test_deep_widget_is_fast():
 @pytest.fixture(scope="module")
 def xor_result():
     ex = xor_problems("plastic", run_ids=[0], setup=with_max_iter(XORSetup(), 12))
-    res = train(ex.inputs, ex.desired, ex.weights, ex.config, rng=[np.random.default_rng([0, 0, 1])],
-                progress=False, **ex.train_kwargs())
+    res = ex.run(progress=False)
     return res, [d[0] for d in ex.desired[0]]
 
 
 @pytest.fixture(scope="module")
 def deep_result():
     ex = deep_problems("all", n_runs=2, setup=with_max_iter(DeepSetup(), 10))  # raster_every = 1
-    res = train(ex.inputs, ex.desired, ex.weights, ex.config, progress=False, **ex.train_kwargs())
+    res = ex.run(progress=False)
     return res, [ex.desired[1][0][0]]
 
 
