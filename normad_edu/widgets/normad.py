@@ -29,11 +29,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from .._validation import as_rng, check_int, check_positive
+from .._validation import check_int, check_positive
 from ..normad import NormADParams
 from ..params import DESIRED_RATE, INPUT_RATE, T_EPOCH, T_REF, TAU_L_HAT, THRESHOLD, LIFParams, SimParams
+from ..experiments import SingleSetup, make_experiment
 from ..plotting import DESIRED_COLOR, raster
-from ..spikes import poisson_spike_train, poisson_spike_trains
 from ..training import TrainConfig, TrainingResult, train
 
 #: Inputs of the single-neuron problems (paper Sec. 6.2 sizes, one layer).
@@ -49,15 +49,18 @@ TAU_HAT_MIN, TAU_HAT_MAX = 0.5, 20.0
 N_SEEDS = 10
 
 
-def single_neuron_problem(seed=0, *, n_inputs: int = N_INPUTS, input_rate: float = INPUT_RATE,
+def single_neuron_problem(seed: int = 0, *, n_inputs: int = N_INPUTS, input_rate: float = INPUT_RATE,
                           desired_rate: float = DESIRED_RATE, T: float = T_EPOCH,
                           t_dead: float = T_REF) -> tuple[list[np.ndarray], np.ndarray]:
-    """One generic single-neuron problem: Poisson inputs and a Poisson desired train.
+    """Problem ``seed`` of the single-neuron experiment: Poisson inputs and a Poisson desired train.
+
+    The same problem as run ``seed`` of ``make_experiment("single")`` and of
+    ``normad-edu single`` (base seed 0): drawn from ``default_rng([0, seed])``.
 
     Parameters
     ----------
-    seed : int, Generator or None
-        Source of randomness.
+    seed : int
+        Problem index, >= 0.
     n_inputs : int
         Number of input spike trains.
     input_rate, desired_rate : float
@@ -74,11 +77,10 @@ def single_neuron_problem(seed=0, *, n_inputs: int = N_INPUTS, input_rate: float
     desired : ndarray
         Desired output spike times (ms).
     """
-    rng = as_rng(seed)
-    n_inputs = check_int("n_inputs", n_inputs)
-    inputs = poisson_spike_trains(n_inputs, input_rate, T, rng)
-    desired = poisson_spike_train(desired_rate, T, rng, t_dead=t_dead)
-    return inputs, desired
+    setup = SingleSetup(n_inputs=check_int("n_inputs", n_inputs), input_rate=input_rate, desired_rate=desired_rate,
+                        T=T, t_ref=t_dead)
+    ex = make_experiment("single", seed=0, setup=setup, run_ids=[check_int("seed", seed, minimum=0)])
+    return ex.inputs[0][0], ex.desired[0][0][0]
 
 
 def train_single_neuron(inputs, desired, r: float = 1000.0, tau_L_hat: float = TAU_L_HAT, *,
