@@ -59,6 +59,7 @@ from . import __version__
 from .params import TAU_L_HAT, LIFParams, SimParams
 from .experiments import (SINGLE_DESIRED_RATE, SINGLE_INPUT_RATE, SINGLE_T, SINGLE_THRESHOLD, DeepSetup, deep_problems,
                           pattern_order_rngs, single_neuron_problems)
+from .sweep import ResultsFileError
 
 # --------------------------------------------------------------------------
 # The demo problem (paper Sec. 6, generic problems)
@@ -797,6 +798,8 @@ def _cmd_study(args: argparse.Namespace) -> int:
     try:
         run_study(combos, configs, stage, out, workers=args.workers, progress=True,
                   report=lambda line: print(line, file=sys.stderr))
+    except ResultsFileError:
+        raise  # a damaged results file, not a bad argument: main() reports it (exit 1)
     except (TypeError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     except (OSError, BrokenProcessPool) as exc:
@@ -986,7 +989,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"{prog}: error: {exc} (see '{prog} --help')", file=sys.stderr)
         return 2
-    except CommandError as exc:
+    except (CommandError, ResultsFileError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
