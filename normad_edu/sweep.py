@@ -131,7 +131,7 @@ def _canonical(value, name: str = "setup"):
                     f"got {value!r} of type {type(value).__name__}")
 
 
-def setup_hash(setup) -> str:
+def setup_hash(setup: XORSetup | DeepSetup | dict) -> str:
     """Stable identifier of an experiment setup: 16 hex digits.
 
     Parameters
@@ -310,7 +310,8 @@ def _select(path: Path, wanted: dict, want_hash: str | None) -> tuple[dict, list
 
 
 def read_results(path, experiment: str | None = None, config: str | None = None, *,
-                 seed: int | None = None, max_iter: int | None = None, setup=None) -> dict[int, dict]:
+                 seed: int | None = None, max_iter: int | None = None,
+                 setup: XORSetup | DeepSetup | str | None = None) -> dict[int, dict]:
     """Finished runs in a results file, ``{run: record}``.
 
     Parameters
@@ -514,7 +515,8 @@ def _present(path: Path) -> set:
         return set(_sync(fd, Path(path)).keys)
 
 
-def add_setup_hash(path, setup, experiment: str, config: str | None = None, *, seed: int | None = None) -> dict:
+def add_setup_hash(path, setup: XORSetup | DeepSetup, experiment: str, config: str | None = None, *,
+                   seed: int | None = None) -> dict:
     """Adopt legacy runs (lines without ``setup_hash``) as runs of ``setup``.
 
     Use it only when you know those runs were made with ``setup``. Every

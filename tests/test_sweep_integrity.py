@@ -481,3 +481,17 @@ def test_load_of_a_missing_file(tmp_path):
         TrainingResult.load(tmp_path / "nope.npz")
     with pytest.raises(ValueError, match="not a regular file"):
         TrainingResult.load(tmp_path)
+
+
+def test_a_copy_of_the_shipped_file_resumes_every_run_of_the_default_setups(tmp_path):
+    """README: copy paper_sweeps.jsonl to <out>/results.jsonl and nothing is recomputed."""
+    from normad_edu.experiments import DEEP_TRAIN, XOR_HIDDEN
+    from normad_edu.sweep import SHIPPED_RESULTS
+
+    path = tmp_path / "results.jsonl"
+    path.write_bytes(SHIPPED_RESULTS.read_bytes())
+    for experiment, configs, setup in (("xor", XOR_HIDDEN, XORSetup()), ("deep", DEEP_TRAIN, DeepSetup())):
+        for c in configs:
+            s = run_sweep(experiment, c, 100, path, setup=setup, workers=1, progress=False)
+            assert s["resumed"] == s["finished"] == 100
+    assert path.read_bytes() == SHIPPED_RESULTS.read_bytes()
