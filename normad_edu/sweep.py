@@ -522,9 +522,11 @@ def add_setup_hash(path, setup: XORSetup | DeepSetup, experiment: str, config: s
     Use it only when you know those runs were made with ``setup``. Every
     legacy run line of ``experiment`` (and ``config`` / ``seed`` if given)
     whose ``max_iter`` is ``setup.max_iter`` gets ``setup_hash(setup)``, the
-    setup line goes before the first of them, and later copies of a line
-    that appears twice are dropped. The file is rewritten atomically under
-    the lock; every other line stays byte for byte.
+    setup line goes before the first of them, later copies of a line that
+    appears twice are dropped, and so are lines cut short by a kill. The
+    file is rewritten atomically (a new file replaces it) under the lock;
+    every other line stays byte for byte. On Windows the file cannot be
+    replaced while a sweep has it open: stop sweeps writing to it first.
 
     Returns
     -------
@@ -532,6 +534,8 @@ def add_setup_hash(path, setup: XORSetup | DeepSetup, experiment: str, config: s
         ``{"adopted": runs that got the hash, "dropped": duplicate lines removed}``.
     """
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no results file at {path}")
     h = setup_hash(setup)
     _factory(experiment)
     setup_line = _dumps({"setup_hash": h, "experiment": experiment, "setup": asdict(setup)})
@@ -566,9 +570,14 @@ def add_setup_hash(path, setup: XORSetup | DeepSetup, experiment: str, config: s
                 continue  # blank lines and lines cut short
             out.append(raw)
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(b"".join(line + b"\n" for line in out))
-        os.replace(tmp, path)
+        changed = out != [raw for raw in lines if raw]
+        if changed:
+            tmp.write_bytes(b"".join(line + b"\n" for line in out))
+            if sys.platform != "win32":  # POSIX: replace while we hold the lock (writers then retry)
+                os.replace(tmp, path)
         _LEDGERS.pop(str(path), None)
+    if changed and sys.platform == "win32":  # Windows cannot replace a file that is open
+        os.replace(tmp, path)
     return {"adopted": adopted, "dropped": dropped}
 
 

@@ -126,6 +126,8 @@ def test_legacy_runs_without_hash_are_not_resumed_until_adopted(tmp_path):
         warnings.simplefilter("error")
         assert run_sweep("xor", "plastic", 2, path, setup=XOR_SHORT, workers=1, progress=False)["resumed"] == 2
     assert add_setup_hash(path, XOR_SHORT, "xor") == {"adopted": 0, "dropped": 0}
+    with pytest.raises(FileNotFoundError, match="no results file"):
+        add_setup_hash(tmp_path / "none.jsonl", XOR_SHORT, "xor")
 
 
 # --------------------------------------------------------------------------
