@@ -51,6 +51,7 @@ from ._cli_support import (CommandError, UsageError, _float_above, _fmt, _int_at
 from .experiments import DeepSetup, demo_problem, get_experiment, make_experiment, parse_changes, with_changes
 from .params import TAU_L_HAT, SimParams
 from .reproduce import FULL_SIZES, QUICK_SIZES, FIGURES
+from .sweep import ResultsFileError
 
 _DEMO_SETUP = DeepSetup()
 #: Layer sizes ``(n_0, n_1, n_2, n_3)`` of the demo (the generic problems').
@@ -442,6 +443,8 @@ def _cmd_study(args: argparse.Namespace) -> int:
     try:
         run_study(combos, configs, stage, out, workers=args.workers, progress=not args.quiet,
                   report=lambda line: print(line, file=sys.stderr))
+    except ResultsFileError:
+        raise  # a damaged results file, not a bad argument: main() reports it (exit 1)
     except (TypeError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     except (OSError, BrokenProcessPool) as exc:
@@ -486,7 +489,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"{prog}: error: {exc} (see '{prog} --help')", file=sys.stderr)
         return 2
-    except CommandError as exc:
+    except (CommandError, ResultsFileError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

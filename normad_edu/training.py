@@ -178,16 +178,65 @@ class TrainingResult:
 
     @classmethod
     def load(cls, path) -> "TrainingResult":
-        """Read a file written by :meth:`save`."""
-        with np.load(Path(path), allow_pickle=False) as z:
-            meta = json.loads(str(z["meta_json"]))
-            n_layers = sum(1 for k in z.files if k.startswith("W") and k[1:].isdigit())
-            return cls(
-                converged_at=z["converged_at"], correlation=z["correlation"], error_count=z["error_count"],
-                spike_count=z["spike_count"], silent_fraction=z["silent_fraction"], weight_norm=z["weight_norm"],
-                raster_iterations=z["raster_iterations"], raster_times=z["raster_times"],
-                weights=[z[f"W{l + 1}"] for l in range(n_layers)], meta=meta,
-            )
+        """Read a file written by :meth:`save`.
+
+        Raises
+        ------
+        FileNotFoundError
+            There is no file at ``path``.
+        ValueError
+            The file is empty, cut short, not an ``.npz`` archive, or lacks
+            the arrays :meth:`save` writes; the message names the file.
+        """
+        import zipfile
+        import zlib
+
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"no training result at {path}: no such file")
+
+        def bad(what: str) -> ValueError:
+            return ValueError(f"{path} is not a training result written by TrainingResult.save: {what}")
+
+        if not path.is_file():
+            raise bad("not a regular file")
+
+        with path.open("rb") as fh:
+            head = fh.read(4)
+        if not head:
+            raise bad("the file is empty")
+        if head != b"PK\x03\x04":
+            raise bad("not an .npz (zip) archive")
+        arrays = ("converged_at", "correlation", "error_count", "spike_count", "silent_fraction", "weight_norm",
+                  "raster_iterations", "raster_times", "meta_json")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                missing = [k for k in arrays if k not in z.files]
+                if missing:
+                    raise bad(f"arrays {missing} are missing (it holds {sorted(z.files)})")
+                n_layers = sum(1 for k in z.files if k.startswith("W") and k[1:].isdigit())
+                if n_layers == 0 or any(f"W{l + 1}" not in z.files for l in range(n_layers)):
+                    raise bad(f"weights W1 .. Wn are missing or not numbered 1..n (it holds {sorted(z.files)})")
+                try:
+                    meta = json.loads(str(z["meta_json"]))
+                except json.JSONDecodeError as exc:
+                    raise bad(f"meta_json is not valid JSON ({exc.msg})") from None
+                if not isinstance(meta, dict):
+                    raise bad(f"meta_json is a JSON {type(meta).__name__}, not an object")
+                return cls(
+                    converged_at=z["converged_at"], correlation=z["correlation"], error_count=z["error_count"],
+                    spike_count=z["spike_count"], silent_fraction=z["silent_fraction"],
+                    weight_norm=z["weight_norm"], raster_iterations=z["raster_iterations"],
+                    raster_times=z["raster_times"], weights=[z[f"W{l + 1}"] for l in range(n_layers)], meta=meta,
+                )
+        except PermissionError:
+            raise
+        except (OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as exc:
+            raise bad(f"cut short or damaged ({type(exc).__name__}: {exc})") from None
+        except ValueError as exc:
+            if str(exc).startswith(f"{path} is not a training result"):
+                raise
+            raise bad(f"cut short or damaged ({exc})") from None
 
 
 def _pack_patterns(name: str, data, T: float) -> tuple[np.ndarray, np.ndarray]:

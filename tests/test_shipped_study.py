@@ -9,9 +9,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from normad_edu.experiments import DEEP_TRAIN, DeepSetup, deep_problems
+from normad_edu.experiments import DEEP_TRAIN, XOR_HIDDEN, DeepSetup, XORSetup, deep_problems
 from normad_edu.study import FINAL, SCREEN, STUDY_RESULTS, outcomes, setup_for, study_table
-from normad_edu.sweep import SHIPPED_RESULTS, read_results
+from normad_edu.sweep import SHIPPED_RESULTS, read_results, read_setups, setup_hash
 
 #: The chosen setting's results file for each configuration (output-only and
 #: outer-two runs do not use r_hidden_all, so 'balanced' is the same setting).
@@ -42,7 +42,25 @@ def test_shipped_generic_sweeps_are_the_chosen_settings_final_runs():
         shipped = read_results(SHIPPED_RESULTS, "deep", c, seed=0, max_iter=10_000)
         study = read_results(STUDY_RESULTS / "final" / f"{CHOSEN[c]}.jsonl", "deep", c, seed=0, max_iter=10_000)
         assert sorted(shipped) == list(range(100))
-        assert all(json.dumps(shipped[i], sort_keys=True) == json.dumps(study[i], sort_keys=True) for i in range(100))
+        # the shipped sweeps carry DeepSetup()'s hash; 'balanced' differs from it only in r_hidden_all,
+        # which output-only and outer-two training never use, so the runs are the same
+        assert {r["setup_hash"] for r in shipped.values()} == {setup_hash(DeepSetup())}
+        same = lambda r: json.dumps({k: v for k, v in r.items() if k != "setup_hash"}, sort_keys=True)  # noqa: E731
+        assert all(same(shipped[i]) == same(study[i]) for i in range(100))
+
+
+def test_shipped_files_carry_the_hash_of_the_setup_they_were_run_with():
+    assert set(read_setups(SHIPPED_RESULTS)) == {setup_hash(DeepSetup()), setup_hash(XORSetup())}
+    for h in XOR_HIDDEN:
+        assert len(read_results(SHIPPED_RESULTS, "xor", h, seed=0, setup=XORSetup())) == 100
+    for c in DEEP_TRAIN:
+        assert len(read_results(SHIPPED_RESULTS, "deep", c, seed=0, setup=DeepSetup())) == 100
+    for stage_name, stage in (("screen", SCREEN), ("final", FINAL)):
+        for f in sorted((STUDY_RESULTS / stage_name).glob("*.jsonl")):
+            setup = replace(setup_for(f.stem), max_iter=stage.max_iter)
+            assert list(read_setups(f)) == [setup_hash(setup)], f
+            runs = [json.loads(line) for line in f.read_text().splitlines()]
+            assert all(r["setup_hash"] == setup_hash(setup) for r in runs if "run" in r), f
 
 
 @pytest.mark.slow

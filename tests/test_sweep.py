@@ -24,14 +24,15 @@ XOR_SHORT = with_max_iter(XORSetup(), 25)
 
 
 def lines_by_run(path: Path) -> dict[int, list[str]]:
-    """Every complete, valid line of a results file, grouped by run."""
+    """Every complete, valid run line of a results file, grouped by run (setup lines left out)."""
     out: dict[int, list[str]] = {}
     for line in path.read_text().splitlines():
         try:
             rec = json.loads(line)
         except json.JSONDecodeError:
             continue
-        out.setdefault(rec["run"], []).append(line)
+        if "run" in rec:
+            out.setdefault(rec["run"], []).append(line)
     return out
 
 
@@ -49,6 +50,7 @@ def test_resume_after_cut_and_missing_lines(tmp_path):
 
     # a kill: one run's line is lost, the last line is cut half-way (no newline)
     lines = path.read_text().splitlines()
+    assert "setup" in json.loads(lines[0])  # the setup line comes first
     lost, cut = json.loads(lines[1])["run"], json.loads(lines[-1])["run"]
     kept = [ln for k, ln in enumerate(lines) if k not in (1, len(lines) - 1)]
     path.write_text("\n".join(kept) + "\n" + lines[-1][: len(lines[-1]) // 2])
@@ -158,9 +160,11 @@ def test_runs_of_other_seeds_and_budgets_are_not_reused(tmp_path):
     s = run_sweep("xor", "plastic", 2, path, setup=longer, workers=1, progress=False)
     assert s["resumed"] == 0 and all(len(r["correlation"]) <= 4 for r in read_results(path, max_iter=3).values())
     assert run_sweep("xor", "plastic", 2, path, setup=short, workers=1, progress=False)["resumed"] == 2
-    assert len(read_results(path, "xor", "plastic")) == 2  # without filters: the last record of each run
+    with pytest.raises(ValueError, match="run 0 of two different sweeps"):
+        read_results(path, "xor", "plastic")  # ambiguous: never a silent mix of sweeps
     assert len(read_results(path, "xor", "plastic", seed=0, max_iter=2)) == 2
-    assert len(path.read_text().splitlines()) == 6
+    assert len(read_results(path, "xor", "plastic", seed=1, setup=short)) == 2
+    assert len(path.read_text().splitlines()) == 6 + 2  # 6 runs, one setup line per setup
 
 
 def test_dask_local_cluster_matches_local_run_and_cli(tmp_path, capsys):
