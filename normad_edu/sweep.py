@@ -72,18 +72,17 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from ._progress import progress_bar
 from ._validation import check_int
-from .experiments import DeepSetup, XORSetup, deep_problems, pattern_order_rngs, xor_problems
-from .training import train
+from .experiments import DeepSetup, SingleSetup, XORSetup, get_experiment, make_experiment
 
 
 #: Results of the full-size sweeps shipped with the package (100 runs per
@@ -537,7 +536,7 @@ def add_setup_hash(path, setup: XORSetup | DeepSetup, experiment: str, config: s
     if not path.is_file():
         raise FileNotFoundError(f"no results file at {path}")
     h = setup_hash(setup)
-    _factory(experiment)
+    get_experiment(experiment)
     setup_line = _dumps({"setup_hash": h, "experiment": experiment, "setup": asdict(setup)})
     adopted = dropped = 0
     with _LEDGER_LOCK, _open_locked(path) as fd:
@@ -645,14 +644,6 @@ def _worker_init(parent_pid: int, deathsig: bool = True, interval: float = 0.2) 
 # Sweeps
 # ---------------------------------------------------------------------------
 
-def _factory(experiment: str) -> Callable:
-    if experiment == "xor":
-        return xor_problems
-    if experiment == "deep":
-        return deep_problems
-    raise ValueError(f"experiment must be 'xor' or 'deep', got {experiment!r}")
-
-
 def _setup_line(experiment: str, setup) -> dict:
     return {"setup_hash": setup_hash(setup), "experiment": experiment, "setup": asdict(setup)}
 
@@ -677,7 +668,7 @@ def run_chunk(experiment: str, config: str, run_ids: list, seed: int, setup, pat
         import numba
 
         numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-    ex = _factory(experiment)(config, seed=seed, setup=setup, run_ids=run_ids)
+    ex = make_experiment(experiment, config, seed=seed, setup=setup, run_ids=run_ids)
     written = []
     every = max(1, ex.config.max_iter // curve_points)  # keep about curve_points points of each curve
 
@@ -697,8 +688,7 @@ def run_chunk(experiment: str, config: str, run_ids: list, seed: int, setup, pat
         if _append(path, rec, setup_line):
             written.append(rec)
 
-    train(ex.inputs, ex.desired, ex.weights, ex.config, rng=pattern_order_rngs(seed, run_ids), progress=False,
-          on_done=on_done, **ex.train_kwargs())
+    ex.run(progress=False, on_done=on_done)
     return written
 
 
@@ -709,7 +699,7 @@ def run_sweep(
     path,
     *,
     seed: int = 0,
-    setup: XORSetup | DeepSetup | None = None,
+    setup: XORSetup | DeepSetup | SingleSetup | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
     chunk_size: int | None = None,
@@ -720,9 +710,10 @@ def run_sweep(
 
     Parameters
     ----------
-    experiment : {"xor", "deep"}
+    experiment : {"xor", "deep", "single"}
+        A name of :data:`normad_edu.experiments.EXPERIMENTS`.
     config : str
-        "plastic"/"frozen" for XOR, "output"/"outer2"/"all" for deep.
+        "plastic"/"frozen" for XOR, "output"/"outer2"/"all" for deep, "normad"/"resume" for single.
     n_runs : int
         Runs 0 .. n_runs-1 (initialisations or problems).
     path : path-like
@@ -762,9 +753,9 @@ def run_sweep(
     """
     n_runs = check_int("n_runs", n_runs)
     curve_points = check_int("curve_points", curve_points)
-    factory = _factory(experiment)
-    setup = setup if setup is not None else (XORSetup() if experiment == "xor" else DeepSetup())
-    factory(config, n_runs=1, seed=seed, setup=setup)  # validates config and setup early
+    kind = get_experiment(experiment)
+    setup = setup if setup is not None else kind.setup_class()
+    kind.make(config, n_runs=1, seed=seed, setup=setup)  # validates config and setup early
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -782,7 +773,7 @@ def run_sweep(
         _append(path, None, _setup_line(experiment, setup))  # the file says which setup its runs used
         chunk = chunk_size or max(1, min(25, -(-len(todo) // (2 * workers))))
         chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
-        bar = tqdm(total=len(todo), disable=not progress, desc=f"{experiment}-{config}", unit="run")
+        bar = progress_bar(len(todo), f"{experiment}-{config}", "run", enabled=progress)
         args = [(experiment, config, c, seed, setup, str(path)) for c in chunks]
         if scheduler is not None:
             from dask.distributed import Client

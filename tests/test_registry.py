@@ -123,3 +123,13 @@ def test_train_takes_the_update_rule_as_a_function():
 
     res = train(ex.inputs, ex.desired, ex.weights, ex.config, progress=False, update=zero_rule, **ex.train_kwargs())
     assert len(calls) == 3 and np.all(res.weights[0] == 0)
+
+
+def test_sweeps_run_any_registered_experiment_through_experiment_run(tmp_path):
+    from normad_edu.sweep import read_results, run_sweep
+
+    setup = SingleSetup(n_inputs=20, max_iter=15)
+    s = run_sweep("single", "normad", 3, tmp_path / "r.jsonl", setup=setup, workers=1, progress=False)
+    direct = make_experiment("single", "normad", n_runs=3, setup=setup).run(progress=False)
+    assert s["iterations"] == direct.iterations()
+    assert len(read_results(tmp_path / "r.jsonl", "single", "normad", setup=setup)) == 3

@@ -376,10 +376,12 @@ def test_non_finite_correlations_are_never_written(tmp_path, monkeypatch):
         sweep._append(path, record(0, correlation=[0.0, float("nan")]))
     assert run_lines(path) == []
 
-    def nan_train(inputs, desired, weights, config, *, on_done, **kwargs):
+    def nan_run(self, *, on_done, **kwargs):
         on_done(0, -1, np.array([[0.0], [np.nan]]))
 
-    monkeypatch.setattr(sweep, "train", nan_train)
+    from normad_edu.experiments import Experiment
+
+    monkeypatch.setattr(Experiment, "run", nan_run)
     with pytest.raises(ValueError, match="non-finite"):
         run_sweep("xor", "plastic", 1, path, setup=XOR_SHORT, workers=1, progress=False)
     assert run_lines(path) == []
