@@ -322,7 +322,9 @@ def forward(
     Parameters
     ----------
     inputs : population, list of populations, or padded ``(times, counts)``
-        Input spike times (ms) in [0, T); a batch gives each network its own.
+        Input spike times (ms) in [0, T): ``[n trains]`` (a list of 1-D
+        arrays or a 2-D array ``(n, K)``) or a batch ``[B][n trains]``
+        that gives each network its own.
     weights : list of arrays
         ``[W^1, ..., W^L]``, each ``(n_l, n_{l-1})`` or ``(B, n_l, n_{l-1})`` (pA).
         An unbatched weight list is shared by every input pattern of a
@@ -338,8 +340,12 @@ def forward(
     Raises
     ------
     ValueError, TypeError
-        Bad spike times, weights that do not chain, NaN/inf weights, or a
-        batch size that differs between inputs and weights.
+        Bad spike times or nesting (see :func:`pack_inputs`), weights that
+        do not chain, complex or NaN/inf weights, a batch size that differs
+        between inputs and weights, or a run above the size limits of
+        :mod:`normad_edu.params` (``MAX_SPIKES_PER_NEURON``,
+        ``MAX_ARRAY_BYTES`` for the spike buffers and ``record_v``), checked
+        before anything is simulated.
 
     Examples
     --------
@@ -366,6 +372,12 @@ def forward(
                         vdot=np.repeat(x.vdot, B, axis=0))
     elif Ws[0].shape[0] != B:
         raise ValueError(f"weights have batch size {Ws[0].shape[0]} but the inputs have batch size {B}")
+    if record_v:  # all layers' traces, before simulating any (simulate_layer checks each layer's buffers)
+        n_total = sum(W.shape[1] for W in Ws)
+        check_array_bytes(16.0 * B * n_total * (sim.n_steps + 1),
+                          f"record_v=True: V(t) of B x (n_1 + ... + n_L) = {B} x {n_total} neurons at "
+                          f"{sim.n_steps + 1} grid times (T / dt + 1)",
+                          "use record_v=False, fewer neurons, a shorter T or a larger dt")
     layers = []
     prev = x
     for W in Ws:

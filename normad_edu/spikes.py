@@ -197,7 +197,7 @@ def _check_counts(name: str, counts: np.ndarray, K: int) -> np.ndarray:
     if counts.dtype.kind == "f":
         if counts.size and not np.all(np.isfinite(counts) & (counts == np.round(counts))):
             bad = counts[~(np.isfinite(counts) & (counts == np.round(counts)))].ravel()[0]
-            raise ValueError(f"{name} must be whole numbers of spikes, got {bad!r}")
+            raise ValueError(f"{name} must be whole numbers of spikes, got {float(bad)!r}")
     elif counts.dtype.kind not in "biu":
         raise TypeError(f"{name} must be an integer array (spikes per neuron), got dtype {counts.dtype}")
     if counts.size and (counts.min() < 0 or counts.max() > K):
