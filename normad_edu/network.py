@@ -236,6 +236,8 @@ def pack_inputs(inputs, T: float, *, name: str = "inputs", levels: int | None = 
         times and the wrong nesting are rejected; the message names the
         train (``inputs[3][7]``) and the expected nesting.
     """
+    if levels not in (None, 2):
+        raise ValueError(f"levels must be None ([n] or [B][n]) or 2 ([P][M][n]), got {levels!r}")
     expected = _FORWARD_NESTING if levels is None else "[P problems][M patterns][n trains]"
     if isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[0], np.ndarray) and inputs[0].ndim >= 2:
         word = _spike_word(name)

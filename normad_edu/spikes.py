@@ -31,7 +31,6 @@ first, so a train in seconds is not read as milliseconds.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np

@@ -192,12 +192,14 @@ def _pack_patterns(name: str, data, T: float) -> tuple[np.ndarray, np.ndarray]:
     """
     if isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], np.ndarray):
         P, M = np.shape(data[0])[:2] if np.ndim(data[0]) == 4 else (0, 0)
-    elif isinstance(data, (list, tuple)) and data and all(isinstance(p, (list, tuple)) and p for p in data):
+    elif isinstance(data, (list, tuple, np.ndarray)) and len(data) and \
+            all(isinstance(p, (list, tuple, np.ndarray)) and len(p) for p in data):
         P, M = len(data), len(data[0])
     else:
         raise TypeError(f"{name} must be a list over problems of lists over patterns of spike-train lists "
                         f"([P problems][M patterns][n trains]) or padded (times, counts) of shapes (P, M, n, K) "
-                        f"and (P, M, n), got {type(data).__name__}" + (" of length 0" if data == [] else ""))
+                        f"and (P, M, n), got {type(data).__name__}"
+                        + (" of length 0" if isinstance(data, list) and not data else ""))
     flat = pack_inputs(data, T, name=name, levels=2)
     return flat.times.reshape((P, M) + flat.times.shape[1:]), flat.counts.reshape((P, M, -1))
 

@@ -214,6 +214,8 @@ def test_forward_accepts_a_2d_array_like_as_population():
     res = train([[arr]], d, Wt, CFG, sim=SMALL, progress=False)
     ref = train([[list(arr)]], d, Wt, CFG, sim=SMALL, progress=False)
     np.testing.assert_array_equal(res.weights[0], ref.weights[0])
+    res4 = train(arr[None, None], np.array([[[[10.0]]]]), Wt, CFG, sim=SMALL, progress=False)  # (P, M, n, K)
+    np.testing.assert_array_equal(res4.weights[0], ref.weights[0])
 
 
 def test_train_says_which_nesting_it_expects():
