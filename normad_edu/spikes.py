@@ -147,7 +147,9 @@ def to_padded(trains: Sequence, max_count: int | None = None) -> tuple[np.ndarra
 def stack_padded(populations: Sequence, max_count: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A batch of populations -> ``(times, counts)`` of shapes ``(B, n, K)``, ``(B, n)``.
 
-    Every population must have the same number of neurons.
+    Every population must have the same number of neurons. Trains with
+    units (``neo.SpikeTrain``, ``quantities``) are converted to ms; the
+    times are not otherwise validated (see :func:`as_population`).
     """
     sizes = {len(p) for p in populations}
     if len(sizes) > 1:
@@ -157,10 +159,13 @@ def stack_padded(populations: Sequence, max_count: int | None = None) -> tuple[n
     K = int(counts.max(initial=0)) if max_count is None else check_int("max_count", max_count, minimum=0)
     if counts.size and counts.max() > K:
         raise ValueError(f"max_count={K} is smaller than the largest spike count {counts.max()}")
+    check_array_bytes(8.0 * len(populations) * n * max(K, 1),
+                      f"padded spike times of {len(populations)} x {n} trains x max_count={K}",
+                      "use a smaller max_count")
     times = np.full((len(populations), n, max(K, 1)), np.inf)
     for b, p in enumerate(populations):
         for i, tr in enumerate(p):
-            times[b, i, : counts[b, i]] = np.asarray(tr, dtype=np.float64).reshape(-1)
+            times[b, i, : counts[b, i]] = np.asarray(_in_ms(tr, f"populations[{b}][{i}]"), dtype=np.float64).reshape(-1)
     return times, counts
 
 

@@ -104,6 +104,15 @@ def test_spike_times_with_units_are_converted_to_ms():
         correlation(FakeQuantity([1.0], "mV"), [1.0])
 
 
+def test_padding_reads_neo_like_trains_in_ms():
+    t, c = stack_padded([[FakeQuantity([0.001, 0.005], "s"), FakeQuantity([], "s")]])
+    np.testing.assert_array_equal(t, [[[1.0, 5.0], [np.inf, np.inf]]])
+    np.testing.assert_array_equal(c, [[2, 0]])
+    with pytest.raises(ValueError, match=r"^padded spike times of 1 x 1 trains x max_count=1000000000000 "
+                                         r"would need about"):
+        stack_padded([[[1.0]]], max_count=10**12)
+
+
 def test_forward_and_train_read_neo_like_trains_in_ms():
     x_ms = [np.array([1.0, 5.0]), np.array([2.0])]
     x_s = [FakeQuantity([0.001, 0.005], "s"), FakeQuantity([0.002], "s")]
