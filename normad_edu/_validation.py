@@ -51,11 +51,14 @@ def check_int(name: str, value, *, minimum: int = 1) -> int:
 
 
 def check_finite_array(name: str, value, *, ndim: int | None = None) -> np.ndarray:
-    """Return ``value`` as a float64 array with no NaN/inf (and ``ndim`` dims)."""
+    """Return ``value`` as a float64 array with no NaN/inf (and ``ndim`` dims); complex values are rejected."""
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        raw = np.asarray(value)
+        arr = raw.astype(np.float64, copy=False) if raw.dtype.kind != "c" else None
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be an array of real numbers, got {type(value).__name__}") from exc
+    if arr is None:
+        raise TypeError(f"{name} must be an array of real numbers, got complex values ({raw.dtype})")
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimension(s), got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):

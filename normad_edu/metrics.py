@@ -210,9 +210,12 @@ def _padded_parts(times_name: str, times, counts_name: str, counts) -> tuple[np.
     Padding entries are replaced by 0.0 (a finite stand-in, masked out later).
     """
     try:
-        t = np.asarray(times, dtype=np.float64)
+        raw = np.asarray(times)
+        t = raw.astype(np.float64, copy=False) if raw.dtype.kind != "c" else None
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{times_name} must be an array of spike times in ms, got {type(times).__name__}") from exc
+    if t is None:
+        raise TypeError(f"{times_name} must hold real spike times in ms, got complex values ({raw.dtype})")
     if t.ndim < 1:
         raise ValueError(f"{times_name} must have at least 1 dimension (..., K), got a scalar")
     c = np.asarray(counts)

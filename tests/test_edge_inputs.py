@@ -9,7 +9,7 @@ import pytest
 
 from normad_edu import params
 from normad_edu.lif import simulate_layer
-from normad_edu.metrics import correlation, correlation_padded
+from normad_edu.metrics import correlation, correlation_padded, gaussian_trace
 from normad_edu.network import check_weights, forward, pack_inputs
 from normad_edu.params import MIN_SIGMA, LIFParams, SimParams, SynapseParams
 from normad_edu.spikes import (
@@ -129,6 +129,10 @@ def test_forward_and_train_read_neo_like_trains_in_ms():
 def test_complex_spike_times_are_rejected():
     with pytest.raises(TypeError, match=r"^spike train must hold real spike times in ms, got complex"):
         as_spike_train(np.array([1.0 + 1.0j]))
+    with pytest.raises(TypeError, match=r"^times_a must hold real spike times in ms, got complex"):
+        correlation_padded(np.array([[1.0j]]), np.array([1]), np.array([[1.0]]), np.array([1]))
+    with pytest.raises(TypeError, match=r"^t must be an array of real numbers, got complex"):
+        gaussian_trace(np.array([1.0j]), [1.0])
     with pytest.raises(TypeError, match=r"^inputs\[0\] holds complex values"):
         forward([np.array([1.0 + 0j])], [np.ones((1, 1))], sim=SMALL)
 
