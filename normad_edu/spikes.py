@@ -165,7 +165,9 @@ def stack_padded(populations: Sequence, max_count: int | None = None) -> tuple[n
     times = np.full((len(populations), n, max(K, 1)), np.inf)
     for b, p in enumerate(populations):
         for i, tr in enumerate(p):
-            times[b, i, : counts[b, i]] = np.asarray(_in_ms(tr, f"populations[{b}][{i}]"), dtype=np.float64).reshape(-1)
+            if hasattr(tr, "units"):
+                tr = _in_ms(tr, f"populations[{b}][{i}]")
+            times[b, i, : counts[b, i]] = np.asarray(tr, dtype=np.float64).reshape(-1)
     return times, counts
 
 
@@ -238,6 +240,8 @@ def to_raster(trains: Sequence, dt: float, T: float, *, max_bytes: float | None 
     n_steps = int(round(T / dt))
     if n_steps < 1:
         raise ValueError(f"dt must be <= T for at least one bin, got dt={dt} ms and T={T} ms")
+    if max_bytes is not None:
+        max_bytes = check_positive("max_bytes", max_bytes, unit="bytes")
     pop = as_population(trains, T)
     check_array_bytes(8.0 * len(pop) * n_steps,
                       f"to_raster with dt={dt:g} ms: {len(pop)} neurons x {n_steps:.3g} bins",
@@ -295,6 +299,12 @@ def poisson_spike_train(rate: float, T: float, rng=None, *, t_dead: float = 0.0)
     -------
     ndarray
         Sorted spike times in ``[0, T)`` (ms).
+
+    Raises
+    ------
+    ValueError
+        Bad arguments, or draws above ``params.MAX_ARRAY_BYTES`` (an
+        enormous ``rate * T``), before anything is allocated.
     """
     return poisson_spike_trains(1, rate, T, rng, t_dead=t_dead)[0]
 
