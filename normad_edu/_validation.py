@@ -120,7 +120,7 @@ def check_layer_budget(in_counts: np.ndarray, W: np.ndarray, lif, syn, sim, reco
         raise ValueError(
             f"with weights up to {w_max:.3g} pA, t_ref = {lif.t_ref:g} ms and T = {sim.T:g} ms a neuron could fire "
             f"up to {k:.3g} spikes per epoch, above MAX_SPIKES_PER_NEURON = {params.MAX_SPIKES_PER_NEURON:.3g} "
-            "(normad_edu.params); the simulation would not finish. Use smaller weights or a refractory "
+            "(normad_edu.params); the simulation would not finish in reasonable time. Use smaller weights or a refractory "
             "period t_ref > 0")
     check_array_bytes(16.0 * neurons * max(capacity, k),
                       f"the output spike buffers of B x n_out = {B} x {n_out} neurons (W of shape {W.shape}) with room "
