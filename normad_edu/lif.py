@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from ._validation import check_layer_budget
 from .params import LIFParams, SimParams, SynapseParams
 
 
@@ -269,8 +270,19 @@ def simulate_layer(
     -----
     Arguments are assumed validated (use :func:`normad_edu.network.forward`
     for checked input). See the module docstring for the method.
+
+    Raises
+    ------
+    ValueError
+        Before simulating, if a neuron could fire more than
+        ``params.MAX_SPIKES_PER_NEURON`` spikes (strong weights with a tiny
+        or zero ``t_ref``: the simulation would not finish), or if the
+        output buffers or the ``record_v`` traces would exceed
+        ``params.MAX_ARRAY_BYTES`` (see
+        :func:`normad_edu._validation.check_layer_budget`).
     """
     B, n_out, _ = W.shape
+    check_layer_budget(in_counts, W, lif, syn, sim, record_v)
     n_steps = sim.n_steps
     in_times = np.ascontiguousarray(in_times, dtype=np.float64)
     in_counts = np.ascontiguousarray(in_counts, dtype=np.int64)

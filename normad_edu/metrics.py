@@ -1,4 +1,4 @@
-"""Similarity and distance between spike trains (spec section 6).
+"""Similarity and distance between spike trains.
 
 Two measures, both computed in closed form from the spike times (no time
 grid, so no discretisation error and no edge effects at 0 or T):
@@ -23,15 +23,31 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_finite_array, check_positive
+from . import params
 from .params import SIGMA, TAU_L_HAT
 from .spikes import as_spike_train
 
-__all__ = ["correlation", "correlation_padded", "van_rossum_distance", "gaussian_trace", "exponential_trace"]
+__all__ = ["correlation", "correlation_padded", "van_rossum_distance", "gaussian_trace", "exponential_trace",
+           "participation_ratio"]
 
 
 # ---------------------------------------------------------------------------
 # Spike correlation (Schreiber et al. 2003)
 # ---------------------------------------------------------------------------
+
+
+def _check_sigma(sigma) -> float:
+    """``sigma`` (ms) as a float, finite and >= :data:`normad_edu.params.MIN_SIGMA`.
+
+    Below ``MIN_SIGMA`` (1e-150 ms) ``4 sigma^2`` underflows to 0, the Gaussian
+    of a zero time difference becomes 0/0 and identical trains would score
+    0 instead of 1, so such widths are rejected rather than computed wrongly.
+    """
+    sigma = check_positive("sigma", sigma, unit="ms")
+    if sigma < params.MIN_SIGMA:
+        raise ValueError(f"sigma must be >= MIN_SIGMA = {params.MIN_SIGMA:g} ms, got {sigma!r}: below it "
+                         "4 sigma^2 underflows and the Gaussian of identical spike times is 0/0")
+    return sigma
 
 
 def correlation(train_a, train_b, sigma: float = SIGMA, T: float | None = None) -> float:
@@ -53,8 +69,9 @@ def correlation(train_a, train_b, sigma: float = SIGMA, T: float | None = None) 
     train_a, train_b : array_like
         Spike times (ms). Unsorted input is sorted.
     sigma : float
-        Standard deviation of the Gaussian filter (ms), > 0. Default 2 ms
-        (spec section 6, reconstructed).
+        Standard deviation of the Gaussian filter (ms), >= ``MIN_SIGMA``
+        = 1e-150 ms (smaller widths underflow and are rejected). Default 2 ms
+        (reconstructed).
     T : float, optional
         Epoch length (ms). If given, every spike time must lie in ``[0, T)``.
         It does not change the value (see Notes).
@@ -71,8 +88,8 @@ def correlation(train_a, train_b, sigma: float = SIGMA, T: float | None = None) 
     TypeError
         If ``sigma`` or ``T`` is not a real number, or a train is not numeric.
     ValueError
-        If ``sigma <= 0`` or ``T <= 0``, or a train has NaN/inf, negative or
-        duplicated times, or times outside ``[0, T)``.
+        If ``sigma < MIN_SIGMA`` or ``T <= 0``, or a train has NaN/inf,
+        negative or duplicated times, or times outside ``[0, T)``.
 
     Notes
     -----
@@ -106,7 +123,7 @@ def correlation(train_a, train_b, sigma: float = SIGMA, T: float | None = None) 
     >>> round(correlation([10.0], [12.0], sigma=2.0), 6)  # exp(-4 / 16)
     0.778801
     """
-    sigma = check_positive("sigma", sigma, unit="ms")
+    sigma = _check_sigma(sigma)
     if T is not None:
         T = check_positive("T", T, unit="ms")
     a = as_spike_train(train_a, T, name="train_a")
@@ -139,7 +156,8 @@ def correlation_padded(times_a, counts_a, times_b, counts_b, sigma: float = SIGM
     counts_b : array_like of int, shape ``(...)``
         Number of spikes in each row of ``times_b``, in ``[0, Kb]``.
     sigma : float
-        Standard deviation of the Gaussian filter (ms), > 0.
+        Standard deviation of the Gaussian filter (ms), >= ``MIN_SIGMA``
+        = 1e-150 ms (see :func:`correlation`).
 
     Returns
     -------
@@ -152,7 +170,7 @@ def correlation_padded(times_a, counts_a, times_b, counts_b, sigma: float = SIGM
     TypeError
         If ``sigma`` is not a real number or the arrays are not numeric.
     ValueError
-        If ``sigma <= 0``, the shapes do not match, a count is outside
+        If ``sigma < MIN_SIGMA``, the shapes do not match, a count is outside
         ``[0, K]`` or not an integer, or a spike time (inside the count)
         is NaN/inf.
 
@@ -168,7 +186,7 @@ def correlation_padded(times_a, counts_a, times_b, counts_b, sigma: float = SIGM
     requirement of the padded form is not checked (the metric does not
     depend on the order).
     """
-    sigma = check_positive("sigma", sigma, unit="ms")
+    sigma = _check_sigma(sigma)
     ta, va = _padded_parts("times_a", times_a, "counts_a", counts_a)
     tb, vb = _padded_parts("times_b", times_b, "counts_b", counts_b)
     if ta.shape[:-1] != tb.shape[:-1]:
@@ -193,9 +211,12 @@ def _padded_parts(times_name: str, times, counts_name: str, counts) -> tuple[np.
     Padding entries are replaced by 0.0 (a finite stand-in, masked out later).
     """
     try:
-        t = np.asarray(times, dtype=np.float64)
+        raw = np.asarray(times)
+        t = raw.astype(np.float64, copy=False) if raw.dtype.kind != "c" else None
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{times_name} must be an array of spike times in ms, got {type(times).__name__}") from exc
+    if t is None:
+        raise TypeError(f"{times_name} must hold real spike times in ms, got complex values ({raw.dtype})")
     if t.ndim < 1:
         raise ValueError(f"{times_name} must have at least 1 dimension (..., K), got a scalar")
     c = np.asarray(counts)
@@ -353,7 +374,7 @@ def gaussian_trace(t, train, sigma: float = SIGMA) -> np.ndarray:
     The correlation metric is the cosine similarity of two such traces.
     """
     tt = check_finite_array("t", t)
-    sigma = check_positive("sigma", sigma, unit="ms")
+    sigma = _check_sigma(sigma)
     s = as_spike_train(train)
     z = (tt[..., None] - s) / sigma
     return np.exp(-0.5 * z * z).sum(axis=-1) / (sigma * np.sqrt(2.0 * np.pi))

@@ -10,15 +10,16 @@ simulates one layer at a time, each exactly (:mod:`normad_edu.lif`).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import check_int
+from ._validation import check_array_bytes, check_int
 from .lif import LayerOutput, simulate_layer
 from .params import LIFParams, SimParams, SynapseParams
-from .spikes import stack_padded
+from .spikes import _check_counts, _in_ms, stack_padded
 
 
 @dataclass(frozen=True)
@@ -63,13 +64,20 @@ def check_weights(weights: Sequence, sizes: Sequence[int] | None = None, batch: 
 
     Unbatched matrices ``(n_l, n_{l-1})`` get a batch axis of 1. Shapes must
     chain (``n_{l-1}`` of ``W^l`` equals ``n_{l-1}`` of ``W^{l-1}``), agree
-    with ``sizes`` and ``batch`` when given, and be free of NaN/inf.
+    with ``sizes`` and ``batch`` when given, and be real (complex weights are
+    rejected, not truncated) and free of NaN/inf.
     """
     if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence) or len(weights) == 0:
         raise TypeError("weights must be a non-empty list of arrays, one per LIF layer (W^1 .. W^L)")
     out = []
     for l, W in enumerate(weights, start=1):
-        arr = np.asarray(W, dtype=np.float64)
+        try:
+            raw = np.asarray(W)
+            if raw.dtype.kind == "c":
+                raise TypeError(f"W^{l} has complex dtype {raw.dtype}; weights must be real numbers (pA)")
+            arr = raw.astype(np.float64, copy=False)
+        except ValueError as exc:  # ragged nested lists, strings
+            raise TypeError(f"W^{l} must be an array of real numbers (pA), got {type(W).__name__}: {exc}") from exc
         if arr.ndim == 2:
             arr = arr[None]
         if arr.ndim != 3:
@@ -90,49 +98,216 @@ def check_weights(weights: Sequence, sizes: Sequence[int] | None = None, batch: 
     return out
 
 
-def pack_inputs(inputs, T: float) -> LayerOutput:
-    """Validate inputs and return them in padded form ``(B, n_0, K)``.
+_FORWARD_NESTING = "[n trains] (one 1-D array of spike times in ms per input neuron) or a batch [B][n trains]"
 
-    ``inputs`` is one population (list of spike trains), a list of
-    populations (a batch), or an already padded ``(times, counts)`` pair.
-    As everywhere (see :mod:`normad_edu.spikes`), unsorted times are sorted
-    and NaN/inf, times outside [0, T) and duplicated times are rejected; the
-    checks run on the whole padded array at once.
+
+def _depth(x) -> int:
+    """Nesting depth of spike data: 0 a number, 1 a train, 2 a population, ...
+
+    A sequence's depth is one more than that of its first non-empty element
+    (so ``[[], [1.0]]`` is a population of two trains); arrays count their
+    dimensions; units (neo, quantities) are converted first.
     """
-    if isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[0], np.ndarray) and inputs[0].ndim >= 2:
-        times = np.array(inputs[0], dtype=np.float64)
-        counts = np.asarray(inputs[1], dtype=np.int64)
-        if times.ndim == 2:
-            times, counts = times[None], counts[None]
-        if times.ndim != 3 or times.shape[:-1] != counts.shape:
-            raise ValueError(f"padded input times {times.shape} and counts {counts.shape} do not match")
-        if counts.size and (counts.min() < 0 or counts.max() > times.shape[-1]):
-            raise ValueError(f"input counts must lie in [0, {times.shape[-1]}], got [{counts.min()}, {counts.max()}]")
-    elif isinstance(inputs, (list, tuple)) and len(inputs) > 0:
-        first = inputs[0]
-        batched = isinstance(first, (list, tuple)) and len(first) > 0 and np.ndim(first[0]) == 1
-        pops = list(inputs) if batched else [inputs]
-        for b, p in enumerate(pops):
-            if not isinstance(p, (list, tuple)) or any(np.ndim(tr) != 1 for tr in p):
-                where = f"inputs[{b}]" if batched else "inputs"
-                raise ValueError(f"{where} must be a list of 1-D spike-time arrays (ms), one per input neuron")
-        times, counts = stack_padded(pops)
-    else:
-        raise TypeError("inputs must be a list of spike trains, a list of such lists, or a padded (times, counts) pair")
-    valid = np.arange(times.shape[-1]) < counts[..., None]
+    x = _in_ms(x, "spike data")
+    if isinstance(x, np.ndarray) and x.dtype != object:
+        return x.ndim
+    if isinstance(x, (numbers.Number, np.generic)):
+        return 0
+    if isinstance(x, (Sequence, np.ndarray)) and not isinstance(x, (str, bytes)):
+        first = None
+        for e in x:
+            if first is None:
+                first = e
+            if not (hasattr(e, "__len__") and len(e) == 0):
+                return 1 + _depth(e)
+        return 1 if first is None else 1 + _depth(first)
+    raise TypeError(f"spike data must be numbers, arrays or lists of them, got {type(x).__name__}")
+
+
+def _population(pop, label: str, expected: str) -> list[np.ndarray]:
+    """One population (list of trains or a 2-D ``(n, K)`` array) -> list of 1-D float arrays."""
+    pop = _in_ms(pop, label)
+    if isinstance(pop, np.ndarray) and pop.dtype != object and pop.ndim == 2:
+        pop = list(pop)
+    if not isinstance(pop, (Sequence, np.ndarray)) or isinstance(pop, (str, bytes)) or \
+            (isinstance(pop, np.ndarray) and pop.ndim != 1):
+        raise ValueError(f"{label} must be a list of 1-D spike-time arrays (ms), one per neuron, got "
+                         f"{type(pop).__name__}; expected nesting {expected}")
+    out = []
+    for i, tr in enumerate(pop):
+        tr = _in_ms(tr, f"{label}[{i}]")
+        try:
+            arr = np.asarray(tr)
+        except ValueError:  # ragged nested list
+            arr = None
+        if arr is None or arr.ndim != 1:
+            what = "a number" if arr is not None and arr.ndim == 0 else \
+                f"shape {arr.shape}" if arr is not None else "a nested ragged list"
+            raise ValueError(f"{label} must be a list of 1-D spike-time arrays (ms), one per neuron, but "
+                             f"{label}[{i}] is {what}; expected nesting {expected}")
+        if arr.dtype.kind == "c":
+            raise TypeError(f"{label}[{i}] holds complex values; spike times must be real (ms)")
+        try:
+            out.append(arr.astype(np.float64, copy=False))
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{label}[{i}] must hold spike times in ms, got dtype {arr.dtype}") from exc
+    return out
+
+
+def _spike_word(name: str) -> str:
+    """``"input"`` for the name ``"inputs"``, else the name itself (``"desired"``)."""
+    return "input" if name == "inputs" else name
+
+
+def _check_padded(name: str, times: np.ndarray, counts: np.ndarray, T: float, label) -> np.ndarray:
+    """Validate padded spikes ``(..., n, K)`` / ``(..., n)``; return the times sorted per train, +inf padded.
+
+    ``label(idx)`` turns the index ``(..., i)`` of a train into its name in
+    the user's nesting (``inputs[2][5]``, ``desired[0][1][0]``). As
+    everywhere (:mod:`normad_edu.spikes`), NaN/inf, times outside ``[0, T)``
+    and duplicated times are rejected; the checks run on the whole array.
+    """
+    word = _spike_word(name)
+    K = times.shape[-1]
+    valid = np.arange(K) < counts[..., None]
+    finite = np.isfinite(times)
+    bad = valid & ~finite
+    if bad.any():  # before sorting: NaN would sort behind the +inf padding
+        idx = tuple(np.argwhere(bad)[0])
+        raise ValueError(f"{word} spike times must be finite, found {times[idx]} in {label(idx[:-1])} (ms, in [0, T) "
+                         f"with T={T} ms)")
     times = np.sort(np.where(valid, times, np.inf), axis=-1)
-    vals = times[valid]
-    if vals.size:
-        if not np.all(np.isfinite(vals)):
-            raise ValueError(f"input spike times must be finite, found {vals[~np.isfinite(vals)][0]}")
-        if vals.min() < 0 or vals.max() >= T:
-            bad = vals.min() if vals.min() < 0 else vals.max()
-            raise ValueError(f"input spike time {float(bad)} ms is outside [0, T) with T={T} ms")
+    outside = valid & ((times < 0) | (times >= T))
+    if outside.any():
+        idx = tuple(np.argwhere(outside)[0])
+        raise ValueError(f"{word} spike time {float(times[idx])} ms is outside [0, T) with T={T} ms "
+                         f"(in {label(idx[:-1])})")
+    if K > 1:
         with np.errstate(invalid="ignore"):  # inf - inf in the padding
             dup = (np.diff(times, axis=-1) <= 0) & valid[..., 1:]
         if dup.any():
-            raise ValueError(f"input spike time {float(times[..., 1:][dup][0]):g} ms is duplicated within one neuron's train")
+            idx = tuple(np.argwhere(dup)[0])
+            raise ValueError(f"{word} spike time {float(times[..., 1:][idx]):g} ms is duplicated within one "
+                             f"neuron's train ({label(idx[:-1])}); each time may appear once")
+    return times
+
+
+def _padded_counts(name: str, counts, K: int) -> np.ndarray:
+    """Counts of a padded pair as int64 in ``[0, K]`` (whole numbers only)."""
+    word = _spike_word(name)
+    try:
+        return _check_counts(f"{word} counts", np.asarray(counts), K)
+    except TypeError as exc:
+        raise TypeError(f"{exc} ({name} as padded (times, counts))") from None
+
+
+def pack_inputs(inputs, T: float, *, name: str = "inputs", levels: int | None = None) -> LayerOutput:
+    """Validate spike data and return it in padded form ``(B, n, K)``.
+
+    Parameters
+    ----------
+    inputs : population, list of populations, or padded ``(times, counts)``
+        A population is a list of 1-D spike-time arrays (ms), one per
+        neuron, or a 2-D array ``(n, K)`` (each row one neuron's ``K``
+        spikes, as :func:`normad_edu.spikes.as_population` accepts). Times
+        with units (``neo.SpikeTrain``, ``quantities``) are converted to ms.
+    T : float
+        Epoch length (ms); every time must lie in ``[0, T)``.
+    name : str
+        Argument name used in error messages (``"inputs"``, ``"desired"``).
+    levels : int, optional
+        Number of list levels above the populations: ``None`` (default)
+        accepts one population ``[n]`` or a batch ``[B][n]`` (as
+        :func:`forward`); ``2`` requires ``[P][M][n]`` (as
+        :func:`normad_edu.training.train`) and flattens it to ``B = P * M``
+        (every ``[p]`` must hold the same number of patterns).
+
+    Returns
+    -------
+    LayerOutput
+        ``times`` ``(B, n, K)`` (sorted, +inf padded), ``counts`` ``(B, n)``,
+        ``vdot`` NaN.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As everywhere (see :mod:`normad_edu.spikes`), unsorted times are
+        sorted and NaN/inf, times outside [0, T), duplicated times, complex
+        times and the wrong nesting are rejected; the message names the
+        train (``inputs[3][7]``) and the expected nesting.
+    """
+    if levels not in (None, 2):
+        raise ValueError(f"levels must be None ([n] or [B][n]) or 2 ([P][M][n]), got {levels!r}")
+    expected = _FORWARD_NESTING if levels is None else "[P problems][M patterns][n trains]"
+    if isinstance(inputs, tuple) and len(inputs) == 2 and isinstance(inputs[0], np.ndarray) and inputs[0].ndim >= 2:
+        word = _spike_word(name)
+        t_raw, c_raw = inputs[0], np.asarray(inputs[1])
+        if t_raw.dtype.kind == "c":
+            raise TypeError(f"padded {word} times have complex dtype {t_raw.dtype}; spike times must be real (ms)")
+        ndims = (2, 3) if levels is None else (levels + 2,)
+        if t_raw.ndim not in ndims or c_raw.shape != t_raw.shape[:-1]:
+            shapes = "(n, K) and (n,), or (B, n, K) and (B, n)" if levels is None else "(P, M, n, K) and (P, M, n)"
+            raise ValueError(f"padded {word} times {t_raw.shape} and counts {c_raw.shape} do not match: expected "
+                             f"shapes {shapes}")
+        lead = t_raw.shape[:-2]
+        times = np.array(t_raw, dtype=np.float64).reshape((-1,) + t_raw.shape[-2:])
+        counts = _padded_counts(name, c_raw, t_raw.shape[-1]).reshape(times.shape[:-1])
+
+        def label(idx):
+            full = np.unravel_index(idx[0], lead) if lead else ()
+            return name + "".join(f"[{int(j)}]" for j in tuple(full) + tuple(idx[1:]))
+    else:
+        if isinstance(inputs, (str, bytes)) or not isinstance(inputs, (list, tuple, np.ndarray)) or len(inputs) == 0:
+            raise TypeError(f"{name} must be a list of spike trains, a list of such lists, or a padded (times, counts) "
+                            f"pair; expected nesting {expected}, got {type(inputs).__name__}"
+                            + (" of length 0" if hasattr(inputs, "__len__") and not isinstance(inputs, str) else ""))
+        d = _depth(inputs)
+        want = (2, 3) if levels is None else (levels + 2,)
+        if d not in want:
+            raise ValueError(_nesting_message(name, d, expected, levels))
+        if d == 2:
+            pops, labels = [_population(inputs, name, expected)], [name]
+        elif d == 3:
+            pops = [_population(p, f"{name}[{b}]", expected) for b, p in enumerate(inputs)]
+            labels = [f"{name}[{b}]" for b in range(len(pops))]
+        else:  # [P][M][n]
+            M = len(inputs[0])
+            if any(len(prob) != M for prob in inputs):
+                raise ValueError(f"every problem in {name} must have the same number of patterns, "
+                                 f"got {[len(prob) for prob in inputs]}")
+            pops, labels = [], []
+            for p, prob in enumerate(inputs):
+                for m, pat in enumerate(prob):
+                    pops.append(_population(pat, f"{name}[{p}][{m}]", expected))
+                    labels.append(f"{name}[{p}][{m}]")
+        sizes = {len(pop) for pop in pops}
+        if len(sizes) > 1:
+            raise ValueError(f"every population of {name} must have the same number of trains (neurons), got "
+                             f"{sorted(sizes)}; expected nesting {expected}")
+        times, counts = stack_padded(pops)
+
+        def label(idx):
+            return labels[idx[0]] + "".join(f"[{j}]" for j in idx[1:])
+    times = _check_padded(name, times, counts, T, label)
     return LayerOutput(times=times, counts=counts, vdot=np.full(times.shape, np.nan))
+
+
+def _nesting_message(name: str, depth: int, expected: str, levels: int | None) -> str:
+    """Say which nesting ``name`` has and which one is expected."""
+    got = {0: "a single number", 1: "a single spike train (a flat list of times)",
+           2: "2 levels, one population [n trains]"}.get(depth, f"{depth} levels of nesting")
+    if levels is not None and 0 < depth < levels + 2:
+        got += f" ({levels + 2 - depth} level{'s' if levels + 2 - depth > 1 else ''} missing)"
+    where = "forward()" if levels is None else "train()"
+    msg = f"{name} has the wrong nesting: got {got}, but {where} expects {expected}"
+    if levels is None and depth == 1:
+        msg += "; for one input neuron pass [train]"
+    elif levels is None and depth == 4:
+        msg += " ([P][M][n trains] is the nesting of train())"
+    elif levels is not None and depth < levels + 2:
+        msg += (f"; for one problem with one pattern pass {name}=[[population]], where population is a list with "
+                "one spike train per neuron")
+    return msg
 
 
 def forward(
@@ -149,7 +324,9 @@ def forward(
     Parameters
     ----------
     inputs : population, list of populations, or padded ``(times, counts)``
-        Input spike times (ms) in [0, T); a batch gives each network its own.
+        Input spike times (ms) in [0, T): ``[n trains]`` (a list of 1-D
+        arrays or a 2-D array ``(n, K)``) or a batch ``[B][n trains]``
+        that gives each network its own.
     weights : list of arrays
         ``[W^1, ..., W^L]``, each ``(n_l, n_{l-1})`` or ``(B, n_l, n_{l-1})`` (pA).
         An unbatched weight list is shared by every input pattern of a
@@ -165,8 +342,12 @@ def forward(
     Raises
     ------
     ValueError, TypeError
-        Bad spike times, weights that do not chain, NaN/inf weights, or a
-        batch size that differs between inputs and weights.
+        Bad spike times or nesting (see :func:`pack_inputs`), weights that
+        do not chain, complex or NaN/inf weights, a batch size that differs
+        between inputs and weights, or a run above the size limits of
+        :mod:`normad_edu.params` (``MAX_SPIKES_PER_NEURON``,
+        ``MAX_ARRAY_BYTES`` for the spike buffers and ``record_v``), checked
+        before anything is simulated.
 
     Examples
     --------
@@ -193,6 +374,12 @@ def forward(
                         vdot=np.repeat(x.vdot, B, axis=0))
     elif Ws[0].shape[0] != B:
         raise ValueError(f"weights have batch size {Ws[0].shape[0]} but the inputs have batch size {B}")
+    if record_v:  # all layers' traces, before simulating any (simulate_layer checks each layer's buffers)
+        n_total = sum(W.shape[1] for W in Ws)
+        check_array_bytes(16.0 * B * n_total * (sim.n_steps + 1),
+                          f"record_v=True: V(t) of B x (n_1 + ... + n_L) = {B} x {n_total} neurons at "
+                          f"{sim.n_steps + 1} grid times (T / dt + 1)",
+                          "use record_v=False, fewer neurons, a shorter T or a larger dt")
     layers = []
     prev = x
     for W in Ws:

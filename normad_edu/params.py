@@ -83,6 +83,35 @@ DEFAULTS = (
 )
 
 
+# ---------------------------------------------------------------------------
+# Limits: size checks that turn a hang or a bare MemoryError into a clear
+# ValueError before anything is allocated or simulated. They are read at call
+# time, so a user with a big machine may raise them, e.g.
+# ``normad_edu.params.MAX_ARRAY_BYTES = 8 * 2**30``.
+# ---------------------------------------------------------------------------
+
+#: Largest number of time steps ``T / dt`` of one epoch (checked by
+#: :class:`SimParams`). One step costs one propagator update per neuron, so
+#: 1e8 steps already take seconds to minutes per neuron.
+MAX_STEPS = 10**8
+#: Largest number of spikes one neuron may be able to fire in one epoch
+#: (checked by :func:`normad_edu.lif.simulate_layer` before simulating). The
+#: bound is ``ceil(T / t_ref) + 1`` and, for strong weights or ``t_ref = 0``,
+#: the charge bound ``sum_i max(W_ji, 0) n_i (tau1 - tau2) / (C (VT - EL))``
+#: (each spike needs a charge ``C (VT - EL)`` and input spike ``i`` of
+#: ``n_i`` brings at most ``W_ji (tau1 - tau2)``).
+MAX_SPIKES_PER_NEURON = 10**6
+#: Largest estimated size (bytes) of the arrays one call allocates: 2 GiB.
+#: Checked by :func:`normad_edu.lif.simulate_layer` (spike buffers and
+#: ``record_v`` traces), :func:`normad_edu.network.forward` (``record_v``),
+#: :func:`normad_edu.spikes.to_raster` and
+#: :func:`normad_edu.spikes.poisson_spike_trains`.
+MAX_ARRAY_BYTES = 2 * 2**30
+#: Smallest Gaussian width ``sigma`` (ms) of the correlation metric: below it
+#: ``4 sigma^2`` underflows and identical trains would score 0 instead of 1.
+MIN_SIGMA = 1e-150
+
+
 def default_parameters_table() -> str:
     """Every default value with its paper symbol, unit and source, as a text table."""
     rows = [("name", "symbol", "value", "unit", "source", "meaning")]
@@ -201,7 +230,8 @@ class SimParams:
     Raises
     ------
     ValueError, TypeError
-        For dt <= 0, T <= 0 or T not a multiple of dt.
+        For dt <= 0, T <= 0, T not a multiple of dt, or more than
+        :data:`MAX_STEPS` steps ``T / dt``.
     """
 
     dt: float = DT
@@ -211,6 +241,9 @@ class SimParams:
         dt = check_positive("dt", self.dt, unit="ms")
         T = check_positive("T", self.T, unit="ms")
         n = T / dt
+        if n > MAX_STEPS:
+            raise ValueError(f"T / dt = {T:g} ms / {dt:g} ms = {n:.3g} steps per epoch exceeds MAX_STEPS = "
+                             f"{MAX_STEPS:.3g} (normad_edu.params); use a larger dt or a shorter T")
         if abs(n - round(n)) > 1e-9 * max(1.0, n):
             raise ValueError(f"T must be an integer multiple of dt, got T={T} ms and dt={dt} ms (T/dt = {n})")
         object.__setattr__(self, "dt", dt)

@@ -23,6 +23,10 @@ of neuron ``i`` in ``[n dt, (n+1) dt)``. :func:`from_raster` puts each spike at
 the start of its bin.
 
 Rates are in Hz (spikes per second) and converted to 1/ms once, here.
+
+Times that carry units (a ``neo.SpikeTrain`` or any ``quantities`` or
+``pint`` array, recognised by their ``units`` attribute) are converted to ms
+first, so a train in seconds is not read as milliseconds.
 """
 
 from __future__ import annotations
@@ -31,10 +35,32 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._validation import as_rng, check_int, check_nonnegative, check_positive
+from ._validation import as_rng, check_array_bytes, check_int, check_nonnegative, check_positive
 
 SpikeTrain = np.ndarray
 Population = list
+
+
+def _in_ms(times, name: str):
+    """Spike times with units (``neo.SpikeTrain``, ``quantities``, ``pint``) -> plain ms array.
+
+    Objects are recognised by duck typing: a ``units`` attribute and a
+    ``rescale`` (quantities, neo) or ``to`` (pint) method. Anything else is
+    returned unchanged (plain numbers are taken to be ms).
+    """
+    units = getattr(times, "units", None)
+    if units is None or isinstance(times, (str, bytes)):
+        return times
+    try:
+        if hasattr(times, "rescale"):
+            return np.asarray(times.rescale("ms").magnitude)
+        if hasattr(times, "to"):
+            return np.asarray(times.to("ms").magnitude)
+    except Exception as exc:  # the unit library's own error, e.g. "Unable to convert between units"
+        raise ValueError(f"{name} has units {units!s} that cannot be converted to ms: spike times must be "
+                         f"times (s, ms, ...); got {type(exc).__name__}: {exc}") from exc
+    raise TypeError(f"{name} has units {units!s} but no rescale() or to() method to convert them; "
+                    "pass plain spike times in ms (e.g. x.rescale('ms').magnitude)")
 
 
 def as_spike_train(times, T: float | None = None, *, name: str = "spike train") -> np.ndarray:
@@ -43,7 +69,9 @@ def as_spike_train(times, T: float | None = None, *, name: str = "spike train") 
     Parameters
     ----------
     times : array_like
-        Spike times (ms). Unsorted times are sorted.
+        Spike times (ms). Unsorted times are sorted. An object with units
+        (``neo.SpikeTrain``, ``quantities`` or ``pint`` array) is converted
+        to ms first.
     T : float, optional
         Epoch length (ms); if given, every time must lie in ``[0, T)``.
     name : str
@@ -57,15 +85,24 @@ def as_spike_train(times, T: float | None = None, *, name: str = "spike train") 
     Raises
     ------
     ValueError
-        NaN/inf, negative times, times >= T, duplicated times or more than
-        one dimension.
+        NaN/inf, negative times, times >= T, duplicated times, more than
+        one dimension, or units that are not times.
+    TypeError
+        Non-numeric or complex times.
     """
+    times = _in_ms(times, name)
     try:
-        arr = np.array(times, dtype=np.float64).reshape(-1) if np.ndim(times) <= 1 else None
+        raw = np.asarray(times)
+    except ValueError as exc:  # a ragged nested list
+        raise ValueError(f"{name} must be 1-D (one spike time per entry, ms), got a nested sequence") from exc
+    if raw.dtype.kind == "c":
+        raise TypeError(f"{name} must hold real spike times in ms, got complex values ({raw.dtype})")
+    if raw.ndim > 1:
+        raise ValueError(f"{name} must be 1-D, got shape {raw.shape}")
+    try:
+        arr = raw.astype(np.float64).reshape(-1)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be an array of spike times in ms, got {type(times).__name__}") from exc
-    if arr is None:
-        raise ValueError(f"{name} must be 1-D, got shape {np.shape(times)}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains a non-finite spike time ({arr[~np.isfinite(arr)][0]}); times must be finite ms")
     arr = np.sort(arr)
@@ -110,7 +147,9 @@ def to_padded(trains: Sequence, max_count: int | None = None) -> tuple[np.ndarra
 def stack_padded(populations: Sequence, max_count: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A batch of populations -> ``(times, counts)`` of shapes ``(B, n, K)``, ``(B, n)``.
 
-    Every population must have the same number of neurons.
+    Every population must have the same number of neurons. Trains with
+    units (``neo.SpikeTrain``, ``quantities``) are converted to ms; the
+    times are not otherwise validated (see :func:`as_population`).
     """
     sizes = {len(p) for p in populations}
     if len(sizes) > 1:
@@ -120,33 +159,93 @@ def stack_padded(populations: Sequence, max_count: int | None = None) -> tuple[n
     K = int(counts.max(initial=0)) if max_count is None else check_int("max_count", max_count, minimum=0)
     if counts.size and counts.max() > K:
         raise ValueError(f"max_count={K} is smaller than the largest spike count {counts.max()}")
+    check_array_bytes(8.0 * len(populations) * n * max(K, 1),
+                      f"padded spike times of {len(populations)} x {n} trains x max_count={K}",
+                      "use a smaller max_count")
     times = np.full((len(populations), n, max(K, 1)), np.inf)
     for b, p in enumerate(populations):
         for i, tr in enumerate(p):
+            if hasattr(tr, "units"):
+                tr = _in_ms(tr, f"populations[{b}][{i}]")
             times[b, i, : counts[b, i]] = np.asarray(tr, dtype=np.float64).reshape(-1)
     return times, counts
 
 
 def from_padded(times: np.ndarray, counts: np.ndarray) -> list:
-    """Inverse of :func:`to_padded`: a population, or a list of populations."""
+    """Inverse of :func:`to_padded`: a population, or a list of populations.
+
+    Parameters
+    ----------
+    times : ndarray, shape ``(..., n_neurons, K)``
+        Spike times (ms), padded after each neuron's count.
+    counts : ndarray of int, shape ``(..., n_neurons)``
+        Spikes per neuron, each in ``[0, K]``.
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not match, or a count that is negative, larger than
+        the padded width ``K`` or not a whole number.
+    """
     times = np.asarray(times)
     counts = np.asarray(counts)
-    if times.shape[:-1] != counts.shape:
-        raise ValueError(f"times shape {times.shape} does not match counts shape {counts.shape}")
+    if counts.ndim < 1 or times.shape[:-1] != counts.shape:
+        raise ValueError(f"times shape {times.shape} does not match counts shape {counts.shape} "
+                         "(expected times (..., n_neurons, K) and counts (..., n_neurons))")
+    counts = _check_counts("counts", counts, times.shape[-1])
     if counts.ndim == 1:
         return [times[i, : counts[i]].copy() for i in range(counts.shape[0])]
     return [from_padded(times[b], counts[b]) for b in range(counts.shape[0])]
 
 
-def to_raster(trains: Sequence, dt: float, T: float) -> np.ndarray:
+def _check_counts(name: str, counts: np.ndarray, K: int) -> np.ndarray:
+    """Spike counts as int64, each a whole number in ``[0, K]`` (``K`` the padded width)."""
+    if counts.dtype.kind == "f":
+        if counts.size and not np.all(np.isfinite(counts) & (counts == np.round(counts))):
+            bad = counts[~(np.isfinite(counts) & (counts == np.round(counts)))].ravel()[0]
+            raise ValueError(f"{name} must be whole numbers of spikes, got {float(bad)!r}")
+    elif counts.dtype.kind not in "biu":
+        raise TypeError(f"{name} must be an integer array (spikes per neuron), got dtype {counts.dtype}")
+    if counts.size and (counts.min() < 0 or counts.max() > K):
+        raise ValueError(f"{name} must lie in [0, {K}] (0 up to the padded width K = {K}), "
+                         f"got values in [{counts.min():g}, {counts.max():g}]")
+    return counts.astype(np.int64)
+
+
+def to_raster(trains: Sequence, dt: float, T: float, *, max_bytes: float | None = None) -> np.ndarray:
     """Population -> spike-count raster of shape ``(n_neurons, round(T/dt))``.
 
     Entry ``[i, n]`` counts the spikes of neuron ``i`` in ``[n dt, (n+1) dt)``.
+
+    Parameters
+    ----------
+    trains : list of array_like
+        One spike train per neuron (ms), in ``[0, T)``.
+    dt : float
+        Bin width (ms), > 0 and <= T.
+    T : float
+        Epoch length (ms), > 0.
+    max_bytes : float, optional
+        Refuse rasters larger than this (bytes); default
+        :data:`normad_edu.params.MAX_ARRAY_BYTES` (2 GiB).
+
+    Raises
+    ------
+    ValueError
+        Bad times, ``dt > T``, or a raster above ``max_bytes`` (a tiny
+        ``dt``), before anything is allocated.
     """
     dt = check_positive("dt", dt, unit="ms")
     T = check_positive("T", T, unit="ms")
     n_steps = int(round(T / dt))
+    if n_steps < 1:
+        raise ValueError(f"dt must be <= T for at least one bin, got dt={dt} ms and T={T} ms")
+    if max_bytes is not None:
+        max_bytes = check_positive("max_bytes", max_bytes, unit="bytes")
     pop = as_population(trains, T)
+    check_array_bytes(8.0 * len(pop) * n_steps,
+                      f"to_raster with dt={dt:g} ms: {len(pop)} neurons x {n_steps:.3g} bins",
+                      "use a larger dt (or pass max_bytes)", limit=max_bytes)
     raster = np.zeros((len(pop), n_steps), dtype=np.int64)
     for i, tr in enumerate(pop):
         # The 1e-9 bin tolerance keeps k * dt in bin k: in floating point
@@ -162,15 +261,21 @@ def from_raster(raster, dt: float) -> list[np.ndarray]:
     Raises
     ------
     ValueError
-        If an entry is negative or larger than 1 (a bin can hold one spike
-        in the canonical form).
+        If an entry is not 0 or 1 (a bin holds no spike or one spike in the
+        canonical form; 0.5, 2, -1 or NaN are rejected). Booleans are fine.
+    TypeError
+        If the raster is not numeric.
     """
     dt = check_positive("dt", dt, unit="ms")
     r = np.asarray(raster)
+    if r.dtype.kind not in "biuf":
+        raise TypeError(f"raster must hold 0/1 (or bool) entries, got dtype {r.dtype}")
     if r.ndim != 2:
         raise ValueError(f"raster must be 2-D (n_neurons, n_steps), got shape {r.shape}")
-    if r.size and (r.min() < 0 or r.max() > 1):
-        raise ValueError(f"raster entries must be 0 or 1, got values in [{r.min()}, {r.max()}]")
+    bad = (r != 0) & (r != 1)
+    if bad.any():
+        i, n = np.argwhere(bad)[0]
+        raise ValueError(f"raster entries must be 0 or 1 (or bool), got {r[i, n].item()!r} at [{i}, {n}]")
     return [np.flatnonzero(row) * dt for row in r]
 
 
@@ -194,6 +299,12 @@ def poisson_spike_train(rate: float, T: float, rng=None, *, t_dead: float = 0.0)
     -------
     ndarray
         Sorted spike times in ``[0, T)`` (ms).
+
+    Raises
+    ------
+    ValueError
+        Bad arguments, or draws above ``params.MAX_ARRAY_BYTES`` (an
+        enormous ``rate * T``), before anything is allocated.
     """
     return poisson_spike_trains(1, rate, T, rng, t_dead=t_dead)[0]
 
@@ -214,6 +325,9 @@ def poisson_spike_trains(n_neurons: int, rate: float, T: float, rng=None, *, t_d
     # Draw enough intervals for all neurons at once; top up in the rare case
     # the epoch is not yet covered.
     n_draw = int(T / mean_isi + 6 * np.sqrt(T / mean_isi) + 10)
+    check_array_bytes(3 * 8.0 * n_neurons * n_draw,
+                      f"poisson_spike_trains with n_neurons={n_neurons}, rate={rate:g} Hz and T={T:g} ms "
+                      f"({n_draw} intervals per neuron)", "use fewer neurons, a lower rate or a shorter T")
     isi = t_dead + rng.exponential(free, size=(n_neurons, n_draw))
     # The first spike of a stationary renewal process follows the forward
     # recurrence time, density P(ISI > x) / mean_isi: uniform on [0, t_dead)
@@ -240,7 +354,7 @@ def xor_input_pattern(
     n_per_set: int = 18,
     stagger: float = 1.0,
 ) -> list[np.ndarray]:
-    """Spike-time encoding of one XOR input pattern (paper Sec. 6.1, spec 7).
+    """Spike-time encoding of one XOR input pattern (paper Sec. 6.1).
 
     Three sets of ``n_per_set`` neurons; within a set neuron ``m`` fires once
     at ``start + m * stagger``. Sets 1 and 2 encode ``bit_a`` and ``bit_b``

@@ -240,22 +240,23 @@ class TrainingResult:
 
 
 def _pack_patterns(name: str, data, T: float) -> tuple[np.ndarray, np.ndarray]:
-    """[P][M][n trains] or padded (P, M, n, K) -> padded arrays (P, M, n, K), (P, M, n)."""
+    """[P][M][n trains] or padded (P, M, n, K) -> padded arrays (P, M, n, K), (P, M, n).
+
+    Validation (finite times in [0, T), no duplicates, the nesting) is
+    :func:`normad_edu.network.pack_inputs` with ``levels=2``; its messages
+    name ``name`` (``"inputs"`` or ``"desired"``) and the offending train.
+    """
     if isinstance(data, tuple) and len(data) == 2 and isinstance(data[0], np.ndarray):
-        times, counts = np.asarray(data[0], dtype=np.float64), np.asarray(data[1], dtype=np.int64)
-        if times.ndim != 4 or counts.shape != times.shape[:-1]:
-            raise ValueError(f"{name} as padded arrays must have shapes (P, M, n, K) and (P, M, n), "
-                             f"got {times.shape} and {counts.shape}")
-        P, M = counts.shape[:2]
-        flat = pack_inputs((times.reshape((P * M,) + times.shape[2:]), counts.reshape(P * M, -1)), T)
-        return flat.times.reshape((P, M) + flat.times.shape[1:]), counts
-    if not isinstance(data, (list, tuple)) or not data or not all(isinstance(p, (list, tuple)) and p for p in data):
-        raise TypeError(f"{name} must be a list over problems of lists over patterns of spike-train lists")
-    M = len(data[0])
-    if any(len(p) != M for p in data):
-        raise ValueError(f"every problem in {name} must have the same number of patterns, got {[len(p) for p in data]}")
-    flat = pack_inputs([pat for prob in data for pat in prob], T)
-    P = len(data)
+        P, M = np.shape(data[0])[:2] if np.ndim(data[0]) == 4 else (0, 0)
+    elif isinstance(data, (list, tuple, np.ndarray)) and len(data) and \
+            all(isinstance(p, (list, tuple, np.ndarray)) and len(p) for p in data):
+        P, M = len(data), len(data[0])
+    else:
+        raise TypeError(f"{name} must be a list over problems of lists over patterns of spike-train lists "
+                        f"([P problems][M patterns][n trains]) or padded (times, counts) of shapes (P, M, n, K) "
+                        f"and (P, M, n), got {type(data).__name__}"
+                        + (" of length 0" if isinstance(data, list) and not data else ""))
+    flat = pack_inputs(data, T, name=name, levels=2)
     return flat.times.reshape((P, M) + flat.times.shape[1:]), flat.counts.reshape((P, M, -1))
 
 
