@@ -199,13 +199,29 @@ class Kernels:
 
 @dataclass(frozen=True)
 class LayerSpikes:
-    """Every spike of one layer of one problem, sorted by time: ``t`` (ms), the
-    ``neuron`` j that fired, ``vdot`` = dV_j/dt at the spike (mV/ms); ``n`` neurons."""
+    """Every spike of one layer of one problem: ``t`` (ms), the ``neuron`` j that
+    fired, ``vdot`` = dV_j/dt at the spike (mV/ms); ``n`` neurons in the layer.
+
+    :func:`layer_spikes` sorts them by time; the rule itself does not depend
+    on the order (every function below sums over spikes)."""
 
     t: np.ndarray
     neuron: np.ndarray
     vdot: np.ndarray
     n: int
+
+    @classmethod
+    def from_trains(cls, trains, vdot=None) -> LayerSpikes:
+        """Spikes of a list of trains (one per neuron, ms), neuron after neuron; ``vdot`` alike (default NaN)."""
+        t = [np.asarray(tr, dtype=np.float64).reshape(-1) for tr in trains]
+        neuron = [np.full(x.size, j) for j, x in enumerate(t)]
+        v = [np.full(x.size, np.nan) for x in t] if vdot is None else [np.asarray(x, dtype=np.float64).reshape(-1)
+                                                                       for x in vdot]
+
+        def flat(parts, dtype):
+            return np.concatenate([np.empty(0, dtype)] + parts).astype(dtype)
+
+        return cls(flat(t, np.float64), flat(neuron, np.int64), flat(v, np.float64), len(t))
 
 
 def layer_spikes(record: ForwardRecord, l: int, b: int) -> LayerSpikes:
