@@ -390,17 +390,19 @@ def check_desired(desired, shape: tuple[int, int], T: float) -> tuple[np.ndarray
         raise ValueError(f"desired spikes must have shapes (B, n_L, K) and (B, n_L) = (.., {tuple(shape)}), "
                          f"got {d_times.shape} and {d_counts.shape}")
     try:
-        d_times = d_times.astype(np.float64)
-        counts = d_counts.astype(np.float64)
+        d_times = np.asarray(d_times, dtype=np.float64)
+        counts = d_counts if d_counts.dtype.kind in "iu" else d_counts.astype(np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"desired times and counts must be numbers, got {d_times.dtype} and {d_counts.dtype}") from exc
     K = d_times.shape[-1]
-    bad = ~((counts >= 0) & (counts <= K) & (counts == np.floor(counts)))
-    if bad.any():
-        at = tuple(int(i) for i in np.argwhere(bad)[0])
+    ok = (counts >= 0) & (counts <= K)
+    if counts.dtype.kind == "f":
+        ok &= counts == np.floor(counts)
+    if not ok.all():
+        at = tuple(int(i) for i in np.argwhere(~ok)[0])
         raise ValueError(f"desired counts must be whole numbers in [0, {K}] (the padded width of the desired "
                          f"times), got {d_counts[at]} at {at}")
-    d_counts = counts.astype(np.int64)
+    d_counts = np.asarray(counts, dtype=np.int64)
     valid = np.arange(K) < d_counts[..., None]
     t = d_times[valid]
     bad_t = ~(np.isfinite(t) & (t >= 0) & (t < T))

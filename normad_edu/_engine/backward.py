@@ -67,7 +67,22 @@ class PackedRecord(NamedTuple):
 
 
 def _offsets(block_sizes) -> np.ndarray:
-    return np.concatenate([[0], np.cumsum(block_sizes)]).astype(np.int64)
+    """[0, s0, s0 + s1, ...]: where each block starts, and the total at the end."""
+    out = [0]
+    for n in block_sizes:
+        out.append(out[-1] + int(n))
+    return np.array(out, dtype=np.int64)
+
+
+def _rows(arrays, B: int, dtype) -> np.ndarray:
+    """(B, ...) arrays -> one (B, total) array, block after block."""
+    widths = [math.prod(a.shape[1:]) for a in arrays]
+    out = np.empty((B, sum(widths)), dtype=dtype)
+    start = 0
+    for a, w in zip(arrays, widths):
+        out[:, start:start + w] = a.reshape(B, w)
+        start += w
+    return out
 
 
 def pack_record(record) -> PackedRecord:
@@ -75,28 +90,22 @@ def pack_record(record) -> PackedRecord:
     L = len(record.layers)
     spikes = [record.inputs] + list(record.layers[:-1])  # layers 0 .. L-1
     B = record.inputs.counts.shape[0]
-    sizes = np.array([s.counts.shape[1] for s in spikes] + [record.layers[-1].counts.shape[1]], dtype=np.int64)
-    width = np.array([s.times.shape[2] for s in spikes], dtype=np.int64)
-    hidden = np.array([0 < l < L for l in range(L)])
+    sizes = [s.counts.shape[1] for s in spikes] + [record.layers[-1].counts.shape[1]]
+    width = [s.times.shape[2] for s in spikes]
     layout = Layout(
-        sizes=sizes,
-        width=width,
-        spike_offset=_offsets(sizes[:L] * width),
+        sizes=np.array(sizes, dtype=np.int64),
+        width=np.array(width, dtype=np.int64),
+        spike_offset=_offsets(sizes[l] * width[l] for l in range(L)),
         count_offset=_offsets(sizes[:L]),
-        vdot_offset=_offsets(sizes[:L] * width * hidden),
-        weight_offset=_offsets(sizes[1:] * sizes[:-1]),
+        vdot_offset=_offsets(sizes[l] * width[l] if 0 < l else 0 for l in range(L)),
+        weight_offset=_offsets(sizes[l + 1] * sizes[l] for l in range(L)),
     )
-
-    def rows(arrays, dtype):  # (B, ...) arrays -> one (B, total) array, layer after layer
-        flat = [np.asarray(a, dtype=dtype).reshape(B, int(np.prod(a.shape[1:]))) for a in arrays]
-        return np.ascontiguousarray(np.concatenate([np.empty((B, 0), dtype=dtype)] + flat, axis=1))
-
     return PackedRecord(
         layout=layout,
-        spike_t=rows([s.times for s in spikes], np.float64),
-        spike_count=rows([s.counts for s in spikes], np.int64),
-        vdot=rows([s.vdot for l, s in enumerate(spikes) if hidden[l]], np.float64),
-        weights=rows(record.weights, np.float64),
+        spike_t=_rows([s.times for s in spikes], B, np.float64),
+        spike_count=_rows([s.counts for s in spikes], B, np.int64),
+        vdot=_rows([s.vdot for s in spikes[1:]], B, np.float64),
+        weights=_rows(record.weights, B, np.float64),
     )
 
 
