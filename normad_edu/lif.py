@@ -1,4 +1,4 @@
-"""Exact, event-driven simulation of a layer of LIF neurons (spec Sec. 2).
+"""Exact, event-driven simulation of a layer of LIF neurons.
 
 Model (units ms, mV, pF, nS, pA)::
 

@@ -31,6 +31,9 @@ sign e = +1 (missed desired spike) or -1 (extra output spike)::
                       a_i^g      = sum_{j,f: t_j^f > t_i^g} delta_j^f W^l_ji psihat'(t_j^f - t_i^g)
     update         :  dW^l      += r_l e G^l / ||G^l||_F                 (skip if ||G^l|| = 0)
 
+(``NormADParams(normalization="neuron")``: every row G^l[j, :] is normalised
+on its own instead.)
+
 Errors travel backwards in space (through W^l) and in time (through
 psihat' of spike-time differences, scaled by 1/Vdot at every spike): the
 paper's spatio-temporal error backpropagation. With one LIF layer (L = 1)
@@ -52,6 +55,7 @@ sweeping through time with exact exponential propagators (so ``dhat`` at
 many instants costs one pass over the spikes) and runs the problems of a
 batch in parallel. ``tests/test_normad_core.py`` checks that both agree.
 """
+
 from __future__ import annotations
 
 import math
@@ -169,10 +173,12 @@ def error_instants(desired, observed, coincidence_dt: float = 0.1,
         if i < d.size and j < o.size and same_bin(d[i], o[j]):
             i, j = i + 1, j + 1  # a desired and an observed spike in one bin cancel
         elif j == o.size or (i < d.size and d[i] < o[j]):
-            times.append(d[i]), signs.append(+1)  # missed desired spike
+            times.append(d[i])  # missed desired spike: e = +1
+            signs.append(+1)
             i += 1
         else:
-            times.append(o[j]), signs.append(-1)  # extra output spike
+            times.append(o[j])  # extra output spike: e = -1
+            signs.append(-1)
             j += 1
     return np.array(times, dtype=np.float64), np.array(signs, dtype=np.int64)
 
@@ -253,7 +259,7 @@ def deltas(a: np.ndarray, spikes: LayerSpikes, vdot_min: float) -> np.ndarray:
 
 
 def hidden_gradient(delta: np.ndarray, spikes: LayerSpikes, dhat_below: np.ndarray) -> np.ndarray:
-    """G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f); ``dhat_below`` = dhat_at(spikes.t, layer l-1)."""
+    """G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f) (mV/pA); ``dhat_below`` = dhat_at(spikes.t, layer l-1)."""
     G = np.zeros((spikes.n, dhat_below.shape[1]))
     np.add.at(G, spikes.neuron, -delta[:, None] * dhat_below)  # row j collects the spikes of neuron j
     return G
@@ -294,7 +300,7 @@ def update_for_error_instant(t: float, e: int, k: int, spikes: list[LayerSpikes]
     L = len(W)
     if plastic[L - 1]:  # output layer: G^L[k, :] = dhat^{L-1}(t) (one row: "neuron" = "layer")
         G_out = dhat_at(t, spikes[L - 1], kern)[0]
-        add_normalized(dW[L - 1][k], G_out, rates[L - 1] * e, normalization and "layer")
+        add_normalized(dW[L - 1][k], G_out, rates[L - 1] * e, None if normalization is None else "layer")
     if L == 1:
         return
     a = output_adjoints(t, W[L - 1][k], spikes[L - 1], kern)
