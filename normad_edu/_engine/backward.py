@@ -247,11 +247,11 @@ NO_NORMALIZATION, PER_LAYER, PER_NEURON = 0, 1, 2
 # ---------------------------------------------------------------------------
 
 @numba.njit(cache=True)
-def backward_one(layout, spike_t, spike_count, vdot, weights, err_t, err_s, rates, plastic, normalize,
-                 tau1, tau2, tau_L_hat, C, vdot_min, dW):
-    """Accumulate the NormAD updates of every plastic layer of one problem into ``dW``.
+def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic, normalize,
+                 tau1, tau2, tau_L_hat, C, vdot_min, dW_buf):
+    """Accumulate the NormAD updates of every plastic layer of one problem into ``dW_buf``.
 
-    ``spike_t``, ``spike_count``, ``vdot``, ``weights``, ``dW``: this
+    ``times_buf``, ``counts_buf``, ``vdot_buf``, ``weights_buf``, ``dW_buf``: this
     problem's flat rows (see :class:`Layout`). ``err_t``/``err_s`` (n_L, E):
     error instants of each output neuron and their signs (+-1, 0 = padding,
     nonzero first). ``rates[l-1]``/``plastic[l-1]``: r_l and whether W^l
@@ -265,43 +265,44 @@ def backward_one(layout, spike_t, spike_count, vdot, weights, err_t, err_s, rate
         hidden_plastic = hidden_plastic or plastic[l]
 
     # Spikes of layers 0 .. L-1 as one flat, per-layer time-sorted list:
-    # layer l is [first[l], first[l + 1]). vdot_clipped = max(Vdot, vdot_min).
-    first = np.zeros(L + 1, dtype=np.int64)
+    # layer l is [start[l], start[l + 1]). vdot_clipped = max(Vdot, vdot_min).
+    start = np.zeros(L + 1, dtype=np.int64)
     for l in range(L):
         c = layout.count_offset
-        first[l + 1] = first[l] + spike_count[c[l]:c[l + 1]].sum()
-    all_t = np.empty(first[L])
-    all_neuron = np.empty(first[L], dtype=np.int64)
-    vdot_clipped = np.empty(first[L])
+        start[l + 1] = start[l] + counts_buf[c[l]:c[l + 1]].sum()
+    spike_t = np.empty(start[L])
+    spike_neuron = np.empty(start[L], dtype=np.int64)
+    vdot_clipped = np.empty(start[L])
     for l in range(L):
         n, K = sizes[l], layout.width[l]
-        times_l = spike_t[layout.spike_offset[l]:layout.spike_offset[l + 1]].reshape((n, K))
-        counts_l = spike_count[layout.count_offset[l]:layout.count_offset[l + 1]]
+        times_l = times_buf[layout.spike_offset[l]:layout.spike_offset[l + 1]].reshape((n, K))
+        counts_l = counts_buf[layout.count_offset[l]:layout.count_offset[l + 1]]
         t_l, j_l, f_l = flatten_spikes(times_l, counts_l, n)
-        all_t[first[l]:first[l + 1]] = t_l
-        all_neuron[first[l]:first[l + 1]] = j_l
+        spike_t[start[l]:start[l + 1]] = t_l
+        spike_neuron[start[l]:start[l + 1]] = j_l
         if 0 < l:
-            vdot_l = vdot[layout.vdot_offset[l]:layout.vdot_offset[l + 1]].reshape((n, K))
+            vdot_l = vdot_buf[layout.vdot_offset[l]:layout.vdot_offset[l + 1]].reshape((n, K))
             for p in range(t_l.shape[0]):
-                vdot_clipped[first[l] + p] = max(vdot_l[j_l[p], f_l[p]], vdot_min)
+                vdot_clipped[start[l] + p] = max(vdot_l[j_l[p], f_l[p]], vdot_min)
 
     # dhat^{l-1} at every spike of each hidden layer l with plastic W^l:
     # block l of dhat_buf, rows = spikes of layer l, columns = neurons of l-1.
     dhat_offset = np.zeros(L + 1, dtype=np.int64)
     for l in range(1, L):
-        dhat_offset[l + 1] = dhat_offset[l] + (first[l + 1] - first[l]) * sizes[l - 1] * (1 if plastic[l - 1] else 0)
+        dhat_offset[l + 1] = dhat_offset[l] + (start[l + 1] - start[l]) * sizes[l - 1] * (1 if plastic[l - 1] else 0)
     dhat_buf = np.empty(dhat_offset[L])
     for l in range(1, L):
         if plastic[l - 1]:
-            n_spk = first[l + 1] - first[l]
-            d_hat_sweep(all_t[first[l]:first[l + 1]], all_t[first[l - 1]:first[l]], all_neuron[first[l - 1]:first[l]],
-                        sizes[l - 1], tau1, tau2, tau_L_hat, C,
+            n_spk = start[l + 1] - start[l]
+            d_hat_sweep(spike_t[start[l]:start[l + 1]],
+                        spike_t[start[l - 1]:start[l]], spike_neuron[start[l - 1]:start[l]], sizes[l - 1],
+                        tau1, tau2, tau_L_hat, C,
                         dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((n_spk, sizes[l - 1])))
 
     wo = layout.weight_offset
     n_L, n_prev = sizes[L], sizes[L - 1]
-    W_out = weights[wo[L - 1]:wo[L]].reshape((n_L, n_prev))
-    dW_out = dW[wo[L - 1]:wo[L]].reshape((n_L, n_prev))
+    W_out = weights_buf[wo[L - 1]:wo[L]].reshape((n_L, n_prev))
+    dW_out = dW_buf[wo[L - 1]:wo[L]].reshape((n_L, n_prev))
     for k in range(n_L):
         n_e = 0
         while n_e < err_s.shape[1] and err_s[k, n_e] != 0:
@@ -312,33 +313,34 @@ def backward_one(layout, spike_t, spike_count, vdot, weights, err_t, err_s, rate
         # --- output layer: G^L[k, :] = dhat^{L-1}(t) ---------------------------
         if plastic[L - 1]:
             dhat_err = np.empty((n_e, n_prev))
-            d_hat_sweep(t_err, all_t[first[L - 1]:first[L]], all_neuron[first[L - 1]:first[L]], n_prev,
+            d_hat_sweep(t_err, spike_t[start[L - 1]:start[L]], spike_neuron[start[L - 1]:start[L]], n_prev,
                         tau1, tau2, tau_L_hat, C, dhat_err)
             for e in range(n_e):
                 add_normalized(dW_out[k], dhat_err[e], rates[L - 1] * err_s[k, e], normalize != NO_NORMALIZATION)
         if not hidden_plastic:
             continue
         # --- layer L-1: a_j^f = -W^L_kj psihat'(t - t_j^f) ---------------------
-        lo, hi = first[L - 1], first[L]
+        lo, hi = start[L - 1], start[L]
         a = np.zeros((n_e, hi - lo))
         for e in range(n_e):
             for p in range(hi - lo):
-                a[e, p] = -W_out[k, all_neuron[lo + p]] * psi_hat_dot(t_err[e] - all_t[lo + p], tau1, tau2, tau_L_hat, C)
+                lag = t_err[e] - spike_t[lo + p]
+                a[e, p] = -W_out[k, spike_neuron[lo + p]] * psi_hat_dot(lag, tau1, tau2, tau_L_hat, C)
         # --- hidden layers l = L-1 .. 1 -----------------------------------------
         for l in range(L - 1, 0, -1):
-            lo, hi = first[l], first[l + 1]
+            lo, hi = start[l], start[l + 1]
             delta = a / vdot_clipped[lo:hi]  # delta_j^f = a_j^f / max(Vdot_j^f, vdot_min), for every e
             n_l, n_in = sizes[l], sizes[l - 1]
-            W_l = weights[wo[l - 1]:wo[l]].reshape((n_l, n_in))
+            W_l = weights_buf[wo[l - 1]:wo[l]].reshape((n_l, n_in))
             if plastic[l - 1]:
-                dW_l = dW[wo[l - 1]:wo[l]].reshape((n_l, n_in))
+                dW_l = dW_buf[wo[l - 1]:wo[l]].reshape((n_l, n_in))
                 dhat_l = dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((hi - lo, n_in))
                 G = np.zeros((n_l, n_in))
                 for e in range(n_e):
                     G[:, :] = 0.0
                     for p in range(hi - lo):  # G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f)
                         if delta[e, p] != 0.0:
-                            G[all_neuron[lo + p], :] -= delta[e, p] * dhat_l[p]
+                            G[spike_neuron[lo + p], :] -= delta[e, p] * dhat_l[p]
                     if normalize == PER_NEURON:
                         add_row_normalized(dW_l, G, rates[l - 1] * err_s[k, e])
                     else:
@@ -349,17 +351,17 @@ def backward_one(layout, spike_t, spike_count, vdot, weights, err_t, err_s, rate
             if not below:
                 break
             # a_i^g = sum_{j,f: t_j^f > t_i^g} delta_j^f W^l_ji psihat'(t_j^f - t_i^g)
-            a = adjoint_sweep(delta, all_t[lo:hi], all_neuron[lo:hi], W_l, all_t[first[l - 1]:first[l]],
-                              all_neuron[first[l - 1]:first[l]], n_in, tau1, tau2, tau_L_hat, C)
+            a = adjoint_sweep(delta, spike_t[lo:hi], spike_neuron[lo:hi], W_l, spike_t[start[l - 1]:start[l]],
+                              spike_neuron[start[l - 1]:start[l]], n_in, tau1, tau2, tau_L_hat, C)
 
 
 @numba.njit(cache=True, parallel=True)
-def backward_batch(layout, spike_t, spike_count, vdot, weights, err_t, err_s, rates, plastic, normalize,
-                   tau1, tau2, tau_L_hat, C, vdot_min, dW):
+def backward_batch(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic, normalize,
+                   tau1, tau2, tau_L_hat, C, vdot_min, dW_buf):
     """:func:`backward_one` for every problem b of the batch, in parallel."""
-    for b in numba.prange(spike_t.shape[0]):
-        backward_one(layout, spike_t[b], spike_count[b], vdot[b], weights[b], err_t[b], err_s[b], rates, plastic,
-                     normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW[b])
+    for b in numba.prange(times_buf.shape[0]):
+        backward_one(layout, times_buf[b], counts_buf[b], vdot_buf[b], weights_buf[b], err_t[b], err_s[b], rates,
+                     plastic, normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf[b])
 
 
 def run_backward(record, err_t, err_s, rates, plastic, *, normalize: int, tau1: float, tau2: float,
