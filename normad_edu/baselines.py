@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._engine.error_instants import error_instants_padded as _error_instants_padded
 from ._validation import check_nonnegative, check_positive
 from .network import ForwardRecord
-from .normad import NormADParams, _error_instants_padded
+from .normad import NormADParams
 from .params import LIFParams, SimParams
 
 #: Time constant of the ReSuMe learning window (ms).

@@ -25,11 +25,11 @@ exercise   learner writes                checked against
                                          form) and ``W psi(h)`` from
                                          :func:`normad_edu.kernels.psi_kernel`
 3          ``normad_single_update``      :func:`reference_normad_single_update`
-                                         (:func:`~normad_edu.normad.d_hat` +
-                                         :func:`~normad_edu.normad.error_instants`)
+                                         (the readable core of
+                                         :mod:`normad_edu.normad`)
 4          ``backprop_adjoints``         :func:`reference_backprop_adjoints`
-                                         (plain numpy with
-                                         :func:`~normad_edu.kernels.psi_hat_kernel_dot`)
+                                         (the readable core of
+                                         :mod:`normad_edu.normad`)
 =========  ============================  ====================================
 
 The ``reference_*`` functions are the checkers' own solutions, kept under
@@ -49,10 +49,11 @@ from typing import Any
 import numpy as np
 
 from .kernels import alpha_kernel as _alpha_lib
-from .kernels import psi_hat_kernel, psi_hat_kernel_dot, psi_kernel
+from .kernels import psi_hat_kernel, psi_kernel
+from . import normad as core
 from .normad import d_hat, error_instants
 from .params import C as C_DEFAULT
-from .params import GL, TAU1, TAU2, TAU_L_HAT, VDOT_MIN, LIFParams, SynapseParams
+from .params import GL, TAU1, TAU2, TAU_L_HAT, VDOT_MIN
 
 TAU_L = C_DEFAULT / GL
 #: Relative and absolute tolerance of every comparison.
@@ -113,17 +114,18 @@ def reference_normad_single_update(input_trains, desired, observed, r, tau_L_hat
                                    tau1=TAU1, tau2=TAU2, C=C_DEFAULT) -> np.ndarray:
     """Single-layer NormAD update ``dW = r sum_e e(t_e) dhat(t_e) / ||dhat(t_e)||`` (pA), exercise 3.
 
-    Error instants come from :func:`~normad_edu.normad.error_instants`,
-    ``dhat`` from :func:`~normad_edu.normad.d_hat`; instants with
-    ``||dhat|| = 0`` are skipped. Returns shape ``(len(input_trains),)``.
+    A thin wrapper around the readable core of :mod:`normad_edu.normad`:
+    error instants from :func:`~normad_edu.normad.error_instants`, ``dhat``
+    from :func:`~normad_edu.normad.dhat_at` and the normalised step of
+    :func:`~normad_edu.normad.add_normalized` (instants with ``||dhat|| = 0``
+    are skipped). Returns shape ``(len(input_trains),)``.
     """
     times, signs = error_instants(desired, observed, coincidence_dt)
-    D = d_hat(times, input_trains, tau_L_hat=tau_L_hat, syn=SynapseParams(tau1, tau2), lif=LIFParams(C=C))
+    pre = core.LayerSpikes.from_trains(input_trains)
+    D = core.dhat_at(times, pre, core.Kernels(tau1, tau2, C, tau_L_hat))
     dW = np.zeros(len(input_trains))
     for s, row in zip(signs, D):
-        norm = np.linalg.norm(row)
-        if norm > 0:
-            dW += r * s * row / norm
+        core.add_normalized(dW, row, r * s, "layer")
     return dW
 
 
@@ -131,7 +133,9 @@ def reference_backprop_adjoints(a_upper, upper_times, upper_vdot, W, lower_times
                                 tau_L_hat=TAU_L_HAT, tau1=TAU1, tau2=TAU2, C=C_DEFAULT) -> list[np.ndarray]:
     """Adjoints of layer l-1 from those of layer l (exercise 4).
 
-    ``a_i^g = sum_j sum_{f: t_j^f > t_i^g} a_j^f / max(Vdot_j^f, vdot_min) W_ji psihat'(t_j^f - t_i^g)``.
+    ``a_i^g = sum_j sum_{f: t_j^f > t_i^g} a_j^f / max(Vdot_j^f, vdot_min) W_ji psihat'(t_j^f - t_i^g)``:
+    :func:`~normad_edu.normad.deltas` then :func:`~normad_edu.normad.adjoints_below`
+    of the readable core, with the spikes given per neuron.
 
     Parameters
     ----------
@@ -150,18 +154,14 @@ def reference_backprop_adjoints(a_upper, upper_times, upper_vdot, W, lower_times
     list of ndarray
         ``a_lower[i][g]`` (mV/ms), one array per lower neuron.
     """
-    W = np.asarray(W, dtype=float)
-    a_lower = []
-    for i, t_i in enumerate(lower_times):
-        t_i = np.asarray(t_i, dtype=float)
-        a_i = np.zeros(t_i.shape)
-        for j, t_j in enumerate(upper_times):
-            t_j = np.asarray(t_j, dtype=float)
-            delta_j = np.asarray(a_upper[j], dtype=float) / np.maximum(np.asarray(upper_vdot[j], dtype=float), vdot_min)
-            lag = t_j[:, None] - t_i[None, :]  # (F_j, G_i); psihat'(lag) = 0 where lag <= 0
-            a_i += W[j, i] * (delta_j[:, None] * psi_hat_kernel_dot(lag, tau1, tau2, C, tau_L_hat)).sum(axis=0)
-        a_lower.append(a_i)
-    return a_lower
+    upper = core.LayerSpikes.from_trains(upper_times, vdot=upper_vdot)
+    lower = core.LayerSpikes.from_trains(lower_times)
+    a = np.concatenate([np.empty(0)] + [np.asarray(x, dtype=float).reshape(-1) for x in a_upper])
+    delta = core.deltas(a, upper, vdot_min)
+    a_lower = core.adjoints_below(delta, upper, np.asarray(W, dtype=float), lower,
+                                  core.Kernels(tau1, tau2, C, tau_L_hat))
+    ends = np.cumsum([np.size(t) for t in lower_times])[:-1]
+    return [np.array(x) for x in np.split(a_lower, ends)]
 
 
 # ---------------------------------------------------------------------------

@@ -31,8 +31,8 @@ import numpy as np
 from ._validation import as_rng, check_positive
 from .kernels import psi_hat_kernel
 from .network import check_layer_sizes, forward
-from .normad import VDOT_MIN, NormADParams, backward
-from .params import LIFParams, SimParams, SynapseParams
+from .normad import NormADParams, backward
+from .params import VDOT_MIN, LIFParams, SimParams, SynapseParams
 from .spikes import poisson_spike_trains
 
 

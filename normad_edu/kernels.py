@@ -1,4 +1,4 @@
-"""Synaptic and membrane kernels in closed form (paper Eqs. 1-3, spec Sec. 2).
+"""Synaptic and membrane kernels in closed form (paper Eqs. 1-3).
 
 All kernels take time ``t`` in ms (a scalar or an array; the result has the
 same shape) and are zero for ``t < 0``.
@@ -29,6 +29,10 @@ which we evaluate as ``t exp(-t/tau_L) phi(-t (1/tau - 1/tau_L))`` with
 constants and gives the limit ``E = t exp(-t/tau_L)`` when ``tau == tau_L``
 without a special case. The derivative follows from the ODE ``C dV/dt =
 -gL V + I``:  ``psi'(t) = alpha(t)/C - psi(t)/tau_L``.
+
+The compiled simulator and backward pass use scalar numba twins of these
+formulas (:mod:`normad_edu._engine.kernels`); ``tests/test_kernels.py``
+pins them to the functions here.
 """
 
 from __future__ import annotations
@@ -137,7 +141,7 @@ def h_kernel(t, C: float = C_DEFAULT, tau_L: float = TAU_L):
 
 def h_hat_kernel(t, C: float = C_DEFAULT, tau_L_hat: float = TAU_L_HAT):
     """``h_hat(t) = exp(-t/tau_L_hat) u(t) / C`` (1/pF): ``h`` with the
-    effective time constant tau_L' used by NormAD (spec Sec. 4, reconstructed)."""
+    effective time constant tau_L' used by NormAD (reconstructed)."""
     return h_kernel(t, C=C, tau_L=tau_L_hat)
 
 

@@ -1,4 +1,4 @@
-"""Exact, event-driven simulation of a layer of LIF neurons (spec Sec. 2).
+"""Exact, event-driven simulation of a layer of LIF neurons.
 
 Model (units ms, mV, pF, nS, pA)::
 
@@ -39,6 +39,9 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from ._engine.kernels import exp_filter as _exp_filter  # E(h; tau), shared with the backward pass
+from ._engine.kernels import flatten_spikes as _flatten
+from ._engine.kernels import propagators as _propagators
 from ._validation import check_layer_budget
 from .params import LIFParams, SimParams, SynapseParams
 
@@ -63,18 +66,6 @@ class LayerOutput:
     counts: np.ndarray
     vdot: np.ndarray
     v: np.ndarray | None = None
-
-
-@numba.njit(cache=True, inline="always")
-def _exp_filter(h, tau, tau_L):
-    """E(h; tau) for h >= 0, stable for tau -> tau_L and, by factoring out
-    the slower exponential (x <= 0), free of overflow for long pieces (see kernels.py)."""
-    x = -h * abs(1.0 / tau - 1.0 / tau_L)
-    if abs(x) < 1e-8:
-        phi = 1.0 + 0.5 * x
-    else:
-        phi = math.expm1(x) / x
-    return h * math.exp(-h / max(tau, tau_L)) * phi
 
 
 @numba.njit(cache=True)
@@ -140,13 +131,6 @@ def _advance(j, a, b, u, I1, I2, ref_end, counts, out_t, out_vdot, theta, tau1, 
         ref_end[j] = cur + t_ref
 
 
-@numba.njit(cache=True, inline="always")
-def _propagators(h, tau1, tau2, tau_L, C):
-    """Exact propagators of a piece of length h: (e^{-h/tau1}, e^{-h/tau2}, e^{-h/tau_L}, E1/C, E2/C)."""
-    return (math.exp(-h / tau1), math.exp(-h / tau2), math.exp(-h / tau_L),
-            _exp_filter(h, tau1, tau_L) / C, _exp_filter(h, tau2, tau_L) / C)
-
-
 @numba.njit(cache=True)
 def _advance_all(a, b, prop, u, I1, I2, ref_end, counts, out_t, out_vdot, theta, tau1, tau2, tau_L, C, gL, t_ref):
     """Advance every neuron from a to b; the propagators ``prop`` of b - a are shared.
@@ -166,26 +150,6 @@ def _advance_all(a, b, prop, u, I1, I2, ref_end, counts, out_t, out_vdot, theta,
             I2[j] *= e2
             continue
         _advance(j, a, b, u, I1, I2, ref_end, counts, out_t, out_vdot, theta, tau1, tau2, tau_L, C, gL, t_ref)
-
-
-@numba.njit(cache=True)
-def _flatten(times, counts, n):
-    """Spikes of one layer as flat time-sorted lists: times, neuron index, slot f."""
-    N = 0
-    for j in range(n):
-        N += counts[j]
-    t = np.empty(N)
-    nj = np.empty(N, dtype=np.int64)
-    nf = np.empty(N, dtype=np.int64)
-    p = 0
-    for j in range(n):
-        for f in range(counts[j]):
-            t[p] = times[j, f]
-            nj[p] = j
-            nf[p] = f
-            p += 1
-    order = np.argsort(t, kind="mergesort")
-    return t[order], nj[order], nf[order]
 
 
 @numba.njit(cache=True)

@@ -1,15 +1,18 @@
 """NormAD: error instants, the single-layer rule and spatio-temporal error
-backpropagation through any number of hidden layers (spec Secs. 3-5).
+backpropagation through any number of hidden layers.
 
-Notation (paper / spec -> code)
--------------------------------
+This is the module to read first: the rule in plain NumPy, one small
+function per equation, with the paper's symbols. Units: ms, mV, pF, pA.
+
+Notation (paper -> code)
+------------------------
 ==========================  ====================  =========
 symbol                      code                  unit
 ==========================  ====================  =========
 e_k(t) = s_d,k - s_o,k      ``error_instants``    +-1 at instants (ms)
 tau_L'                      ``tau_L_hat``         ms
-hhat, psihat = alpha*hhat   ``kernels.psi_hat_kernel``
-dhat_i(t) = (c_i * hhat)(t) ``d_hat``             ms/pF
+hhat, psihat = alpha*hhat   ``Kernels.psi_hat``   ms/pF
+dhat_i(t) = (c_i * hhat)(t) ``dhat_at``           ms/pF
 Vdot_j(t_j^f)               ``vdot``              mV/ms
 vdot_min                    ``vdot_min``          mV/ms
 a_j^f = dVhat_k(t)/dt_j^f   ``a`` (adjoint)       mV/ms
@@ -18,7 +21,7 @@ G_k^l(t) = dVhat_k/dW^l     ``G``                 mV/pA
 r_l                         ``rates[l-1]``        pA
 ==========================  ====================  =========
 
-The rule (spec Sec. 5), for output neuron k and an error instant t with
+The rule (reconstructed), for output neuron k and an error instant t with
 sign e = +1 (missed desired spike) or -1 (extra output spike)::
 
     output layer L :  G^L[k, :]  = dhat^{L-1}(t)
@@ -28,16 +31,29 @@ sign e = +1 (missed desired spike) or -1 (extra output spike)::
                       a_i^g      = sum_{j,f: t_j^f > t_i^g} delta_j^f W^l_ji psihat'(t_j^f - t_i^g)
     update         :  dW^l      += r_l e G^l / ||G^l||_F                 (skip if ||G^l|| = 0)
 
+(``NormADParams(normalization="neuron")``: every row G^l[j, :] is normalised
+on its own instead.)
+
 Errors travel backwards in space (through W^l) and in time (through
 psihat' of spike-time differences, scaled by 1/Vdot at every spike): the
 paper's spatio-temporal error backpropagation. With one LIF layer (L = 1)
-only the first line is used: the single-layer NormAD rule (spec Sec. 4).
+only the first line is used: the single-layer NormAD rule.
 
-Every kernel value is exact: ``dhat`` is a linear filter of the presynaptic
-spikes, computed by sweeping through time with the same exact exponential
-propagators as the simulator (no grid); ``psihat'`` is evaluated in closed
-form per spike pair. The backward pass is compiled with numba and runs the
-batch of independent problems in parallel.
+How to read this module
+-----------------------
+``layer_spikes`` lists the spikes of one layer; ``dhat_at``,
+``output_adjoints``, ``deltas``, ``hidden_gradient``, ``adjoints_below`` and
+``add_normalized`` are the lines of the rule above, in that order;
+``update_for_error_instant`` chains them for one error instant and
+``normad_update_reference`` loops over problems, output neurons and error
+instants. Every kernel value is exact: ``psihat`` and ``psihat'`` come in
+closed form from :mod:`normad_edu.kernels`, no time grid.
+
+:func:`normad_update` and :func:`backward` compute the same numbers with the
+compiled engine (:mod:`normad_edu._engine`): it evaluates the same sums by
+sweeping through time with exact exponential propagators (so ``dhat`` at
+many instants costs one pass over the spikes) and runs the problems of a
+batch in parallel. ``tests/test_normad_core.py`` checks that both agree.
 """
 
 from __future__ import annotations
@@ -46,14 +62,16 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
+from ._engine import backward as _engine
+from ._engine.error_instants import error_instants_padded as _error_instants_padded  # noqa: F401 (training)
+from ._engine.kernels import flatten_spikes as _flatten_spikes
 from ._validation import check_nonnegative, check_positive, check_real
-from .lif import _exp_filter, _flatten, _propagators
+from .kernels import psi_hat_kernel, psi_hat_kernel_dot
 from .network import ForwardRecord
-from .params import TAU_L_HAT, VDOT_MIN, LIFParams, SimParams, SynapseParams
-from .spikes import as_spike_train
+from .params import TAU_L_HAT, VDOT_MIN, LIFParams, SimParams, SynapseParams  # noqa: F401 (VDOT_MIN re-exported)
+from .spikes import as_spike_train, to_padded
 
 
 NORMALIZATIONS = ("layer", "neuron")
@@ -61,7 +79,7 @@ NORMALIZATIONS = ("layer", "neuron")
 
 @dataclass(frozen=True)
 class NormADParams:
-    """Parameters of the NormAD rule (all reconstructed; see the spec).
+    """Parameters of the NormAD rule (all reconstructed from the paper).
 
     Parameters
     ----------
@@ -83,7 +101,7 @@ class NormADParams:
         early is a miss. 0.5: bins centred on the grid points (a symmetric
         +-dt/2 tolerance for grid-aligned targets such as the XOR ones).
     normalization : {"layer", "neuron"}
-        "layer" (default; spec Sec. 5): each hidden layer's update at an
+        "layer" (default): each hidden layer's update at an
         error instant is ``r_l G / ||G||_F``. "neuron" is a labelled
         deviation studied in :mod:`normad_edu.study`: every row (hidden
         neuron) of G is normalised on its own, ``r_l G_j / ||G_j||``, so
@@ -116,7 +134,7 @@ class NormADParams:
 
 
 # ---------------------------------------------------------------------------
-# Error instants (spec Sec. 3)
+# Error instants: e(t) = s_d(t) - s_o(t)
 # ---------------------------------------------------------------------------
 
 def error_instants(desired, observed, coincidence_dt: float = 0.1,
@@ -145,292 +163,208 @@ def error_instants(desired, observed, coincidence_dt: float = 0.1,
     d = as_spike_train(desired, name="desired")
     o = as_spike_train(observed, name="observed")
     width, offset = NormADParams(coincidence_dt=coincidence_dt, coincidence_offset=coincidence_offset).bins(SimParams())
-    t, s = _error_instants_padded(d[None], np.array([d.size]), o[None], np.array([o.size]), width, offset)
-    keep = s[0] != 0
-    return t[0][keep], s[0][keep].astype(np.int64)
 
+    def same_bin(td, to):
+        return td == to if width == 0.0 else math.floor(td / width + offset) == math.floor(to / width + offset)
 
-def _error_instants_padded(d_times, d_counts, o_times, o_counts, coincidence_dt, offset=0.0):
-    """Batched error instants: ``(..., K)`` padded trains -> ``(..., E)`` times and signs (0 = padding).
-
-    Bins are ``floor(t / coincidence_dt + offset)`` (see :class:`NormADParams`)."""
-    shape = d_counts.shape
-    n = int(np.prod(shape))  # explicit row count: reshape(-1, 0) fails for an empty train (K = 0)
-    d_t = np.asarray(d_times, dtype=np.float64).reshape(n, d_times.shape[-1])
-    o_t = np.asarray(o_times, dtype=np.float64).reshape(n, o_times.shape[-1])
-    dc = np.asarray(d_counts).reshape(-1)
-    oc = np.asarray(o_counts).reshape(-1)
-    t, s = _error_instants_kernel(d_t, dc, o_t, oc, float(coincidence_dt), float(offset))
-    return t.reshape(shape + (-1,)), s.reshape(shape + (-1,))
-
-
-@numba.njit(cache=True)
-def _error_instants_kernel(d_t, dc, o_t, oc, width, offset):
-    n = dc.shape[0]
-    E = max(1, int((dc + oc).max()) if n else 1)
-    times = np.full((n, E), np.inf)
-    signs = np.zeros((n, E), dtype=np.int8)
-    for r in range(n):
-        i = 0
-        j = 0
-        e = 0
-        # merge the two sorted trains; a desired and an observed spike in the
-        # same bin cancel, everything else is an error instant
-        while i < dc[r] or j < oc[r]:
-            if i < dc[r] and j < oc[r]:
-                td, to = d_t[r, i], o_t[r, j]
-                same = td == to if width == 0.0 else math.floor(td / width + offset) == math.floor(to / width + offset)
-                if same:
-                    i += 1
-                    j += 1
-                    continue
-                if td < to:
-                    times[r, e] = td
-                    signs[r, e] = 1
-                    i += 1
-                else:
-                    times[r, e] = to
-                    signs[r, e] = -1
-                    j += 1
-            elif i < dc[r]:
-                times[r, e] = d_t[r, i]
-                signs[r, e] = 1
-                i += 1
-            else:
-                times[r, e] = o_t[r, j]
-                signs[r, e] = -1
-                j += 1
-            e += 1
-    return times, signs
-
-
-# ---------------------------------------------------------------------------
-# Kernels used by the rule (compiled)
-# ---------------------------------------------------------------------------
-
-@numba.njit(cache=True, inline="always")
-def _psi_hat_dot(dt_, tau1, tau2, tau_L_hat, C):
-    """psihat'(dt_) = alpha(dt_)/C - psihat(dt_)/tau_L' (1/pF); 0 for dt_ <= 0."""
-    if dt_ <= 0.0:
-        return 0.0
-    alpha = math.exp(-dt_ / tau1) - math.exp(-dt_ / tau2)
-    psi_hat = (_exp_filter(dt_, tau1, tau_L_hat) - _exp_filter(dt_, tau2, tau_L_hat)) / C
-    return alpha / C - psi_hat / tau_L_hat
-
-
-@numba.njit(cache=True)
-def _d_hat_at(query, pre_t, pre_j, n_pre, tau1, tau2, tau_L_hat, C, out):
-    """out[q, i] = dhat_i(query[q]) = sum_f psihat(query[q] - t_i^f).
-
-    ``pre_t``/``pre_j``: presynaptic spikes sorted by time. dhat is c * hhat:
-    every presynaptic neuron drives two exponential traces (x1: tau1, x2:
-    tau2) feeding leaky integrators (y1, y2: tau_L'), and the psihat sum is
-    (y1 - y2) / C. One sweep through time with exact propagators, no grid.
-    """
-    order = np.argsort(query, kind="mergesort")
-    n_ev = pre_t.shape[0]
-    x1 = np.zeros(n_pre)
-    x2 = np.zeros(n_pre)
-    y1 = np.zeros(n_pre)
-    y2 = np.zeros(n_pre)
-    now = 0.0 if n_ev == 0 else min(0.0, pre_t[0])
-    p = 0
-    for qq in range(query.shape[0]):
-        q = order[qq]
-        tq = query[q]
-        while True:
-            # next stop: the next presynaptic spike strictly before tq, else tq
-            src = p < n_ev and pre_t[p] < tq
-            nxt = pre_t[p] if src else tq
-            h = nxt - now
-            if h > 0.0:
-                e1, e2, eL, E1, E2 = _propagators(h, tau1, tau2, tau_L_hat, 1.0)
-                for i in range(n_pre):
-                    y1[i] = y1[i] * eL + x1[i] * E1
-                    y2[i] = y2[i] * eL + x2[i] * E2
-                    x1[i] *= e1
-                    x2[i] *= e2
-                now = nxt
-            if not src:
-                break
-            x1[pre_j[p]] += 1.0
-            x2[pre_j[p]] += 1.0
-            p += 1
-        for i in range(n_pre):
-            out[q, i] = (y1[i] - y2[i]) / C
-
-
-@numba.njit(cache=True)
-def _adjoint_sweep(delta, src_t, src_j, W_l, qry_t, qry_j, n_pre, tau1, tau2, tau_L_hat, C):
-    """a[e, q] = sum_{p: t_p > t_q} delta[e, p] W_l[j_p, i_q] psihat'(t_p - t_q).
-
-    The anti-causal twin of :func:`_d_hat_at`: sweep backwards in time;
-    every source spike p of layer l adds delta[e, p] W_l[j_p, :] to traces
-    (one per error instant e and presynaptic neuron i) that are propagated
-    with the same exact propagators, read at each spike q of layer l-1.
-    psihat' = alpha / C - psihat / tau_L'.
-    """
-    n_e = delta.shape[0]
-    a = np.zeros((n_e, qry_t.shape[0]))
-    x1 = np.zeros((n_e, n_pre))
-    x2 = np.zeros((n_e, n_pre))
-    y1 = np.zeros((n_e, n_pre))
-    y2 = np.zeros((n_e, n_pre))
-    p = src_t.shape[0] - 1
-    q = qry_t.shape[0] - 1
-    now = np.inf
-    started = False
-    while q >= 0:
-        # a source strictly later than the query comes first (psihat'(0) = 0)
-        src = p >= 0 and src_t[p] > qry_t[q]
-        nxt = src_t[p] if src else qry_t[q]
-        if started and now > nxt:
-            h = now - nxt
-            e1, e2, eL, E1, E2 = _propagators(h, tau1, tau2, tau_L_hat, 1.0)
-            for e in range(n_e):
-                for i in range(n_pre):
-                    y1[e, i] = y1[e, i] * eL + x1[e, i] * E1
-                    y2[e, i] = y2[e, i] * eL + x2[e, i] * E2
-                    x1[e, i] *= e1
-                    x2[e, i] *= e2
-        now = nxt
-        if src:
-            j = src_j[p]
-            for e in range(n_e):
-                d = delta[e, p]
-                if d != 0.0:
-                    started = True
-                    for i in range(n_pre):
-                        x1[e, i] += d * W_l[j, i]
-                        x2[e, i] += d * W_l[j, i]
-            p -= 1
+    times, signs = [], []
+    i = j = 0  # next desired, next observed spike: merge the two sorted trains
+    while i < d.size or j < o.size:
+        if i < d.size and j < o.size and same_bin(d[i], o[j]):
+            i, j = i + 1, j + 1  # a desired and an observed spike in one bin cancel
+        elif j == o.size or (i < d.size and d[i] < o[j]):
+            times.append(d[i])  # missed desired spike: e = +1
+            signs.append(+1)
+            i += 1
         else:
-            i = qry_j[q]
-            if started:
-                for e in range(n_e):
-                    a[e, q] = ((x1[e, i] - x2[e, i]) - (y1[e, i] - y2[e, i]) / tau_L_hat) / C
-            q -= 1
-    return a
-
-
-@numba.njit(cache=True)
-def _add_normalized(dW_l, G, scale, normalize):
-    """dW_l += scale * G / ||G||_F (skipped when ||G|| = 0); normalize 0: no division."""
-    norm = 1.0
-    if normalize:
-        norm = math.sqrt(np.sum(G * G))
-    if norm > 0.0:
-        dW_l += (scale / norm) * G
-
-
-@numba.njit(cache=True)
-def _add_row_normalized(dW_l, G, scale):
-    """dW_l[j] += scale * G[j] / ||G[j]|| for every nonzero row j (per-neuron deviation)."""
-    for j in range(G.shape[0]):
-        _add_normalized(dW_l[j], G[j], scale, True)
+            times.append(o[j])  # extra output spike: e = -1
+            signs.append(-1)
+            j += 1
+    return np.array(times, dtype=np.float64), np.array(signs, dtype=np.int64)
 
 
 # ---------------------------------------------------------------------------
-# The backward pass (compiled; one problem)
+# The rule, one function per equation (one problem of a batch)
 # ---------------------------------------------------------------------------
 
-@numba.njit(cache=True)
-def _backward_one(times, counts, vdot, W, sizes, err_t, err_s, rates, plastic, normalize,
-                  tau1, tau2, tau_L_hat, C, vdot_min, dW):
-    """Accumulate NormAD updates of every plastic layer into dW (one problem).
+@dataclass(frozen=True)
+class Kernels:
+    """``psihat`` (ms/pF) and ``psihat'`` (1/pF) with the rule's constants (ms, pF)."""
 
-    times/counts/vdot[l]: spikes of layer l (0 = inputs), padded to a common
-    (n_max, K); W[l-1] is W^l padded to (n_max, n_max); err_t/err_s (n_L, E):
-    error instants of each output neuron and their signs (0 = padding); normalize:
-    0 none (gradient check), 1 per layer (NormAD), 2 per hidden neuron (deviation).
+    tau1: float
+    tau2: float
+    C: float
+    tau_L_hat: float
+
+    def psi_hat(self, t):
+        return psi_hat_kernel(t, self.tau1, self.tau2, self.C, self.tau_L_hat)
+
+    def psi_hat_dot(self, t):  # 0 for t <= 0: a spike only influences later times
+        return psi_hat_kernel_dot(t, self.tau1, self.tau2, self.C, self.tau_L_hat)
+
+
+@dataclass(frozen=True)
+class LayerSpikes:
+    """Every spike of one layer of one problem: ``t`` (ms), the ``neuron`` j that
+    fired, ``vdot`` = dV_j/dt at the spike (mV/ms); ``n`` neurons in the layer.
+
+    :func:`layer_spikes` sorts them by time; the rule itself does not depend
+    on the order (every function below sums over spikes)."""
+
+    t: np.ndarray
+    neuron: np.ndarray
+    vdot: np.ndarray
+    n: int
+
+    @classmethod
+    def from_trains(cls, trains, vdot=None) -> LayerSpikes:
+        """Spikes of a list of trains (one per neuron, ms), neuron after neuron; ``vdot`` alike (default NaN)."""
+        t = [np.asarray(tr, dtype=np.float64).reshape(-1) for tr in trains]
+        neuron = [np.full(x.size, j) for j, x in enumerate(t)]
+        v = [np.full(x.size, np.nan) for x in t] if vdot is None else [np.asarray(x, dtype=np.float64).reshape(-1)
+                                                                       for x in vdot]
+
+        def flat(parts, dtype):
+            return np.concatenate([np.empty(0, dtype)] + parts).astype(dtype)
+
+        return cls(flat(t, np.float64), flat(neuron, np.int64), flat(v, np.float64), len(t))
+
+
+def layer_spikes(record: ForwardRecord, l: int, b: int) -> LayerSpikes:
+    """Spikes of layer ``l`` (0 = inputs) of problem ``b`` of a forward record."""
+    s = record.spikes(l)
+    fired = np.arange(s.times.shape[2]) < s.counts[b][:, None]  # (n, K): slot f of neuron j holds a spike
+    neuron = np.nonzero(fired)[0]
+    order = np.argsort(s.times[b][fired], kind="stable")
+    return LayerSpikes(s.times[b][fired][order], neuron[order], s.vdot[b][fired][order], s.counts.shape[1])
+
+
+def dhat_at(t, pre: LayerSpikes, kern: Kernels) -> np.ndarray:
+    """dhat_i(t) = sum_f psihat(t - t_i^f) for every neuron i of ``pre``: shape (len(t), pre.n) (ms/pF)."""
+    t = np.atleast_1d(np.asarray(t, dtype=np.float64))
+    psi = kern.psi_hat(t[:, None] - pre.t[None, :])  # (times, spikes); 0 for spikes at or after t
+    out = np.zeros((t.size, pre.n))
+    np.add.at(out, (slice(None), pre.neuron), psi)  # out[:, i] += psi[:, s] for every spike s of neuron i
+    return out
+
+
+def output_adjoints(t: float, W_k: np.ndarray, spikes: LayerSpikes, kern: Kernels) -> np.ndarray:
+    """Layer L-1: a_j^f = -W^L_kj psihat'(t - t_j^f), one per spike of ``spikes`` (mV/ms)."""
+    return -W_k[spikes.neuron] * kern.psi_hat_dot(t - spikes.t)
+
+
+def deltas(a: np.ndarray, spikes: LayerSpikes, vdot_min: float) -> np.ndarray:
+    """delta_j^f = a_j^f / max(Vdot_j^f, vdot_min): a spike moves by -dV/Vdot."""
+    return a / np.maximum(spikes.vdot, vdot_min)
+
+
+def hidden_gradient(delta: np.ndarray, spikes: LayerSpikes, dhat_below: np.ndarray) -> np.ndarray:
+    """G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f) (mV/pA); ``dhat_below`` = dhat_at(spikes.t, layer l-1)."""
+    G = np.zeros((spikes.n, dhat_below.shape[1]))
+    np.add.at(G, spikes.neuron, -delta[:, None] * dhat_below)  # row j collects the spikes of neuron j
+    return G
+
+
+def adjoints_below(delta: np.ndarray, spikes: LayerSpikes, W_l: np.ndarray, below: LayerSpikes,
+                   kern: Kernels) -> np.ndarray:
+    """a_i^g = sum_{j,f: t_j^f > t_i^g} delta_j^f W^l_ji psihat'(t_j^f - t_i^g), one per spike of ``below``."""
+    lag = spikes.t[:, None] - below.t[None, :]  # (spikes of l, spikes of l-1); psihat'(lag <= 0) = 0
+    W_pairs = W_l[spikes.neuron][:, below.neuron]  # W^l_ji for every pair of spikes
+    return (delta[:, None] * W_pairs * kern.psi_hat_dot(lag)).sum(axis=0)
+
+
+def add_normalized(dW: np.ndarray, G: np.ndarray, scale: float, normalization: str | None) -> None:
+    """dW += scale G / ||G||, in place; nothing where the norm is 0.
+
+    ``normalization``: "layer" (Frobenius norm of the whole G), "neuron"
+    (every row on its own), None (no division: the raw gradient)."""
+    if normalization is None:
+        dW += scale * G
+    elif normalization == "layer":
+        norm = np.sqrt(np.sum(G * G))
+        if norm > 0:
+            dW += scale * G / norm
+    else:
+        norms = np.sqrt(np.sum(G * G, axis=1))
+        rows = norms > 0
+        dW[rows] += scale * G[rows] / norms[rows, None]
+
+
+def update_for_error_instant(t: float, e: int, k: int, spikes: list[LayerSpikes], W: list[np.ndarray],
+                             dW: list[np.ndarray], rates, plastic, kern: Kernels, vdot_min: float,
+                             normalization: str | None) -> None:
+    """Add the updates of every plastic layer for one error instant ``t`` (sign ``e``) of output neuron ``k``.
+
+    ``spikes[l]``: layer l = 0 .. L-1; ``W[l-1]``, ``dW[l-1]``: W^l and its update (n_l, n_{l-1}), of one problem.
     """
-    L = W.shape[0]
-    hidden_plastic = False
-    for l in range(L - 1):
-        hidden_plastic = hidden_plastic or plastic[l]
-    # Spikes of layers 0..L-1 as flat, time-sorted lists (with offsets), and
-    # dhat^{l-1} at every spike of each hidden layer l (rows: its spikes).
-    off = np.zeros(L + 1, dtype=np.int64)
-    for l in range(L):
-        off[l + 1] = off[l] + counts[l, :sizes[l]].sum()
-    st = np.empty(off[L])
-    sj = np.empty(off[L], dtype=np.int64)
-    sv = np.empty(off[L])
-    for l in range(L):
-        t_l, j_l, f_l = _flatten(times[l], counts[l], sizes[l])
-        st[off[l]:off[l + 1]] = t_l
-        sj[off[l]:off[l + 1]] = j_l
-        for p in range(t_l.shape[0]):
-            sv[off[l] + p] = max(vdot[l, j_l[p], f_l[p]], vdot_min)  # clipped Vdot
-    doff = np.zeros(L + 1, dtype=np.int64)
-    for l in range(1, L):
-        doff[l + 1] = doff[l] + (off[l + 1] - off[l]) * sizes[l - 1] * (1 if plastic[l - 1] else 0)
-    D = np.empty(doff[L])
-    for l in range(1, L):
+    L = len(W)
+    if plastic[L - 1]:  # output layer: G^L[k, :] = dhat^{L-1}(t) (one row: "neuron" = "layer")
+        G_out = dhat_at(t, spikes[L - 1], kern)[0]
+        add_normalized(dW[L - 1][k], G_out, rates[L - 1] * e, None if normalization is None else "layer")
+    if L == 1:
+        return
+    a = output_adjoints(t, W[L - 1][k], spikes[L - 1], kern)
+    for l in range(L - 1, 0, -1):  # hidden layers, from the top down; a holds a_j^f of layer l
+        delta = deltas(a, spikes[l], vdot_min)
         if plastic[l - 1]:
-            N_l = off[l + 1] - off[l]
-            _d_hat_at(st[off[l]:off[l + 1]], st[off[l - 1]:off[l]], sj[off[l - 1]:off[l]], sizes[l - 1],
-                      tau1, tau2, tau_L_hat, C, D[doff[l]:doff[l + 1]].reshape((N_l, sizes[l - 1])))
-    n_L, n_prev = sizes[L], sizes[L - 1]
-    for k in range(n_L):
-        n_e = 0
-        while n_e < err_s.shape[1] and err_s[k, n_e] != 0:
-            n_e += 1
-        if n_e == 0:
-            continue
-        t_err = err_t[k, :n_e]
-        # --- output layer: G^L[k, :] = dhat^{L-1}(t) ---------------------------
-        if plastic[L - 1]:
-            D_err = np.empty((n_e, n_prev))
-            _d_hat_at(t_err, st[off[L - 1]:off[L]], sj[off[L - 1]:off[L]], n_prev,
-                      tau1, tau2, tau_L_hat, C, D_err)
-            for e in range(n_e):
-                _add_normalized(dW[L - 1, k, :n_prev], D_err[e], rates[L - 1] * err_s[k, e], normalize > 0)
-        if not hidden_plastic:
-            continue
-        # --- layer L-1: a_j^f = -W^L_kj psihat'(t - t_j^f) -------------------------
-        lo, hi = off[L - 1], off[L]
-        a = np.zeros((n_e, hi - lo))
-        for e in range(n_e):
-            for p in range(hi - lo):
-                a[e, p] = -W[L - 1, k, sj[lo + p]] * _psi_hat_dot(t_err[e] - st[lo + p], tau1, tau2, tau_L_hat, C)
-        # --- hidden layers l = L-1 .. 1 -----------------------------------------
-        for l in range(L - 1, 0, -1):
-            lo, hi = off[l], off[l + 1]
-            delta = a / sv[lo:hi]  # delta_j^f = a_j^f / Vdot_j^f (broadcast over e)
-            if plastic[l - 1]:
-                n_l, n_in = sizes[l], sizes[l - 1]
-                D_l = D[doff[l]:doff[l + 1]].reshape((hi - lo, n_in))
-                G = np.zeros((n_l, n_in))
-                for e in range(n_e):
-                    G[:, :] = 0.0
-                    for p in range(hi - lo):  # G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f)
-                        if delta[e, p] != 0.0:
-                            G[sj[lo + p], :] -= delta[e, p] * D_l[p]
-                    if normalize == 2:
-                        _add_row_normalized(dW[l - 1, :n_l, :n_in], G, rates[l - 1] * err_s[k, e])
-                    else:
-                        _add_normalized(dW[l - 1, :n_l, :n_in], G, rates[l - 1] * err_s[k, e], normalize)
-            below = False
-            for m in range(l - 1):
-                below = below or plastic[m]
-            if not below:
-                break
-            # a_i^g = sum_{j,f: t_j^f > t_i^g} delta_j^f W^l_ji psihat'(t_j^f - t_i^g)
-            a = _adjoint_sweep(delta, st[lo:hi], sj[lo:hi], W[l - 1], st[off[l - 1]:off[l]], sj[off[l - 1]:off[l]],
-                               sizes[l - 1], tau1, tau2, tau_L_hat, C)
+            G = hidden_gradient(delta, spikes[l], dhat_at(spikes[l].t, spikes[l - 1], kern))
+            add_normalized(dW[l - 1], G, rates[l - 1] * e, normalization)
+        if l > 1:
+            a = adjoints_below(delta, spikes[l], W[l - 1], spikes[l - 1], kern)
 
 
-@numba.njit(cache=True, parallel=True)
-def _backward_batch(times, counts, vdot, W, sizes, err_t, err_s, rates, plastic, normalize,
-                    tau1, tau2, tau_L_hat, C, vdot_min, dW):
-    for b in numba.prange(times.shape[0]):
-        _backward_one(times[b], counts[b], vdot[b], W[b], sizes, err_t[b], err_s[b], rates, plastic,
-                      normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW[b])
+def backward_reference(record: ForwardRecord, err_t: np.ndarray, err_s: np.ndarray, rates, plastic, *,
+                       lif: LIFParams, syn: SynapseParams, params: NormADParams,
+                       normalize: bool = True) -> list[np.ndarray]:
+    """Readable twin of :func:`backward` (same arguments, same result up to rounding).
+
+    A Python loop over the problems b, output neurons k and error instants
+    of the batch, each handled by :func:`update_for_error_instant`. Returns
+    ``dW^l`` of shapes ``(B, n_l, n_{l-1})`` (pA).
+    """
+    kern = Kernels(syn.tau1, syn.tau2, lif.C, params.tau_L_hat)
+    normalization = params.normalization if normalize else None
+    L = len(record.layers)
+    dW = [np.zeros(W.shape) for W in record.weights]
+    for b in range(record.inputs.counts.shape[0]):
+        spikes = [layer_spikes(record, l, b) for l in range(L)]
+        W_b, dW_b = [W[b] for W in record.weights], [d[b] for d in dW]
+        for k in range(err_s.shape[1]):
+            for t, e in zip(err_t[b, k], err_s[b, k]):
+                if e == 0:  # padding: the error instants of this neuron are done
+                    break
+                update_for_error_instant(float(t), int(e), k, spikes, W_b, dW_b, rates, plastic, kern,
+                                         params.vdot_min, normalization)
+    return dW
+
+
+def normad_update_reference(record: ForwardRecord, desired: tuple[np.ndarray, np.ndarray], rates, plastic=None, *,
+                            lif: LIFParams = LIFParams(), syn: SynapseParams = SynapseParams(),
+                            sim: SimParams = SimParams(), params: NormADParams = NormADParams(),
+                            normalize: bool = True) -> list[np.ndarray]:
+    """Readable twin of :func:`normad_update`: same arguments, same result up to rounding.
+
+    Error instants from :func:`error_instants` per problem and output
+    neuron, then :func:`backward_reference`. Slow (NumPy over spike pairs,
+    Python loops over problems and error instants): use it to read and
+    check, :func:`normad_update` to train.
+    """
+    r, plastic_flags, d_times, d_counts = _check_update_args(record, desired, rates, plastic, sim)
+    out = record.output
+    B, n_L = d_counts.shape
+    instants = [[error_instants(d_times[b, k, :d_counts[b, k]], out.times[b, k, :out.counts[b, k]], *params.bins(sim))
+                 for k in range(n_L)] for b in range(B)]
+    E = max([1] + [t.size for row in instants for t, _ in row])
+    err_t, err_s = np.full((B, n_L, E), np.inf), np.zeros((B, n_L, E), dtype=np.int8)
+    for b in range(B):
+        for k, (t, s) in enumerate(instants[b]):
+            err_t[b, k, :t.size], err_s[b, k, :t.size] = t, s
+    return backward_reference(record, err_t, err_s, r, plastic_flags, lif=lif, syn=syn, params=params,
+                              normalize=normalize)
 
 
 # ---------------------------------------------------------------------------
-# Public API
+# Public API: the compiled versions (normad_edu._engine)
 # ---------------------------------------------------------------------------
 
 def check_rates_and_plastic(n_layers: int, rates, plastic=None) -> tuple[np.ndarray, np.ndarray]:
@@ -447,26 +381,50 @@ def check_rates_and_plastic(n_layers: int, rates, plastic=None) -> tuple[np.ndar
     return r, np.array([bool(p) for p in plastic])
 
 
-def _pack_layers(record: ForwardRecord):
-    """Stack every layer's padded spikes and weights into common shapes for the kernel."""
-    spikes = [record.inputs] + list(record.layers)
-    B = spikes[0].counts.shape[0]
-    sizes = np.array([s.counts.shape[1] for s in spikes], dtype=np.int64)
-    n_max = int(sizes.max())
-    K = max(s.times.shape[2] for s in spikes)
-    L = len(record.layers)
-    times = np.full((B, L + 1, n_max, K), np.inf)
-    counts = np.zeros((B, L + 1, n_max), dtype=np.int64)
-    vdot = np.full((B, L + 1, n_max, K), np.nan)
-    for l, s in enumerate(spikes):
-        n, k = s.counts.shape[1], s.times.shape[2]
-        times[:, l, :n, :k] = s.times
-        counts[:, l, :n] = s.counts
-        vdot[:, l, :n, :k] = s.vdot
-    Wp = np.zeros((B, L, n_max, n_max))
-    for l, W in enumerate(record.weights):
-        Wp[:, l, : W.shape[1], : W.shape[2]] = W
-    return times, counts, vdot, Wp, sizes
+def check_desired(desired, shape: tuple[int, int], T: float) -> tuple[np.ndarray, np.ndarray]:
+    """Validate padded desired output spikes ``(times (B, n_L, K), counts (B, n_L))``.
+
+    Counts must be whole numbers in ``[0, K]``; the first ``counts`` times of
+    every train must be finite, sorted and in ``[0, T)`` (ms). Returns
+    ``(times float64, counts int64)``.
+    """
+    try:
+        d_times, d_counts = (np.asarray(x) for x in desired)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"desired must be a pair (times, counts) of padded spike trains, got {desired!r}") from exc
+    if d_counts.shape != tuple(shape) or d_times.shape[:-1] != tuple(shape):
+        raise ValueError(f"desired spikes must have shapes (B, n_L, K) and (B, n_L) = (.., {tuple(shape)}), "
+                         f"got {d_times.shape} and {d_counts.shape}")
+    try:
+        d_times = np.asarray(d_times, dtype=np.float64)
+        counts = d_counts if d_counts.dtype.kind in "iu" else d_counts.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"desired times and counts must be numbers, got {d_times.dtype} and {d_counts.dtype}") from exc
+    K = d_times.shape[-1]
+    ok = (counts >= 0) & (counts <= K)
+    if counts.dtype.kind == "f":
+        ok &= counts == np.floor(counts)
+    if not ok.all():
+        at = tuple(int(i) for i in np.argwhere(~ok)[0])
+        raise ValueError(f"desired counts must be whole numbers in [0, {K}] (the padded width of the desired "
+                         f"times), got {d_counts[at]} at {at}")
+    d_counts = np.asarray(counts, dtype=np.int64)
+    valid = np.arange(K) < d_counts[..., None]
+    t = d_times[valid]
+    bad_t = ~(np.isfinite(t) & (t >= 0) & (t < T))
+    if bad_t.any():
+        raise ValueError(f"desired spike times must be finite and in [0, T) = [0, {T:g}) ms, got {t[bad_t][0]}")
+    if ((d_times[..., 1:] < d_times[..., :-1]) & valid[..., 1:]).any():
+        raise ValueError("desired spike times must be sorted within each train")
+    return d_times, d_counts
+
+
+def _check_update_args(record, desired, rates, plastic, sim):
+    if not isinstance(record, ForwardRecord):
+        raise TypeError(f"record must be a ForwardRecord from network.forward, got {type(record).__name__}")
+    r, plastic_flags = check_rates_and_plastic(len(record.layers), rates, plastic)
+    d_times, d_counts = check_desired(desired, record.output.counts.shape, sim.T)
+    return r, plastic_flags, d_times, d_counts
 
 
 def normad_update(
@@ -481,14 +439,17 @@ def normad_update(
     params: NormADParams = NormADParams(),
     normalize: bool = True,
 ) -> list[np.ndarray]:
-    """NormAD weight updates of every layer for a batch of forward passes.
+    """NormAD weight updates of every layer for a batch of forward passes (compiled).
+
+    Computes what :func:`normad_update_reference` computes, fast.
 
     Parameters
     ----------
     record : ForwardRecord
         Result of :func:`normad_edu.network.forward` (batch size B).
     desired : (times, counts)
-        Desired output spikes, padded, shapes ``(B, n_L, K)`` and ``(B, n_L)``.
+        Desired output spikes, padded, shapes ``(B, n_L, K)`` and ``(B, n_L)``;
+        counts in ``[0, K]``, times sorted, finite, in ``[0, sim.T)`` (ms).
     rates : float or sequence of float
         Learning rate r_l of each LIF layer (pA per error instant), >= 0.
     plastic : sequence of bool, optional
@@ -504,15 +465,8 @@ def normad_update(
     list of ndarray
         ``dW^l`` (pA), shapes ``(B, n_l, n_{l-1})``; add them to the weights.
     """
-    if not isinstance(record, ForwardRecord):
-        raise TypeError(f"record must be a ForwardRecord from network.forward, got {type(record).__name__}")
-    L = len(record.layers)
-    r, plastic_flags = check_rates_and_plastic(L, rates, plastic)
-    d_times, d_counts = (np.asarray(x) for x in desired)
+    r, plastic_flags, d_times, d_counts = _check_update_args(record, desired, rates, plastic, sim)
     out = record.output
-    if d_counts.shape != out.counts.shape or d_times.shape[:-1] != out.counts.shape:
-        raise ValueError(f"desired spikes must have shapes (B, n_L, K) and (B, n_L) = (.., {out.counts.shape}), "
-                         f"got {d_times.shape} and {d_counts.shape}")
     err_t, err_s = _error_instants_padded(d_times, d_counts, out.times, out.counts, *params.bins(sim))
     return backward(record, err_t, err_s, r, plastic_flags, lif=lif, syn=syn, params=params, normalize=normalize)
 
@@ -524,26 +478,23 @@ def backward(record: ForwardRecord, err_t: np.ndarray, err_s: np.ndarray, rates:
     ``err_t``, ``err_s``: ``(B, n_L, E)`` instants (ms) and signs (+-1, 0 =
     padding, each row's nonzero signs first). With ``normalize=False`` and
     one instant of sign +1 the result is the gradient ``G^l = dVhat_k(t)/dW^l``
-    times ``rates``. Returns ``dW^l`` of shapes ``(B, n_l, n_{l-1})``.
+    times ``rates``. Returns ``dW^l`` of shapes ``(B, n_l, n_{l-1})``; equals
+    :func:`backward_reference` up to rounding.
     """
-    times, counts, vdot, W, sizes = _pack_layers(record)
-    dW = np.zeros(W.shape)
-    if np.any(plastic):
-        args = (sizes, np.ascontiguousarray(err_t, dtype=np.float64), np.ascontiguousarray(err_s, dtype=np.int8),
-                np.asarray(rates, dtype=np.float64), np.asarray(plastic, dtype=np.bool_),
-                (2 if params.normalization == "neuron" else 1) if normalize else 0,
-                syn.tau1, syn.tau2, params.tau_L_hat, lif.C, params.vdot_min)
-        if times.shape[0] == 1:  # no thread pool for a single problem
-            _backward_one(times[0], counts[0], vdot[0], W[0], args[0], args[1][0], args[2][0], *args[3:], dW[0])
-        else:
-            _backward_batch(times, counts, vdot, W, *args, dW)
-    L = len(record.layers)
-    return [dW[:, l, : sizes[l + 1], : sizes[l]].copy() for l in range(L)]
+    if not normalize:
+        code = _engine.NO_NORMALIZATION
+    else:
+        code = _engine.PER_NEURON if params.normalization == "neuron" else _engine.PER_LAYER
+    return _engine.run_backward(record, err_t, err_s, rates, plastic, normalize=code, tau1=syn.tau1,
+                                tau2=syn.tau2, tau_L_hat=params.tau_L_hat, C=lif.C, vdot_min=params.vdot_min)
 
 
 def d_hat(t, trains, *, tau_L_hat: float = TAU_L_HAT, syn: SynapseParams = SynapseParams(),
           lif: LIFParams = LIFParams()) -> np.ndarray:
     """``dhat_i(t) = sum_f psihat(t - t_i^f)`` for each presynaptic train (ms/pF).
+
+    The same sum as :func:`dhat_at`, computed by the engine's sweep through
+    time (fast for many query times).
 
     Parameters
     ----------
@@ -551,6 +502,10 @@ def d_hat(t, trains, *, tau_L_hat: float = TAU_L_HAT, syn: SynapseParams = Synap
         Query times (ms).
     trains : list of array_like
         Presynaptic spike trains (ms).
+    tau_L_hat : float
+        tau_L' (ms), > 0.
+    syn, lif : parameter dataclasses
+        tau1, tau2 (ms) and C (pF).
 
     Returns
     -------
@@ -562,10 +517,8 @@ def d_hat(t, trains, *, tau_L_hat: float = TAU_L_HAT, syn: SynapseParams = Synap
     for v in tq:
         check_real("t", v, unit="ms")
     pops = [as_spike_train(tr, name=f"trains[{i}]") for i, tr in enumerate(trains)]
-    from .spikes import to_padded
-
     pt, pc = to_padded(pops)
-    pre_t, pre_j, _ = _flatten(pt, pc, len(pops))
+    pre_t, pre_j, _ = _flatten_spikes(pt, pc, len(pops))
     out = np.zeros((tq.size, len(pops)))
-    _d_hat_at(tq, pre_t, pre_j, len(pops), syn.tau1, syn.tau2, tau_L_hat, lif.C, out)
+    _engine.d_hat_sweep(tq, pre_t, pre_j, len(pops), syn.tau1, syn.tau2, tau_L_hat, lif.C, out)
     return out[0] if np.ndim(t) == 0 else out

@@ -29,7 +29,8 @@ from normad_edu.checks import (
     reference_normad_single_update,
 )
 from normad_edu.lif import _exp_filter
-from normad_edu.normad import _adjoint_sweep, normad_update
+from normad_edu._engine.backward import adjoint_sweep as _adjoint_sweep
+from normad_edu.normad import normad_update
 from normad_edu.params import SimParams
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "08_assignments.ipynb"

@@ -259,3 +259,56 @@ def test_free_potential_is_EL_plus_weighted_psi_sum():
     np.testing.assert_allclose(free_potential(t, trains, w), expected, rtol=0, atol=1e-12)
     with pytest.raises(ValueError, match="one weight per spike train"):
         free_potential(t, trains, [1.0])
+
+
+# --------------------------------------------------------------------------
+# the compiled twins (normad_edu._engine.kernels) compute the same closed forms
+# --------------------------------------------------------------------------
+
+#: tau_L values: generic, the tau1 / tau2 limits, just off them (where the
+#: phi = expm1(x)/x switch matters) and tau_L' = 2.5 ms of the rule.
+ENGINE_TAU_L = [10.0, TAU1, TAU2, TAU1 * (1 + 1e-9), TAU2 * (1 - 1e-10), 2.5, 0.3]
+ENGINE_T = np.array([0.0, 1e-9, 1e-3, 0.05, 0.1, 0.7, 1.25, 3.0, 5.0, 8.44, 17.3, 42.0, 120.0, 500.0, 4000.0])
+
+
+def _engine_kernels():
+    from normad_edu._engine import kernels as E
+
+    return E
+
+
+@pytest.mark.parametrize("tau_L", ENGINE_TAU_L)
+@pytest.mark.parametrize("tau", [TAU1, TAU2, 7.0])
+def test_engine_exp_filter_equals_kernels(tau, tau_L):
+    E = _engine_kernels()
+    got = np.array([E.exp_filter(h, tau, tau_L) for h in ENGINE_T])
+    np.testing.assert_allclose(got, K._exp_filter(ENGINE_T, tau, tau_L), rtol=1e-13, atol=1e-300)
+    # symmetric in tau and tau_L
+    np.testing.assert_allclose(got, [E.exp_filter(h, tau_L, tau) for h in ENGINE_T], rtol=1e-13, atol=1e-300)
+
+
+@pytest.mark.parametrize("tau_L", ENGINE_TAU_L)
+def test_engine_propagators_equal_kernels(tau_L):
+    """(e^{-h/tau1}, e^{-h/tau2}, e^{-h/tau_L}, E1/C, E2/C) and, combined, psi."""
+    E = _engine_kernels()
+    for h in ENGINE_T:
+        e1, e2, eL, E1, E2 = E.propagators(h, TAU1, TAU2, tau_L, C)
+        assert e1 == pytest.approx(K.h_kernel(h, C=1.0, tau_L=TAU1), rel=1e-14)
+        assert e2 == pytest.approx(K.h_kernel(h, C=1.0, tau_L=TAU2), rel=1e-14)
+        assert eL == pytest.approx(K.h_kernel(h, C=1.0, tau_L=tau_L), rel=1e-14)
+        assert e1 - e2 == pytest.approx(K.alpha_kernel(h, TAU1, TAU2), rel=1e-12, abs=1e-15)  # cancels near 0
+        assert E1 == pytest.approx(float(K._exp_filter(np.array(h), TAU1, tau_L)) / C, rel=1e-13, abs=1e-300)
+        assert E2 == pytest.approx(float(K._exp_filter(np.array(h), TAU2, tau_L)) / C, rel=1e-13, abs=1e-300)
+        # the response to one input spike of weight 1 pA: u(h) = psi(h)
+        assert E1 - E2 == pytest.approx(K.psi_kernel(h, TAU1, TAU2, C, tau_L), rel=1e-11, abs=1e-17)
+
+
+@pytest.mark.parametrize("tau_L_hat", ENGINE_TAU_L)
+def test_engine_psi_hat_dot_equals_kernels(tau_L_hat):
+    E = _engine_kernels()
+    lags = np.concatenate([-ENGINE_T[::-1], ENGINE_T])
+    got = np.array([E.psi_hat_dot(s, TAU1, TAU2, tau_L_hat, C) for s in lags])
+    want = K.psi_hat_kernel_dot(lags, TAU1, TAU2, C, tau_L_hat)
+    assert np.all(got[lags <= 0] == 0.0) and np.all(want[lags <= 0] == 0.0)  # causal, psihat'(0) = 0
+    # psihat' changes sign: compare relative to its peak
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13 * np.abs(want).max())

@@ -10,8 +10,8 @@
    for the error instant ``t`` shows the adjoints of every hidden spike,
    layer by layer, on one time axis.
 
-The per-spike adjoints are computed here by :func:`spike_adjoints`, a short
-NumPy transcription of the recursion of spec Sec. 5 (the compiled
+The per-spike adjoints are computed here by :func:`spike_adjoints` with the
+readable core of :mod:`normad_edu.normad` (the compiled
 :func:`normad_edu.normad.backward` only returns the summed gradients);
 :func:`gradients_from_adjoints` turns them into ``G^l`` so a notebook can
 check the two against each other.
@@ -35,11 +35,11 @@ from matplotlib.figure import Figure
 
 from .._validation import check_positive
 from ..gradcheck import gradient_check
-from ..kernels import psi_hat_kernel, psi_hat_kernel_dot
+from ..kernels import psi_hat_kernel
 from ..network import ForwardRecord
-from ..normad import NormADParams, d_hat
+from .. import normad as core
+from ..normad import NormADParams
 from ..params import T_REF, LIFParams, SynapseParams
-from ..spikes import from_padded
 
 #: Network and epoch of the gradient-check widget (small enough for ~0.1 s per check).
 GRADCHECK_SIZES = (10, 6, 3, 1)
@@ -185,20 +185,14 @@ def build_gradcheck_widget(t_ref: float = T_REF, tau_L_hat: float = 10.0, clip_v
 # Per-spike adjoints: where the error of one instant goes
 # --------------------------------------------------------------------------
 
-def _flat_spikes(layer_out, b: int):
-    """Spikes of one layer of problem b as time-sorted flat arrays: times, neuron, Vdot."""
-    n = layer_out.counts.shape[1]
-    t = np.concatenate([np.empty(0)] + [layer_out.times[b, j, : layer_out.counts[b, j]] for j in range(n)])
-    j = np.concatenate([np.empty(0, dtype=np.int64)] + [np.full(layer_out.counts[b, j], j) for j in range(n)])
-    v = np.concatenate([np.empty(0)] + [layer_out.vdot[b, j, : layer_out.counts[b, j]] for j in range(n)])
-    order = np.argsort(t, kind="mergesort")
-    return t[order], j[order].astype(np.int64), v[order]
-
-
 def spike_adjoints(record: ForwardRecord, t: float, *, k: int = 0, b: int = 0,
                    params: NormADParams = NormADParams(), lif: LIFParams = LIFParams(),
                    syn: SynapseParams = SynapseParams()) -> list[dict]:
     """Adjoints ``a_j^f`` and ``delta_j^f`` of every hidden spike for one error instant.
+
+    The recursion of the readable core of :mod:`normad_edu.normad`
+    (:func:`~normad_edu.normad.output_adjoints`, :func:`~normad_edu.normad.deltas`,
+    :func:`~normad_edu.normad.adjoints_below`), keeping every intermediate step.
 
     Parameters
     ----------
@@ -222,23 +216,18 @@ def spike_adjoints(record: ForwardRecord, t: float, *, k: int = 0, b: int = 0,
         rises per mV added to neuron j's potential at that spike.
     """
     L = len(record.layers)
-    kw = dict(tau1=syn.tau1, tau2=syn.tau2, C=lif.C, tau_L_hat=params.tau_L_hat)
-    out: list[dict] = [None] * (L - 1)
     if L < 2:
         return []
-    t_s, j_s, v_s = _flat_spikes(record.layers[L - 2], b)
-    a = -record.weights[L - 1][b, k, j_s] * psi_hat_kernel_dot(t - t_s, **kw)
-    for l in range(L - 1, 0, -1):  # hidden layer l (1-based); t_s, j_s, a belong to it
-        delta = a / np.maximum(v_s, params.vdot_min)
-        out[l - 1] = {"times": t_s, "neuron": j_s, "vdot": v_s, "a": a, "delta": delta}
-        if l == 1:
-            break
-        t_q, j_q, v_q = _flat_spikes(record.layers[l - 2], b)
-        # a_i^g = sum_p delta_p W^l[j_p, i_g] psihat'(t_p - t_g), causal pairs only (psihat'(<= 0) = 0)
-        K = psi_hat_kernel_dot(t_s[:, None] - t_q[None, :], **kw)
-        Wl = record.weights[l - 1][b]
-        a = np.einsum("p,pg,pg->g", delta, Wl[j_s][:, j_q], K) if t_s.size and t_q.size else np.zeros(t_q.size)
-        t_s, j_s, v_s = t_q, j_q, v_q
+    kern = core.Kernels(syn.tau1, syn.tau2, lif.C, params.tau_L_hat)
+    spikes = [core.layer_spikes(record, l, b) for l in range(L)]
+    out: list[dict] = [None] * (L - 1)
+    a = core.output_adjoints(t, record.weights[L - 1][b, k], spikes[L - 1], kern)
+    for l in range(L - 1, 0, -1):  # hidden layer l (1-based); a belongs to its spikes
+        delta = core.deltas(a, spikes[l], params.vdot_min)
+        s = spikes[l]
+        out[l - 1] = {"times": s.t, "neuron": s.neuron, "vdot": s.vdot, "a": a, "delta": delta}
+        if l > 1:
+            a = core.adjoints_below(delta, s, record.weights[l - 1][b], spikes[l - 1], kern)
     return out
 
 
@@ -247,24 +236,21 @@ def gradients_from_adjoints(record: ForwardRecord, t: float, adjoints: list[dict
                             syn: SynapseParams = SynapseParams()) -> list[np.ndarray]:
     """``G^l = dVhat_k(t)/dW^l`` for every layer from the per-spike adjoints (mV/pA).
 
-    ``G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f)`` for hidden layers and
-    ``G^L[k, :] = dhat^{L-1}(t)``; compare with
-    :func:`normad_edu.normad.backward` (``normalize=False``, one instant of sign +1).
+    ``G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f)`` for hidden layers
+    (:func:`~normad_edu.normad.hidden_gradient`) and ``G^L[k, :] = dhat^{L-1}(t)``;
+    compare with :func:`normad_edu.normad.backward` (``normalize=False``, one
+    instant of sign +1).
     """
     L = len(record.layers)
-    trains = [from_padded(record.spikes(l).times[b], record.spikes(l).counts[b]) for l in range(L)]
-    kw = dict(tau_L_hat=params.tau_L_hat, syn=syn, lif=lif)
+    kern = core.Kernels(syn.tau1, syn.tau2, lif.C, params.tau_L_hat)
+    spikes = [core.layer_spikes(record, l, b) for l in range(L)]
     G = []
     for l in range(1, L):
         adj = adjoints[l - 1]
-        n_l, n_in = record.weights[l - 1].shape[1:]
-        g = np.zeros((n_l, n_in))
-        if adj["times"].size:
-            D = d_hat(adj["times"], trains[l - 1], **kw)
-            np.add.at(g, adj["neuron"], -adj["delta"][:, None] * D)
-        G.append(g)
+        here = core.LayerSpikes(adj["times"], adj["neuron"], adj["vdot"], spikes[l].n)
+        G.append(core.hidden_gradient(adj["delta"], here, core.dhat_at(adj["times"], spikes[l - 1], kern)))
     gL = np.zeros(record.weights[L - 1].shape[1:])
-    gL[k] = d_hat(float(t), trains[L - 1], **kw)
+    gL[k] = core.dhat_at(float(t), spikes[L - 1], kern)[0]
     G.append(gL)
     return G
 

@@ -1,0 +1,384 @@
+"""The compiled NormAD backward pass (private).
+
+Computes exactly what :func:`normad_edu.normad.normad_update_reference`
+computes (same equations, same symbols; ``tests/test_normad_core.py`` checks
+the two agree), but fast:
+
+* ``dhat_i(t) = sum_f psihat(t - t_i^f)`` at many query times is one sweep
+  through time (:func:`d_hat_sweep`) with exact exponential propagators,
+  instead of one kernel evaluation per (query, spike) pair;
+* the backward recursion ``a_i^g = sum delta_j^f W_ji psihat'(t_j^f - t_i^g)``
+  is the same sweep run backwards in time (:func:`adjoint_sweep`);
+* the problems of a batch run in parallel (numba ``prange``).
+
+Memory layout
+-------------
+A :class:`~normad_edu.network.ForwardRecord` holds one padded array per
+layer. :func:`pack_record` concatenates, for every problem b, the layers'
+arrays into one flat row (``spike_t[b]``, ``weights[b]``, ...); layer l
+occupies ``[offset[l], offset[l + 1])`` of that row and the kernel views it
+with its own shape ``(n_l, K_l)`` or ``(n_l, n_{l-1})``. So the engine holds
+what each layer needs and no more (padding every layer to the largest one
+asked for (n_max)^2 weights per layer: 60 GiB for 20 problems of a
+20,000-input neuron).
+
+Units: ms, mV, pF, pA (see :mod:`normad_edu.normad`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numba
+import numpy as np
+
+from .kernels import flatten_spikes, propagators, psi_hat_dot
+
+
+class Layout(NamedTuple):
+    """Where each layer lives in the flat buffers of :class:`PackedRecord` (all int64).
+
+    ``sizes[l]``: neurons n_l of layer l = 0 (inputs) .. L (output);
+    ``width[l]``: spike slots K_l of layer l < L; ``*_offset``: start of each
+    layer's block (one more entry than blocks). Spikes (times, counts, Vdot)
+    are stored for layers 0 .. L-1 (the output layer's spikes enter only
+    through the error instants), Vdot only for hidden layers 1 .. L-1 (a
+    zero-length block for the others), weights W^l for l = 1 .. L at block
+    l - 1.
+    """
+
+    sizes: np.ndarray
+    width: np.ndarray
+    spike_offset: np.ndarray
+    count_offset: np.ndarray
+    vdot_offset: np.ndarray
+    weight_offset: np.ndarray
+
+
+class PackedRecord(NamedTuple):
+    """A forward record as flat per-problem rows (see :class:`Layout`)."""
+
+    layout: Layout
+    spike_t: np.ndarray      # (B, sum_l n_l K_l) spike times (ms), +inf padding
+    spike_count: np.ndarray  # (B, sum_l n_l) int64
+    vdot: np.ndarray         # (B, sum_{hidden l} n_l K_l) dV/dt at each spike (mV/ms)
+    weights: np.ndarray      # (B, sum_l n_l n_{l-1}) W^l (pA)
+
+
+def _offsets(block_sizes) -> np.ndarray:
+    """[0, s0, s0 + s1, ...]: where each block starts, and the total at the end."""
+    out = [0]
+    for n in block_sizes:
+        out.append(out[-1] + int(n))
+    return np.array(out, dtype=np.int64)
+
+
+def _rows(arrays, B: int, dtype) -> np.ndarray:
+    """(B, ...) arrays -> one (B, total) array, block after block."""
+    widths = [math.prod(a.shape[1:]) for a in arrays]
+    out = np.empty((B, sum(widths)), dtype=dtype)
+    start = 0
+    for a, w in zip(arrays, widths):
+        out[:, start:start + w] = a.reshape(B, w)
+        start += w
+    return out
+
+
+def pack_record(record) -> PackedRecord:
+    """Concatenate each layer's padded arrays of a ForwardRecord into flat rows (one per problem)."""
+    L = len(record.layers)
+    spikes = [record.inputs] + list(record.layers[:-1])  # layers 0 .. L-1
+    B = record.inputs.counts.shape[0]
+    sizes = [s.counts.shape[1] for s in spikes] + [record.layers[-1].counts.shape[1]]
+    width = [s.times.shape[2] for s in spikes]
+    layout = Layout(
+        sizes=np.array(sizes, dtype=np.int64),
+        width=np.array(width, dtype=np.int64),
+        spike_offset=_offsets(sizes[l] * width[l] for l in range(L)),
+        count_offset=_offsets(sizes[:L]),
+        vdot_offset=_offsets(sizes[l] * width[l] if 0 < l else 0 for l in range(L)),
+        weight_offset=_offsets(sizes[l + 1] * sizes[l] for l in range(L)),
+    )
+    return PackedRecord(
+        layout=layout,
+        spike_t=_rows([s.times for s in spikes], B, np.float64),
+        spike_count=_rows([s.counts for s in spikes], B, np.int64),
+        vdot=_rows([s.vdot for s in spikes[1:]], B, np.float64),
+        weights=_rows(record.weights, B, np.float64),
+    )
+
+
+def unpack_weights(layout: Layout, flat: np.ndarray) -> list[np.ndarray]:
+    """Split flat ``(B, sum n_l n_{l-1})`` rows back into ``[(B, n_l, n_{l-1}) for l = 1 .. L]``."""
+    s, o = layout.sizes, layout.weight_offset
+    return [flat[:, o[l]:o[l + 1]].reshape(-1, s[l + 1], s[l]).copy() for l in range(len(s) - 1)]
+
+
+# ---------------------------------------------------------------------------
+# Sweeps through time
+# ---------------------------------------------------------------------------
+
+@numba.njit(cache=True)
+def d_hat_sweep(query_t, pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out):
+    """out[q, i] = dhat_i(query_t[q]) = sum_f psihat(query_t[q] - t_i^f) (ms/pF).
+
+    ``pre_t``/``pre_neuron``: presynaptic spikes sorted by time. dhat is
+    c * hhat: every presynaptic neuron drives two exponential traces (x1:
+    tau1, x2: tau2) feeding leaky integrators (y1, y2: tau_L'), and the
+    psihat sum is (y1 - y2) / C. One sweep through time with exact
+    propagators, no grid.
+    """
+    order = np.argsort(query_t, kind="mergesort")
+    n_ev = pre_t.shape[0]
+    x1 = np.zeros(n_pre)
+    x2 = np.zeros(n_pre)
+    y1 = np.zeros(n_pre)
+    y2 = np.zeros(n_pre)
+    now = 0.0 if n_ev == 0 else min(0.0, pre_t[0])
+    p = 0
+    for qq in range(query_t.shape[0]):
+        q = order[qq]
+        tq = query_t[q]
+        while True:
+            # next stop: the next presynaptic spike strictly before tq, else tq
+            is_spike = p < n_ev and pre_t[p] < tq
+            nxt = pre_t[p] if is_spike else tq
+            h = nxt - now
+            if h > 0.0:
+                e1, e2, eL, E1, E2 = propagators(h, tau1, tau2, tau_L_hat, 1.0)
+                for i in range(n_pre):
+                    y1[i] = y1[i] * eL + x1[i] * E1
+                    y2[i] = y2[i] * eL + x2[i] * E2
+                    x1[i] *= e1
+                    x2[i] *= e2
+                now = nxt
+            if not is_spike:
+                break
+            x1[pre_neuron[p]] += 1.0
+            x2[pre_neuron[p]] += 1.0
+            p += 1
+        for i in range(n_pre):
+            out[q, i] = (y1[i] - y2[i]) / C
+
+
+@numba.njit(cache=True)
+def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1, tau2, tau_L_hat, C):
+    """a[e, q] = sum_{p: t_p > t_q} delta[e, p] W_l[j_p, i_q] psihat'(t_p - t_q) (mV/ms).
+
+    Sources p: the spikes of layer l (times ``src_t``, neurons j_p), with
+    delta_j^f per error instant e; queries q: the spikes of layer l-1. The
+    anti-causal twin of :func:`d_hat_sweep`: sweep backwards in time; every
+    source spike adds delta[e, p] W_l[j_p, :] to traces (one per error
+    instant e and presynaptic neuron i) that are propagated with the same
+    exact propagators and read at each query spike.
+    psihat' = alpha / C - psihat / tau_L'.
+    """
+    n_e = delta.shape[0]
+    a = np.zeros((n_e, qry_t.shape[0]))
+    x1 = np.zeros((n_e, n_pre))
+    x2 = np.zeros((n_e, n_pre))
+    y1 = np.zeros((n_e, n_pre))
+    y2 = np.zeros((n_e, n_pre))
+    p = src_t.shape[0] - 1
+    q = qry_t.shape[0] - 1
+    now = np.inf
+    started = False
+    while q >= 0:
+        # a source strictly later than the query comes first (psihat'(0) = 0)
+        is_src = p >= 0 and src_t[p] > qry_t[q]
+        nxt = src_t[p] if is_src else qry_t[q]
+        if started and now > nxt:
+            h = now - nxt
+            e1, e2, eL, E1, E2 = propagators(h, tau1, tau2, tau_L_hat, 1.0)
+            for e in range(n_e):
+                for i in range(n_pre):
+                    y1[e, i] = y1[e, i] * eL + x1[e, i] * E1
+                    y2[e, i] = y2[e, i] * eL + x2[e, i] * E2
+                    x1[e, i] *= e1
+                    x2[e, i] *= e2
+        now = nxt
+        if is_src:
+            j = src_neuron[p]
+            for e in range(n_e):
+                d = delta[e, p]
+                if d != 0.0:
+                    started = True
+                    for i in range(n_pre):
+                        x1[e, i] += d * W_l[j, i]
+                        x2[e, i] += d * W_l[j, i]
+            p -= 1
+        else:
+            i = qry_neuron[q]
+            if started:
+                for e in range(n_e):
+                    a[e, q] = ((x1[e, i] - x2[e, i]) - (y1[e, i] - y2[e, i]) / tau_L_hat) / C
+            q -= 1
+    return a
+
+
+# ---------------------------------------------------------------------------
+# Normalised accumulation
+# ---------------------------------------------------------------------------
+
+@numba.njit(cache=True)
+def add_normalized(dW_l, G, scale, normalize):
+    """dW_l += scale * G / ||G||_F (skipped when ||G|| = 0); normalize False: no division."""
+    norm = 1.0
+    if normalize:
+        norm = math.sqrt(np.sum(G * G))
+    if norm > 0.0:
+        dW_l += (scale / norm) * G
+
+
+@numba.njit(cache=True)
+def add_row_normalized(dW_l, G, scale):
+    """dW_l[j] += scale * G[j] / ||G[j]|| for every nonzero row j (normalization "neuron")."""
+    for j in range(G.shape[0]):
+        add_normalized(dW_l[j], G[j], scale, True)
+
+
+#: ``normalize`` codes of the kernel.
+NO_NORMALIZATION, PER_LAYER, PER_NEURON = 0, 1, 2
+
+
+# ---------------------------------------------------------------------------
+# The backward pass: one problem, and a batch in parallel
+# ---------------------------------------------------------------------------
+
+@numba.njit(cache=True)
+def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic, normalize,
+                 tau1, tau2, tau_L_hat, C, vdot_min, dW_buf):
+    """Accumulate the NormAD updates of every plastic layer of one problem into ``dW_buf``.
+
+    ``times_buf``, ``counts_buf``, ``vdot_buf``, ``weights_buf``, ``dW_buf``: this
+    problem's flat rows (see :class:`Layout`). ``err_t``/``err_s`` (n_L, E):
+    error instants of each output neuron and their signs (+-1, 0 = padding,
+    nonzero first). ``rates[l-1]``/``plastic[l-1]``: r_l and whether W^l
+    learns. ``normalize``: NO_NORMALIZATION (gradient check), PER_LAYER
+    (NormAD) or PER_NEURON.
+    """
+    sizes = layout.sizes
+    L = sizes.shape[0] - 1
+    hidden_plastic = False
+    for l in range(L - 1):
+        hidden_plastic = hidden_plastic or plastic[l]
+
+    # Spikes of layers 0 .. L-1 as one flat, per-layer time-sorted list:
+    # layer l is [start[l], start[l + 1]). vdot_clipped = max(Vdot, vdot_min).
+    start = np.zeros(L + 1, dtype=np.int64)
+    for l in range(L):
+        c = layout.count_offset
+        start[l + 1] = start[l] + counts_buf[c[l]:c[l + 1]].sum()
+    spike_t = np.empty(start[L])
+    spike_neuron = np.empty(start[L], dtype=np.int64)
+    vdot_clipped = np.empty(start[L])
+    for l in range(L):
+        n, K = sizes[l], layout.width[l]
+        times_l = times_buf[layout.spike_offset[l]:layout.spike_offset[l + 1]].reshape((n, K))
+        counts_l = counts_buf[layout.count_offset[l]:layout.count_offset[l + 1]]
+        t_l, j_l, f_l = flatten_spikes(times_l, counts_l, n)
+        spike_t[start[l]:start[l + 1]] = t_l
+        spike_neuron[start[l]:start[l + 1]] = j_l
+        if 0 < l:
+            vdot_l = vdot_buf[layout.vdot_offset[l]:layout.vdot_offset[l + 1]].reshape((n, K))
+            for p in range(t_l.shape[0]):
+                vdot_clipped[start[l] + p] = max(vdot_l[j_l[p], f_l[p]], vdot_min)
+
+    # dhat^{l-1} at every spike of each hidden layer l with plastic W^l:
+    # block l of dhat_buf, rows = spikes of layer l, columns = neurons of l-1.
+    dhat_offset = np.zeros(L + 1, dtype=np.int64)
+    for l in range(1, L):
+        dhat_offset[l + 1] = dhat_offset[l] + (start[l + 1] - start[l]) * sizes[l - 1] * (1 if plastic[l - 1] else 0)
+    dhat_buf = np.empty(dhat_offset[L])
+    for l in range(1, L):
+        if plastic[l - 1]:
+            n_spk = start[l + 1] - start[l]
+            d_hat_sweep(spike_t[start[l]:start[l + 1]],
+                        spike_t[start[l - 1]:start[l]], spike_neuron[start[l - 1]:start[l]], sizes[l - 1],
+                        tau1, tau2, tau_L_hat, C,
+                        dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((n_spk, sizes[l - 1])))
+
+    wo = layout.weight_offset
+    n_L, n_prev = sizes[L], sizes[L - 1]
+    W_out = weights_buf[wo[L - 1]:wo[L]].reshape((n_L, n_prev))
+    dW_out = dW_buf[wo[L - 1]:wo[L]].reshape((n_L, n_prev))
+    for k in range(n_L):
+        n_e = 0
+        while n_e < err_s.shape[1] and err_s[k, n_e] != 0:
+            n_e += 1
+        if n_e == 0:
+            continue
+        t_err = err_t[k, :n_e]
+        # --- output layer: G^L[k, :] = dhat^{L-1}(t) ---------------------------
+        if plastic[L - 1]:
+            dhat_err = np.empty((n_e, n_prev))
+            d_hat_sweep(t_err, spike_t[start[L - 1]:start[L]], spike_neuron[start[L - 1]:start[L]], n_prev,
+                        tau1, tau2, tau_L_hat, C, dhat_err)
+            for e in range(n_e):
+                add_normalized(dW_out[k], dhat_err[e], rates[L - 1] * err_s[k, e], normalize != NO_NORMALIZATION)
+        if not hidden_plastic:
+            continue
+        # --- layer L-1: a_j^f = -W^L_kj psihat'(t - t_j^f) ---------------------
+        lo, hi = start[L - 1], start[L]
+        a = np.zeros((n_e, hi - lo))
+        for e in range(n_e):
+            for p in range(hi - lo):
+                lag = t_err[e] - spike_t[lo + p]
+                a[e, p] = -W_out[k, spike_neuron[lo + p]] * psi_hat_dot(lag, tau1, tau2, tau_L_hat, C)
+        # --- hidden layers l = L-1 .. 1 -----------------------------------------
+        for l in range(L - 1, 0, -1):
+            lo, hi = start[l], start[l + 1]
+            delta = a / vdot_clipped[lo:hi]  # delta_j^f = a_j^f / max(Vdot_j^f, vdot_min), for every e
+            n_l, n_in = sizes[l], sizes[l - 1]
+            W_l = weights_buf[wo[l - 1]:wo[l]].reshape((n_l, n_in))
+            if plastic[l - 1]:
+                dW_l = dW_buf[wo[l - 1]:wo[l]].reshape((n_l, n_in))
+                dhat_l = dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((hi - lo, n_in))
+                G = np.zeros((n_l, n_in))
+                for e in range(n_e):
+                    G[:, :] = 0.0
+                    for p in range(hi - lo):  # G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f)
+                        if delta[e, p] != 0.0:
+                            G[spike_neuron[lo + p], :] -= delta[e, p] * dhat_l[p]
+                    if normalize == PER_NEURON:
+                        add_row_normalized(dW_l, G, rates[l - 1] * err_s[k, e])
+                    else:
+                        add_normalized(dW_l, G, rates[l - 1] * err_s[k, e], normalize == PER_LAYER)
+            below = False
+            for m in range(l - 1):
+                below = below or plastic[m]
+            if not below:
+                break
+            # a_i^g = sum_{j,f: t_j^f > t_i^g} delta_j^f W^l_ji psihat'(t_j^f - t_i^g)
+            a = adjoint_sweep(delta, spike_t[lo:hi], spike_neuron[lo:hi], W_l, spike_t[start[l - 1]:start[l]],
+                              spike_neuron[start[l - 1]:start[l]], n_in, tau1, tau2, tau_L_hat, C)
+
+
+@numba.njit(cache=True, parallel=True)
+def backward_batch(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic, normalize,
+                   tau1, tau2, tau_L_hat, C, vdot_min, dW_buf):
+    """:func:`backward_one` for every problem b of the batch, in parallel."""
+    for b in numba.prange(times_buf.shape[0]):
+        backward_one(layout, times_buf[b], counts_buf[b], vdot_buf[b], weights_buf[b], err_t[b], err_s[b], rates,
+                     plastic, normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf[b])
+
+
+def run_backward(record, err_t, err_s, rates, plastic, *, normalize: int, tau1: float, tau2: float,
+                 tau_L_hat: float, C: float, vdot_min: float) -> list[np.ndarray]:
+    """Pack ``record``, run the compiled pass, return ``[dW^l (B, n_l, n_{l-1}) for l = 1 .. L]`` (pA).
+
+    ``normalize``: NO_NORMALIZATION, PER_LAYER or PER_NEURON. No validation."""
+    packed = pack_record(record)
+    dW = np.zeros(packed.weights.shape)
+    if np.any(plastic):
+        args = (packed.layout, packed.spike_t, packed.spike_count, packed.vdot, packed.weights,
+                np.ascontiguousarray(err_t, dtype=np.float64), np.ascontiguousarray(err_s, dtype=np.int8),
+                np.asarray(rates, dtype=np.float64), np.asarray(plastic, dtype=np.bool_), int(normalize),
+                float(tau1), float(tau2), float(tau_L_hat), float(C), float(vdot_min))
+        if dW.shape[0] == 1:  # no thread pool for a single problem: pass row 0 of every per-problem array
+            layout, spike_t, spike_count, vdot, weights, e_t, e_s, *rest = args
+            backward_one(layout, spike_t[0], spike_count[0], vdot[0], weights[0], e_t[0], e_s[0], *rest, dW[0])
+        else:
+            backward_batch(*args, dW)
+    return unpack_weights(packed.layout, dW)

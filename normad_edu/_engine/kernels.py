@@ -1,0 +1,73 @@
+"""numba twins of the closed-form kernels of :mod:`normad_edu.kernels` (private).
+
+Units: ms, pF, 1/pF. Every function here computes, for one scalar time, the
+same formula as its NumPy counterpart (``tests/test_kernels.py`` pins them
+to each other on a grid of times, including the limit tau == tau_L):
+
+=======================  ===========================================================
+here                     :mod:`normad_edu.kernels`
+=======================  ===========================================================
+``exp_filter(h, ...)``   ``_exp_filter`` = E(h; tau) (ms)
+``propagators(h, ...)``  ``h_kernel(h, C=1, tau_L=tau)`` = e^{-h/tau}, and E(h; tau)/C
+``psi_hat_dot(t, ...)``  ``psi_hat_kernel_dot`` (1/pF)
+=======================  ===========================================================
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, inline="always")
+def exp_filter(h, tau, tau_L):
+    """E(h; tau) = int_0^h e^{-s/tau} e^{-(h-s)/tau_L} ds for h >= 0 (ms).
+
+    Stable for tau -> tau_L and, by factoring out the slower exponential
+    (x <= 0), free of overflow for long pieces (see normad_edu.kernels)."""
+    x = -h * abs(1.0 / tau - 1.0 / tau_L)
+    if abs(x) < 1e-8:
+        phi = 1.0 + 0.5 * x
+    else:
+        phi = math.expm1(x) / x
+    return h * math.exp(-h / max(tau, tau_L)) * phi
+
+
+@numba.njit(cache=True, inline="always")
+def propagators(h, tau1, tau2, tau_L, C):
+    """Exact propagators of a piece of length h: (e^{-h/tau1}, e^{-h/tau2}, e^{-h/tau_L}, E1/C, E2/C)."""
+    return (math.exp(-h / tau1), math.exp(-h / tau2), math.exp(-h / tau_L),
+            exp_filter(h, tau1, tau_L) / C, exp_filter(h, tau2, tau_L) / C)
+
+
+@numba.njit(cache=True, inline="always")
+def psi_hat_dot(lag, tau1, tau2, tau_L_hat, C):
+    """psihat'(lag) = alpha(lag)/C - psihat(lag)/tau_L' (1/pF); 0 for lag <= 0."""
+    if lag <= 0.0:
+        return 0.0
+    alpha = math.exp(-lag / tau1) - math.exp(-lag / tau2)
+    psi_hat = (exp_filter(lag, tau1, tau_L_hat) - exp_filter(lag, tau2, tau_L_hat)) / C
+    return alpha / C - psi_hat / tau_L_hat
+
+
+@numba.njit(cache=True)
+def flatten_spikes(times, counts, n):
+    """Spikes of one layer (padded ``times[j, f]``, ``counts[j]``, j < n) as flat,
+    time-sorted lists: spike time, neuron j and slot f (ties keep neuron order)."""
+    N = 0
+    for j in range(n):
+        N += counts[j]
+    t = np.empty(N)
+    nj = np.empty(N, dtype=np.int64)
+    nf = np.empty(N, dtype=np.int64)
+    p = 0
+    for j in range(n):
+        for f in range(counts[j]):
+            t[p] = times[j, f]
+            nj[p] = j
+            nf[p] = f
+            p += 1
+    order = np.argsort(t, kind="mergesort")
+    return t[order], nj[order], nf[order]
