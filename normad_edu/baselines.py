@@ -18,7 +18,7 @@ import numpy as np
 from ._engine.error_instants import error_instants_padded as _error_instants_padded
 from ._validation import check_nonnegative, check_positive
 from .network import ForwardRecord
-from .normad import NormADParams
+from .normad import NormADParams, check_desired
 from .params import LIFParams, SimParams
 
 #: Time constant of the ReSuMe learning window (ms).
@@ -63,9 +63,8 @@ def resume_update(
     tau_R = check_positive("tau_R", tau_R, unit="ms")
     a = check_nonnegative("a", a)
     out = record.output
-    d_times, d_counts = desired
-    err_t, err_s = _error_instants_padded(np.asarray(d_times), np.asarray(d_counts), out.times, out.counts,
-                                          *params.bins(sim))
+    d_times, d_counts = check_desired(desired, out.counts.shape, sim.T)
+    err_t, err_s = _error_instants_padded(d_times, d_counts, out.times, out.counts, *params.bins(sim))
     pre = record.spikes(len(record.layers) - 1)
     # lag[b, k, e, i, f] = t_e - t_i^f; the window counts presynaptic spikes before t_e
     t_e = np.where(err_s != 0, err_t, 0.0)[:, :, :, None, None]

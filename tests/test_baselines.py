@@ -137,3 +137,18 @@ def test_training_with_resume_follows_resume_update():
     rec = forward([p[0] for p in inputs], Ws, LIFParams(), SynapseParams(), SIM)
     dW = resume_update(rec, stack_padded([p[0] for p in desired]), rate, sim=SIM)
     assert np.allclose(res.weights[0], Ws[0] + dW[0], rtol=1e-12, atol=1e-9)
+
+
+def test_resume_update_checks_desired_counts_against_the_padded_width():
+    """A count above the padded width used to read uninitialised memory (segfault) in the error-instant kernel."""
+    import numpy as np
+    import pytest
+
+    from normad_edu.baselines import resume_update
+    from normad_edu.network import forward
+
+    rec = forward([[np.array([1.0, 5.0])]], [np.full((1, 1, 1), 100.0)])
+    with pytest.raises(ValueError, match="desired counts"):
+        resume_update(rec, (np.array([[[10.0]]]), np.array([[10**8]])), 100.0)
+    with pytest.raises(ValueError, match="desired"):
+        resume_update(rec, (np.array([[[np.nan]]]), np.array([[1]])), 100.0)
