@@ -139,8 +139,8 @@ def _print_json(args: argparse.Namespace, obj: dict) -> None:  # noqa: D103
     print(json.dumps(_jsonable(obj), allow_nan=False), file=getattr(args, "stdout", None) or sys.stdout)
 
 
-def _fmt(x, spec: str = ".3f") -> str:
-    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
+def _fmt(x, fmt: str = ".3f") -> str:
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, fmt)
 
 
 def _say(args: argparse.Namespace, text: str) -> None:

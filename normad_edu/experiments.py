@@ -11,7 +11,7 @@ random numbers from ``numpy.random.default_rng([seed, i])``, so run ``i`` is
 the same whatever the number of runs, and the configurations of one
 experiment (plastic/frozen, output/outer2/all) see identical problems.
 
-Values the paper does not give are *reconstructed* (spec Sec. 7-8) and are
+Values the paper does not give are *reconstructed* (docs/method.md Sec. 7-8) and are
 fields of :class:`XORSetup` / :class:`DeepSetup` / :class:`SingleSetup` with
 documented defaults.
 
@@ -84,7 +84,7 @@ class Experiment:
 
 @dataclass(frozen=True)
 class XORSetup:
-    """XOR 54 -> 54 -> 1 (paper Sec. 6.1; spec 7). Times in ms, weights and rates in pA.
+    """XOR 54 -> 54 -> 1 (paper Sec. 6.1; docs/method.md Sec. 7). Times in ms, weights and rates in pA.
 
     Defaults are the reconstruction a prototype found well posed: bit 0 starts
     at 0 ms, bit 1 at 6 ms, reference set at 0 ms; desired output spike at
@@ -147,7 +147,7 @@ def _check_rule_fields(setup) -> None:
 
 @dataclass(frozen=True)
 class DeepSetup:
-    """Generic problems for 100 -> 50 -> 25 -> 1 (paper Sec. 6.2; spec 7).
+    """Generic problems for 100 -> 50 -> 25 -> 1 (paper Sec. 6.2; docs/method.md Sec. 7).
 
     100 Poisson inputs at 20 Hz, one desired Poisson train at 10 Hz with a
     dead time of t_ref (so it respects the refractory period), T = 500 ms.
@@ -165,7 +165,7 @@ class DeepSetup:
 
     Three more reconstructed values are fields so a study can vary them:
     ``t_ref`` (refractory period of every LIF neuron and dead time of the
-    desired train; spec 2: 2 ms, the group's single-layer code uses 3 ms),
+    desired train; docs/method.md Sec. 2: 2 ms, the group's single-layer code uses 3 ms),
     ``sigma`` (width of the correlation metric's Gaussian, ms) and
     ``desired_t_min`` (desired spikes earlier than this are dropped after
     drawing, so the problems stay paired with the default ones; 0 = the
@@ -417,7 +417,7 @@ def _single_problem(rng, n_inputs, input_rate, desired_rate, T, t_dead) -> tuple
             [[poisson_spike_train(desired_rate, T, rng, t_dead=t_dead)]])
 
 
-# Single-neuron problems (spec Sec. 8: 100 -> 1, weights start at 0).
+# Single-neuron problems (docs/method.md Sec. 8: 100 -> 1, weights start at 0).
 
 #: Epoch of the single-neuron problems (ms).
 SINGLE_T = T_EPOCH

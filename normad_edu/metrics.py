@@ -393,7 +393,7 @@ def participation_ratio(trains, T: float, *, step: float = 0.5, tau_L_hat: float
     """Effective number of independent signals among the ``dhat`` traces of a population.
 
     The output layer's NormAD update lives in the span of ``dhat_j(t)`` of
-    the layer below (spec Sec. 4). With the traces sampled every ``step`` ms
+    the layer below (docs/method.md Sec. 4). With the traces sampled every ``step`` ms
     on ``[0, T)`` and centred, and ``lambda_k`` the eigenvalues of their
     covariance, the participation ratio ``(sum lambda)^2 / sum lambda^2`` is
     n for n independent, equally strong traces and 1 when all are

@@ -4,7 +4,7 @@ The paper (Sec. 6.2, Figs. 9-10) trains 100 generic problems on a
 100 -> 50 -> 25 -> 1 network and reports convergence (correlation >= 0.98)
 for 71 (output layer only), 98 (outer two layers) and 100 (all three, all
 within 6,000 iterations) of them. Several values it relies on are missing
-from our copy of the paper and were *reconstructed* (spec Sec. 2-8). This
+from our copy of the paper and were *reconstructed* (docs/method.md Sec. 2-8). This
 module changes them one at a time ("levers"), then in combination, on the
 same problems, and reports how many problems converge.
 
@@ -82,9 +82,9 @@ LEVERS: dict[str, Lever] = {lv.name: lv for lv in (
     Lever("balanced-high", {"a_hidden": (4000.0, 8000.0), "inhibitory_scale": 4.0}, True,
           "As 'balanced' with a = 4 / 8 nA: faster hidden layers (~40 / ~90 Hz)."),
     Lever("t_ref-3", {"t_ref": 3.0}, True,
-          "Refractory period 3 ms, as in the group's single-layer NormAD code (spec Sec. 2)."),
+          "Refractory period 3 ms, as in the group's single-layer NormAD code (docs/method.md Sec. 2)."),
     Lever("tau_L_hat-1", {"tau_L_hat": 1.0}, True,
-          "tau_L' = 1 ms, the effective value of the group's single-layer code (spec Sec. 2)."),
+          "tau_L' = 1 ms, the effective value of the group's single-layer code (docs/method.md Sec. 2)."),
     Lever("r_out-100", {"r_out": 100.0}, True, "Output learning rate 0.1 nA instead of 0.3 nA (smaller steps)."),
     Lever("r_hidden_all-30", {"r_hidden_all": 30.0}, True,
           "Hidden learning rate of the all-three experiment 0.03 nA (as in the outer-two one) instead of 0.1 nA."),
@@ -145,7 +145,7 @@ def lever_names(combo: str) -> list[str]:
     return names
 
 
-#: The reconstruction the study started from (spec Sec. 8's prototype values):
+#: The reconstruction the study started from (docs/method.md Sec. 8's prototype values):
 #: hidden weights U(0, a_l) with a random sign, a = 1 / 4 nA, inhibitory
 #: and excitatory magnitudes from the same range. Every lever is a change
 #: to this, so the study's numbers do not move when the defaults change.

@@ -1,7 +1,7 @@
 """Tests for normad_edu.lif: the exact event-driven LIF layer.
 
 Every reference here is computed independently of the simulator: the free
-potential from ``kernels.psi_kernel`` (spec Sec. 2), the current from
+potential from ``kernels.psi_kernel`` (docs/method.md Sec. 2), the current from
 ``kernels.alpha_kernel`` and spike times from a fine-step RK4 integrator.
 """
 
@@ -287,7 +287,7 @@ def test_no_spike_within_t_ref_of_the_previous():
 @pytest.mark.parametrize("t_ref", [2.0, 0.0])
 def test_potential_after_reset_follows_spec_formula(t_ref):
     """V(t) - EL = (Vfree(t) - EL) - exp(-(t - t0)/tau_L)(Vfree(t0) - EL)
-    for t0 = t_spike + t_ref <= t < next spike (spec Sec. 2)."""
+    for t0 = t_spike + t_ref <= t < next spike (docs/method.md Sec. 2)."""
     pop, w = driven_problem()
     lif = LIFParams(t_ref=t_ref)
     sim = SimParams(dt=0.1, T=100.0)

@@ -219,6 +219,7 @@ def test_readers_are_not_sent_outside_the_repository():
         bad += [f"{path.relative_to(ROOT)}: {m.group(0)!r}" for m in SPEC_WORD.finditer(prose)]
     for p in sorted(ROOT.glob("normad_edu/**/*.py")) + sorted(ROOT.glob("benchmarks/*.py")):
         bad += [f"{p.relative_to(ROOT)}: {m.group(0)!r}" for m in OUTSIDE.finditer(p.read_text())]
+        bad += [f"{p.relative_to(ROOT)}: {m.group(0)!r}" for m in SPEC_WORD.finditer(p.read_text())]
     assert not bad, "references to documents outside the repository:\n" + "\n".join(bad)
 
 
