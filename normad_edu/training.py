@@ -141,6 +141,13 @@ class TrainingResult:
         Final weights ``(P, n_l, n_{l-1})`` (pA).
     meta : dict
         Configuration, parameters and seeds (JSON-serialisable).
+    output_correlation : ndarray, shape (n_iter + 1, P, M, n_L), or None
+        Correlation of every output neuron (``correlation`` is their mean).
+    inputs, desired : (times, counts) or None
+        The padded input and desired spike trains the problems were trained
+        on, ``(P, M, n, K)`` and ``(P, M, n)`` (ms); with the final weights
+        and ``meta``'s parameters they let :meth:`evaluate` re-run every
+        network. None for results saved by older versions.
     """
 
     converged_at: np.ndarray
@@ -153,6 +160,12 @@ class TrainingResult:
     raster_times: np.ndarray
     weights: list
     meta: dict = field(default_factory=dict)
+    output_correlation: np.ndarray | None = None
+    inputs: tuple | None = None
+    desired: tuple | None = None
+
+    #: Arrays that :meth:`save` writes when present (results of older versions lack them).
+    OPTIONAL = ("output_correlation", "input_times", "input_counts", "desired_times", "desired_counts")
 
     @property
     def n_converged(self) -> int:
@@ -163,6 +176,37 @@ class TrainingResult:
         """Iterations to converge per problem, ``None`` where it did not."""
         return [int(c) if c >= 0 else None for c in self.converged_at]
 
+    def evaluate(self, problems=None, *, record_v: bool = False) -> ForwardRecord:
+        """Re-run the trained networks (final weights) on their saved inputs.
+
+        Parameters
+        ----------
+        problems : sequence of int, optional
+            Which problems (default: all).
+        record_v : bool
+            Also record the membrane potential V(t) of every LIF neuron (mV).
+
+        Returns
+        -------
+        ForwardRecord
+            Batch row ``q * M + m`` is pattern ``m`` of ``problems[q]``; the
+            parameters (LIF, synapse, grid) are the ones stored in ``meta``.
+        """
+        if self.inputs is None:
+            raise ValueError("this result has no saved inputs (it was saved by an older version): "
+                             "rebuild the inputs and call normad_edu.forward with result.weights")
+        P = self.converged_at.shape[0]
+        idx = np.arange(P) if problems is None else np.asarray(problems)
+        if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0 \
+                or idx.max() >= P:
+            raise ValueError(f"problems must be a non-empty sequence of problem indices in [0, {P}), got {problems!r}")
+        x_t, x_c = self.inputs
+        M = x_c.shape[1]
+        lif, syn, sim = (cls(**self.meta[k]) for cls, k in ((LIFParams, "lif"), (SynapseParams, "syn"),
+                                                                (SimParams, "sim")))
+        batch = (x_t[idx].reshape((idx.size * M,) + x_t.shape[2:]), x_c[idx].reshape(idx.size * M, -1))
+        return forward(batch, [np.repeat(W[idx], M, axis=0) for W in self.weights], lif, syn, sim, record_v=record_v)
+
     def save(self, path) -> Path:
         """Write one ``.npz`` (no pickle); returns the path."""
         path = Path(path)
@@ -170,6 +214,11 @@ class TrainingResult:
                                                  "silent_fraction", "weight_norm", "raster_iterations", "raster_times")}
         for l, W in enumerate(self.weights):
             arrays[f"W{l + 1}"] = W
+        if self.output_correlation is not None:
+            arrays["output_correlation"] = self.output_correlation
+        for name, pair in (("input", self.inputs), ("desired", self.desired)):
+            if pair is not None:
+                arrays[f"{name}_times"], arrays[f"{name}_counts"] = pair
         arrays["meta_json"] = np.array(json.dumps(self.meta))
         tmp = path.with_name(path.name + ".tmp.npz")
         np.savez_compressed(tmp, **arrays)
@@ -223,11 +272,15 @@ class TrainingResult:
                     raise bad(f"meta_json is not valid JSON ({exc.msg})") from None
                 if not isinstance(meta, dict):
                     raise bad(f"meta_json is a JSON {type(meta).__name__}, not an object")
+                opt = {k: z[k] for k in cls.OPTIONAL if k in z.files}
+                pair = lambda name: ((opt[f"{name}_times"], opt[f"{name}_counts"])  # noqa: E731
+                                     if f"{name}_times" in opt and f"{name}_counts" in opt else None)
                 return cls(
                     converged_at=z["converged_at"], correlation=z["correlation"], error_count=z["error_count"],
                     spike_count=z["spike_count"], silent_fraction=z["silent_fraction"],
                     weight_norm=z["weight_norm"], raster_iterations=z["raster_iterations"],
                     raster_times=z["raster_times"], weights=[z[f"W{l + 1}"] for l in range(n_layers)], meta=meta,
+                    output_correlation=opt.get("output_correlation"), inputs=pair("input"), desired=pair("desired"),
                 )
         except PermissionError:
             raise
@@ -386,6 +439,7 @@ class _Evaluation(NamedTuple):
     idx_pattern: np.ndarray
     correlation: np.ndarray  # (A, M): mean over output neurons
     error_count: np.ndarray  # (A, M): error instants
+    output_correlation: np.ndarray  # (A, M, n_L): per output neuron
 
 
 class _Problems:
@@ -445,9 +499,10 @@ class _Problems:
         out, w, o = rec.output, self.width, self.offset
         corr = correlation_padded(_on_grid(out.times, w, o), out.counts, _on_grid(self.d_t[ip, im], w, o),
                                   self.d_c[ip, im], self.config.sigma)
+        per_output = corr.reshape(active.size, M, -1)
         corr = corr.mean(axis=-1).reshape(active.size, M)
         _, err_s = _error_instants_padded(self.d_t[ip, im], self.d_c[ip, im], out.times, out.counts, w, o)
-        return _Evaluation(rec, ip, im, corr, (err_s != 0).sum(axis=(-1, -2)).reshape(active.size, M))
+        return _Evaluation(rec, ip, im, corr, (err_s != 0).sum(axis=(-1, -2)).reshape(active.size, M), per_output)
 
     def apply_updates(self, ev: "_Evaluation", active, done, rates, update) -> None:
         """One round of weight updates of the still-active problems (``done``: which of the evaluated ones stopped)."""
@@ -473,7 +528,7 @@ class _Problems:
 class _History:
     """What :class:`TrainingResult` records per iteration, problem and pattern or layer."""
 
-    KEYS = ("correlation", "error_count", "spike_count", "silent_fraction", "weight_norm")
+    KEYS = ("correlation", "error_count", "spike_count", "silent_fraction", "weight_norm", "output_correlation")
 
     def __init__(self, config: TrainConfig, net: _Problems):
         n, P, M, L = config.max_iter + 1, net.P, net.M, net.L
@@ -483,6 +538,7 @@ class _History:
         self.spike_count = np.zeros((n, P, L), dtype=np.int64)
         self.silent_fraction = np.zeros((n, P, L))
         self.weight_norm = np.zeros((n, P, L))
+        self.output_correlation = np.zeros((n, P, M, net.Ws[-1].shape[1]))
         self.converged_at = np.full(P, -1, dtype=np.int64)
         self.last_out = [None] * P  # latest output spike times (M, n_L, K) of each problem
         self.raster = []
@@ -490,6 +546,7 @@ class _History:
     def record(self, it, active, ev: _Evaluation) -> None:
         net, rec, ip, im, A = self.net, ev.record, ev.idx_problem, ev.idx_pattern, active.size
         self.correlation[it, active] = ev.correlation
+        self.output_correlation[it, active] = ev.output_correlation
         self.error_count[it, active] = ev.error_count
         for l in range(net.L):
             c = net.layer_counts(rec, ip, im, l + 1).reshape(A, net.M, -1)
@@ -518,9 +575,11 @@ class _History:
         for r, (_, outs) in enumerate(self.raster):
             for p, o in enumerate(outs):
                 rt[r, p, ..., : o.shape[-1]] = o
+        net = self.net
         return TrainingResult(converged_at=self.converged_at,
                               raster_iterations=np.array([it for it, _ in self.raster], dtype=np.int64),
-                              raster_times=rt, weights=Ws, meta=meta, **hist)
+                              raster_times=rt, weights=Ws, meta=meta, inputs=(net.x_t, net.x_c),
+                              desired=(net.d_t, net.d_c), **hist)
 
 
 def _on_grid(times: np.ndarray, width: float, offset: float = 0.0) -> np.ndarray:

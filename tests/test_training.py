@@ -414,3 +414,50 @@ def test_rate_decay_scales_each_iterations_update():
 def test_rate_decay_must_be_nonnegative():
     with pytest.raises(ValueError, match="rate_decay"):
         TrainConfig(rates=(1.0,), rate_decay=-1.0)
+
+
+# --------------------------------------------------------------------------
+# Results keep what is needed to look at the trained networks again
+# --------------------------------------------------------------------------
+
+def _two_output_result(tmp_path=None):
+    from normad_edu.spikes import poisson_spike_train, poisson_spike_trains
+
+    rng = np.random.default_rng(3)
+    inputs = [[poisson_spike_trains(30, 20.0, 200.0, rng)] for _ in range(2)]
+    desired = [[[poisson_spike_train(10.0, 200.0, rng, t_dead=2.0), poisson_spike_train(10.0, 200.0, rng, t_dead=2.0)]]
+               for _ in range(2)]
+    cfg = TrainConfig(rates=(1000.0,), max_iter=6, raster_every=1)
+    return train(inputs, desired, [np.zeros((2, 2, 30))], cfg, sim=SimParams(T=200.0), progress=False)
+
+
+def test_output_correlation_is_kept_per_output_neuron_and_averages_to_correlation():
+    res = _two_output_result()
+    assert res.output_correlation.shape == res.correlation.shape + (2,)
+    assert np.array_equal(res.output_correlation.mean(axis=-1), res.correlation)
+    assert not np.array_equal(res.output_correlation[-1, :, :, 0], res.output_correlation[-1, :, :, 1])
+
+
+def test_evaluate_reruns_the_trained_networks_from_a_saved_result(tmp_path):
+    res = _two_output_result()
+    res.save(tmp_path / "r.npz")
+    back = TrainingResult.load(tmp_path / "r.npz")
+    assert all(np.array_equal(a, b) for a, b in zip(back.inputs + back.desired, res.inputs + res.desired))
+    assert np.array_equal(back.output_correlation, res.output_correlation)
+    rec = back.evaluate([1], record_v=True)
+    assert rec.output.v is not None and rec.output.v.shape[:2] == (1, 2)
+    # the final weights give the spikes of a forward pass with them: the same as training's own evaluation
+    direct = forward((back.inputs[0][1], back.inputs[1][1]), [W[[1]] for W in back.weights], sim=SimParams(T=200.0))
+    assert np.array_equal(rec.output.times, direct.output.times)
+    with pytest.raises(ValueError, match="problems"):
+        back.evaluate([5])
+
+
+def test_results_of_older_versions_load_without_inputs_and_say_so_on_evaluate(tmp_path):
+    res = _two_output_result()
+    res.inputs = res.desired = res.output_correlation = None
+    res.save(tmp_path / "old.npz")
+    old = TrainingResult.load(tmp_path / "old.npz")
+    assert old.inputs is None and old.output_correlation is None
+    with pytest.raises(ValueError, match="no saved inputs"):
+        old.evaluate()
