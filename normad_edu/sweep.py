@@ -82,7 +82,7 @@ import numpy as np
 
 from ._progress import progress_bar
 from ._validation import check_int
-from .experiments import DeepSetup, SingleSetup, XORSetup, get_experiment, make_experiment
+from .experiments import DeepSetup, SingleSetup, XORSetup, get_experiment, make_experiment, setup_identity
 
 
 #: Results of the full-size sweeps shipped with the package (100 runs per
@@ -143,11 +143,12 @@ def setup_hash(setup: XORSetup | DeepSetup | dict) -> str:
     -------
     str
         The first 16 hex digits of the SHA-256 of the canonical JSON of
-        ``dataclasses.asdict(setup)``: sorted keys, no spaces, every number
+        :func:`~normad_edu.experiments.setup_identity` (``asdict`` without
+        neutral fields at their default): sorted keys, no spaces, every number
         as a float (``30`` and ``30.0`` give the same hash), tuples as lists.
     """
     if is_dataclass(setup) and not isinstance(setup, type):
-        fields = asdict(setup)
+        fields = setup_identity(setup)
     elif isinstance(setup, dict):
         fields = setup
     else:
@@ -537,7 +538,7 @@ def add_setup_hash(path, setup: XORSetup | DeepSetup, experiment: str, config: s
         raise FileNotFoundError(f"no results file at {path}")
     h = setup_hash(setup)
     get_experiment(experiment)
-    setup_line = _dumps({"setup_hash": h, "experiment": experiment, "setup": asdict(setup)})
+    setup_line = _dumps({"setup_hash": h, "experiment": experiment, "setup": setup_identity(setup)})
     adopted = dropped = 0
     with _LEDGER_LOCK, _open_locked(path) as fd:
         os.lseek(fd, 0, os.SEEK_SET)
@@ -645,7 +646,7 @@ def _worker_init(parent_pid: int, deathsig: bool = True, interval: float = 0.2) 
 # ---------------------------------------------------------------------------
 
 def _setup_line(experiment: str, setup) -> dict:
-    return {"setup_hash": setup_hash(setup), "experiment": experiment, "setup": asdict(setup)}
+    return {"setup_hash": setup_hash(setup), "experiment": experiment, "setup": setup_identity(setup)}
 
 
 def run_chunk(experiment: str, config: str, run_ids: list, seed: int, setup, path: str, threads: int = 0,

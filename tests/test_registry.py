@@ -133,3 +133,11 @@ def test_sweeps_run_any_registered_experiment_through_experiment_run(tmp_path):
     direct = make_experiment("single", "normad", n_runs=3, setup=setup).run(progress=False)
     assert s["iterations"] == direct.iterations()
     assert len(read_results(tmp_path / "r.jsonl", "single", "normad", setup=setup)) == 3
+
+
+def test_per_layer_hidden_rate_scale_reaches_the_training_rates():
+    setup = with_changes(DeepSetup(), parse_changes(DeepSetup(), ["r_hidden_scale=1,0.25"]))
+    assert make_experiment("deep", "all", setup=setup).config.rates == (30.0, 7.5, 300.0)
+    assert make_experiment("deep", "outer2", setup=setup).config.rates == (0.0, 7.5, 300.0)
+    with pytest.raises(ValueError, match="one factor per hidden layer"):
+        with_changes(DeepSetup(), {"r_hidden_scale": (1.0,)})

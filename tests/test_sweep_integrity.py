@@ -31,7 +31,7 @@ import pytest
 
 import normad_edu.sweep as sweep
 from normad_edu.cli import main
-from normad_edu.experiments import DeepSetup, XORSetup, with_max_iter
+from normad_edu.experiments import DeepSetup, XORSetup, setup_identity, with_max_iter
 from normad_edu.sweep import (ResultsFileError, ResultsFileWarning, add_setup_hash, read_results, read_setups,
                               run_chunk, run_sweep, setup_hash)
 from normad_edu.training import TrainingResult
@@ -75,11 +75,23 @@ def test_setup_hash_is_stable_and_sees_every_field():
     h = setup_hash(DeepSetup())
     assert len(h) == 16 and int(h, 16) >= 0
     assert setup_hash(DeepSetup(r_hidden_all=30)) == setup_hash(DeepSetup(r_hidden_all=30.0))  # 30 == 30.0
-    assert setup_hash(json.loads(json.dumps(sweep.asdict(DeepSetup())))) == h  # as read back from a setup line
+    assert setup_hash(json.loads(json.dumps(setup_identity(DeepSetup())))) == h  # as read back from a setup line
     assert len({h, setup_hash(replace(DeepSetup(), r_hidden_all=10.0)), setup_hash(replace(DeepSetup(), max_iter=9)),
                 setup_hash(replace(DeepSetup(), a_hidden=(3000.0, 6001.0))), setup_hash(XORSetup())}) == 5
     with pytest.raises(TypeError, match="setup must be"):
         setup_hash("DeepSetup()")
+
+
+def test_a_field_added_later_keeps_earlier_hashes_until_it_is_used():
+    """Neutral fields (added after results were shipped) count only when they leave their default."""
+    from dataclasses import fields
+
+    neutral = [f for f in fields(DeepSetup) if f.metadata.get("neutral")]
+    assert neutral, "the test needs a neutral field"
+    f = neutral[0]
+    assert f.name not in setup_identity(DeepSetup())
+    used = replace(DeepSetup(), r_hidden_scale=(1.0, 0.5))
+    assert "r_hidden_scale" in setup_identity(used) and setup_hash(used) != setup_hash(DeepSetup())
 
 
 def test_hidden_rate_sweep_into_one_file_gives_each_rate_its_own_runs(tmp_path):
