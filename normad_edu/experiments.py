@@ -67,19 +67,21 @@ class Experiment:
         """Keyword arguments for :func:`normad_edu.training.train` (besides the data)."""
         return dict(lif=self.lif, syn=self.syn, sim=self.sim, params=self.params)
 
-    def run(self, *, progress: bool = True, on_done=None, meta: dict | None = None, **config_changes) -> TrainingResult:
+    def run(self, *, progress: bool = True, on_done=None, meta: dict | None = None, monitor=None,
+            **config_changes) -> TrainingResult:
         """Train every run of this experiment (one batch) and return the :class:`~normad_edu.training.TrainingResult`.
 
         Run ``i`` draws its online pattern order from
         :func:`pattern_order_rngs` ``(seed, [i])``, so its result does not
         depend on the other runs in the batch. ``config_changes`` (e.g.
         ``max_iter=50, raster_every=1``) replace fields of :attr:`config`
-        for this call; ``progress``, ``on_done`` and ``meta`` are passed to
+        for this call; ``progress``, ``on_done``, ``meta`` and ``monitor``
+        (e.g. :class:`normad_edu.diagnostics.TrainingMonitor`) are passed to
         :func:`~normad_edu.training.train`.
         """
         config = replace(self.config, **config_changes) if config_changes else self.config
         return train(self.inputs, self.desired, self.weights, config, rng=pattern_order_rngs(self.seed, self.run_ids),
-                     progress=progress, on_done=on_done, meta=meta, **self.train_kwargs())
+                     progress=progress, on_done=on_done, meta=meta, monitor=monitor, **self.train_kwargs())
 
 
 @dataclass(frozen=True)

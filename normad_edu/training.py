@@ -143,6 +143,9 @@ class TrainingResult:
         Configuration, parameters and seeds (JSON-serialisable).
     output_correlation : ndarray, shape (n_iter + 1, P, M, n_L), or None
         Correlation of every output neuron (``correlation`` is their mean).
+    diagnostics : dict of ndarray, or None
+        What a :class:`~normad_edu.diagnostics.TrainingMonitor` recorded
+        (saved as arrays ``diag_<name>``).
     inputs, desired : (times, counts) or None
         The padded input and desired spike trains the problems were trained
         on, ``(P, M, n, K)`` and ``(P, M, n)`` (ms); with the final weights
@@ -163,6 +166,7 @@ class TrainingResult:
     output_correlation: np.ndarray | None = None
     inputs: tuple | None = None
     desired: tuple | None = None
+    diagnostics: dict | None = None
 
     #: Arrays that :meth:`save` writes when present (results of older versions lack them).
     OPTIONAL = ("output_correlation", "input_times", "input_counts", "desired_times", "desired_counts")
@@ -219,6 +223,8 @@ class TrainingResult:
         for name, pair in (("input", self.inputs), ("desired", self.desired)):
             if pair is not None:
                 arrays[f"{name}_times"], arrays[f"{name}_counts"] = pair
+        for k, v in (self.diagnostics or {}).items():
+            arrays[f"diag_{k}"] = v
         arrays["meta_json"] = np.array(json.dumps(self.meta))
         tmp = path.with_name(path.name + ".tmp.npz")
         np.savez_compressed(tmp, **arrays)
@@ -281,6 +287,7 @@ class TrainingResult:
                     weight_norm=z["weight_norm"], raster_iterations=z["raster_iterations"],
                     raster_times=z["raster_times"], weights=[z[f"W{l + 1}"] for l in range(n_layers)], meta=meta,
                     output_correlation=opt.get("output_correlation"), inputs=pair("input"), desired=pair("desired"),
+                    diagnostics={k[5:]: z[k] for k in z.files if k.startswith("diag_")} or None,
                 )
         except PermissionError:
             raise
@@ -344,6 +351,7 @@ def train(
     meta: dict | None = None,
     on_done=None,
     update=None,
+    monitor=None,
 ) -> TrainingResult:
     """Train a batch of independent problems with NormAD until each converges.
 
@@ -374,6 +382,11 @@ def train(
     update : callable, optional
         The update rule (see :data:`UPDATE_RULES`); default
         ``UPDATE_RULES[config.rule]``.
+    monitor : optional
+        An observer of the learning dynamics, e.g.
+        :class:`normad_edu.diagnostics.TrainingMonitor`: its ``on_evaluation``
+        and ``on_update`` are called every iteration and ``arrays(last_it)``
+        becomes ``result.diagnostics``.
 
     Returns
     -------
@@ -390,6 +403,8 @@ def train(
     for it in range(config.max_iter + 1):
         ev = net.evaluate(active)  # every pattern of every active problem
         hist.record(it, active, ev)
+        if monitor is not None:
+            monitor.on_evaluation(it, active, ev, net)
         done = (ev.correlation >= config.threshold).all(axis=1)
         hist.converged_at[active[done]] = it
         if on_done is not None:
@@ -399,13 +414,18 @@ def train(
         active = active[~done]
         if it == config.max_iter or active.size == 0:
             break
-        net.apply_updates(ev, active, done, config.rates_at(it, net.rates), update)
+        applied = net.apply_updates(ev, active, done, config.rates_at(it, net.rates), update)
+        if monitor is not None:
+            monitor.on_update(it, active, applied, net)
         bar.update(1)
         bar.set_postfix(converged=f"{int((hist.converged_at >= 0).sum())}/{net.P}")
     bar.close()
     info = dict(config=asdict(config), lif=asdict(lif), syn=asdict(syn), sim=asdict(sim), normad=asdict(params),
                 rng_seed=rng_seed, n_problems=net.P, n_patterns=net.M, sizes=net.sizes())
-    return hist.result(it, net.Ws, {**info, **(meta or {})})
+    result = hist.result(it, net.Ws, {**info, **(meta or {})})
+    if monitor is not None:
+        result.diagnostics = monitor.arrays(it)
+    return result
 
 
 class _PatternOrder:
@@ -440,6 +460,8 @@ class _Evaluation(NamedTuple):
     correlation: np.ndarray  # (A, M): mean over output neurons
     error_count: np.ndarray  # (A, M): error instants
     output_correlation: np.ndarray  # (A, M, n_L): per output neuron
+    error_times: np.ndarray  # (A * M, n_L, E): error instants (ms), signs below
+    error_signs: np.ndarray  # (A * M, n_L, E): +1 missed, -1 extra, 0 padding
 
 
 class _Problems:
@@ -501,11 +523,15 @@ class _Problems:
                                   self.d_c[ip, im], self.config.sigma)
         per_output = corr.reshape(active.size, M, -1)
         corr = corr.mean(axis=-1).reshape(active.size, M)
-        _, err_s = _error_instants_padded(self.d_t[ip, im], self.d_c[ip, im], out.times, out.counts, w, o)
-        return _Evaluation(rec, ip, im, corr, (err_s != 0).sum(axis=(-1, -2)).reshape(active.size, M), per_output)
+        err_t, err_s = _error_instants_padded(self.d_t[ip, im], self.d_c[ip, im], out.times, out.counts, w, o)
+        return _Evaluation(rec, ip, im, corr, (err_s != 0).sum(axis=(-1, -2)).reshape(active.size, M), per_output,
+                           err_t, err_s)
 
-    def apply_updates(self, ev: "_Evaluation", active, done, rates, update) -> None:
-        """One round of weight updates of the still-active problems (``done``: which of the evaluated ones stopped)."""
+    def apply_updates(self, ev: "_Evaluation", active, done, rates, update) -> list:
+        """One round of weight updates of the still-active problems (``done``: which of the evaluated ones stopped).
+
+        Returns the update applied to each problem this round, per layer ``f .. L-1`` (pA; the sum over patterns).
+        """
         f, M = self.f, self.M
         kw = dict(lif=self.lif, syn=self.syn, sim=self.sim, params=self.params)
         if self.config.mode == "batch" or M == 1:  # one pattern: online == batch, reuse the evaluation pass
@@ -513,16 +539,20 @@ class _Problems:
             keep = np.repeat(~done, M)
             dW = update(_subset(ev.record, keep), (self.d_t[ip[keep], im[keep]], self.d_c[ip[keep], im[keep]]),
                         rates[f:], self.plastic[f:], **kw)
+            applied = [d.reshape((active.size, M) + d.shape[1:]).sum(axis=1) for d in dW]
             for l in range(self.L - f):
-                self.Ws[f + l][active] += dW[l].reshape((active.size, M) + dW[l].shape[1:]).sum(axis=1)
-            return
+                self.Ws[f + l][active] += applied[l]
+            return applied
         order = self.order.orders(active, M)
+        applied = [np.zeros((active.size,) + W.shape[1:]) for W in self.Ws[f:]]
         for s in range(M):
             pm = order[:, s]
             dW = update(self.run(active, pm), (self.d_t[active, pm], self.d_c[active, pm]), rates[f:],
                         self.plastic[f:], **kw)
             for l in range(self.L - f):
                 self.Ws[f + l][active] += dW[l]
+                applied[l] += dW[l]
+        return applied
 
 
 class _History:
