@@ -99,3 +99,20 @@ def test_diagnostics_survive_save_and_load_and_draw(runs, tmp_path):
         fig_run_anatomy(plain)
     with pytest.raises(ValueError, match="problem"):
         fig_run_anatomy(back, 7)
+
+
+def test_classify_flags_mechanisms_and_the_table_counts_them(runs):
+    from normad_edu.dynamics import MECHANISMS, Criteria, classify, mechanism_table
+
+    _, _, mon = runs
+    # with skip = 0 the first iteration (output weights 0: hidden layers dead, output silent) counts
+    strict = Criteria(dead=0.01, silent=0.01, skip=0)
+    c = classify(mon, 0, strict, output_only_converged=True)
+    assert set(c["flags"]) == set(MECHANISMS)
+    assert c["dead_fraction"] == 0.0  # the output layer always learns, so never *every* layer is dead
+    assert c["silent_output_fraction"] > 0 and c["flags"]["silent_output"]
+    assert c["flags"]["interference"] and 0 <= c["final_correlation"] <= c["peak_correlation"] <= 1
+    runs_ = {i: classify(mon, i) for i in range(3)}
+    table = mechanism_table(runs_)
+    assert table["n_failed"] + table["n_converged"] == 3
+    assert all(v["failed"] <= table["n_failed"] for v in table["table"].values())
