@@ -192,6 +192,8 @@ def _add_study_parser(sub) -> None:
                    help="override the stage's iteration budget")
     p.add_argument("--seed", metavar="S", type=_int_at_least(0), default=None,
                    help="override the stage's problem set (seed)")
+    p.add_argument("--baseline", metavar="COMBO", default="baseline",
+                   help="the combination the tests compare against (default: baseline)")
     _add_common(p, out=None, seed=False)
     p.add_argument("--workers", metavar="K", type=_int_at_least(1), default=None,
                    help="local worker processes, >= 1 (default: number of cores)")
@@ -435,6 +437,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
     stage = replace(stage, n_problems=args.problems or stage.n_problems, max_iter=args.max_iter or stage.max_iter,
                     seed=stage.seed if args.seed is None else args.seed)
     combos = list(LEVERS) if args.levers is None else [c for c in args.levers.split(",") if c]
+    combos = combos if args.baseline in combos else [args.baseline, *combos]  # the tests need it trained
     configs = [c for c in args.train.split(",") if c]
     out = _output_folder(args.out if args.out is not None else str(Path(DEFAULT_OUT) / "study" / args.stage))
     _say(args, f"normad-edu study: stage {args.stage} (seed {stage.seed}, {stage.n_problems} problems x "
@@ -450,7 +453,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
     except (OSError, BrokenProcessPool) as exc:
         raise CommandError(f"study stopped: {exc or type(exc).__name__}; finished runs are saved, "
                            "run the same command again to resume") from None
-    rows = study_table(out, stage, combos=combos, configs=configs)
+    rows = study_table(out, stage, combos=combos, configs=configs, baseline=args.baseline)
     figures = []
     if rows:
         _use_agg()

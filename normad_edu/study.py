@@ -104,6 +104,16 @@ LEVERS: dict[str, Lever] = {lv.name: lv for lv in (
           "Normalise each hidden neuron's gradient row on its own (rates / sqrt(n_l))."),
     Lever("desired_t_min-20", {"desired_t_min": 20.0}, False,
           "Drop desired spikes before 20 ms, which no hidden layer can reach yet."),
+    # Issue 11: levers aimed at the mechanisms of hidden-layer failure (normad_edu.dynamics); the current
+    # default is 'balanced+r_hidden_all-30', so these are screened as '+' combinations of it.
+    Lever("vdot_min-2", {"vdot_min": 2.0}, True,
+          "Clip dV/dt at hidden spikes at 2 mV/ms instead of 1 (a value the paper leaves open): grazing spikes weigh less."),
+    Lever("vdot_min-5", {"vdot_min": 5.0}, True, "Clip dV/dt at hidden spikes at 5 mV/ms instead of 1."),
+    Lever("vdot_min-10", {"vdot_min": 10.0}, True, "Clip dV/dt at hidden spikes at 10 mV/ms instead of 1."),
+    Lever("hidden1-slow", {"r_hidden_scale": (0.3, 1.0)}, True,
+          "Per-layer rate balance: layer 1 learns at 0.3 x the hidden rate (a value the paper leaves open)."),
+    Lever("hidden2-slow", {"r_hidden_scale": (1.0, 0.3)}, True,
+          "Per-layer rate balance: layer 2 learns at 0.3 x the hidden rate."),
 )}
 
 
@@ -120,7 +130,9 @@ class Stage:
 SCREEN = Stage(seed=1, n_problems=40, max_iter=2500)
 #: The final comparison: the paper's size, on the shipped problem set (seed 0).
 FINAL = Stage(seed=0, n_problems=100, max_iter=10_000)
-STAGES = {"screen": SCREEN, "final": FINAL}
+#: Issue 11's confirmation set: a problem set used for nothing else (seed 2), the paper's size.
+CONFIRM = Stage(seed=2, n_problems=100, max_iter=10_000)
+STAGES = {"screen": SCREEN, "final": FINAL, "confirm": CONFIRM}
 #: The study's results shipped with the package: ``STUDY_RESULTS / "screen"``
 #: and ``STUDY_RESULTS / "final"`` hold one ``<levers>.jsonl`` per combination
 #: (written by ``normad-edu study --stage screen|final``; rerunning a stage
@@ -264,7 +276,8 @@ def mcnemar_p(a: np.ndarray, b: np.ndarray) -> float:
 
 def outcomes(out_dir, combo: str, config: str, stage: Stage) -> np.ndarray | None:
     """Iterations to convergence of problems 0..n-1 (-1: not converged), or None if unfinished."""
-    recs = read_results(results_path(out_dir, combo), "deep", config, seed=stage.seed, max_iter=stage.max_iter)
+    recs = read_results(results_path(out_dir, combo), "deep", config, seed=stage.seed, max_iter=stage.max_iter,
+                        setup=replace(setup_for(combo), max_iter=stage.max_iter))
     if any(i not in recs for i in range(stage.n_problems)):
         return None
     return np.array([-1 if recs[i]["converged_at"] is None else recs[i]["converged_at"]

@@ -158,3 +158,12 @@ def test_compare_configs_on_a_tiny_study(tmp_path):
     assert c["n"] == 3 and c["converged_a"] == rows["all"]["converged"] and c["converged_b"] == rows["output"]["converged"]
     assert c["converged_a"] - c["converged_b"] == c["only_a"] - c["only_b"]
     assert 0 < c["mcnemar_p"] <= 1 and 0 < c["fisher_p"] <= 1
+
+
+def test_cli_study_compares_against_the_chosen_baseline(tmp_path, capsys):
+    argv = ["study", "--levers", "r_out-100", "--baseline", "balanced", "--train", "output", "--problems", "2",
+            "--max-iter", "2", "--out", str(tmp_path), "--workers", "1", "--json", "--quiet"]
+    assert main(argv) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [r["combo"] for r in rows] == ["balanced", "r_out-100"]  # the baseline is trained too, and first
+    assert rows[0]["mcnemar_p"] is None and rows[1]["mcnemar_p"] is not None
