@@ -15,6 +15,9 @@ import numpy as np
 from . import __version__
 from ._progress import first_run
 
+#: Results file of every sweep, inside ``--out``.
+RESULTS_FILE = "results.jsonl"
+
 
 class UsageError(Exception):
     """Raised by a subcommand for an argument value argparse cannot check (exit status 2)."""
@@ -161,3 +164,8 @@ def _check_sweep_args(args: argparse.Namespace) -> Path:
         raise UsageError("argument --scheduler: needs dask.distributed; install it with "
                          "pip install 'normad_edu[distributed]'")
     return _output_folder(args.out)
+
+
+def _sweep_configuration(args: argparse.Namespace, out: Path, **extra) -> dict:
+    return {**extra, "seed": args.seed, "workers": args.workers, "scheduler": args.scheduler,
+            "out": str(out.resolve()), "results_file": str((out / RESULTS_FILE).resolve())}

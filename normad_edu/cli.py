@@ -46,7 +46,7 @@ import numpy as np
 
 from . import __version__
 from ._cli_support import (CommandError, UsageError, _float_above, _fmt, _int_at_least, _jsonable,  # noqa: F401
-                           _check_sweep_args, _compile_notice, _layer_sizes, _output_folder, _Parser, _print_json, _save,
+                           _check_sweep_args, _compile_notice, _sweep_configuration, RESULTS_FILE, _layer_sizes, _output_folder, _Parser, _print_json, _save,
                            _say, _scheduler_address, _use_agg)
 from .experiments import DeepSetup, demo_problem, get_experiment, make_experiment, parse_changes, with_changes
 from .params import TAU_L_HAT, SimParams
@@ -59,8 +59,6 @@ DEMO_SIZES = tuple(_DEMO_SETUP.sizes)
 #: Hidden weight scales ``a_1, a_2`` of the demo (pA).
 DEMO_HIDDEN_A = tuple(_DEMO_SETUP.a_hidden)
 DEFAULT_OUT = "normad_edu_out"
-#: Results file of every sweep, inside ``--out``.
-RESULTS_FILE = "results.jsonl"
 __all__ = ["main", "build_parser", "demo_problem", "DEMO_SIZES", "DEMO_HIDDEN_A"]
 
 
@@ -244,11 +242,6 @@ def _sweep_function(args: argparse.Namespace, out: Path):
                                "finished runs are saved, run the same command again to resume") from None
 
     return sweep
-
-
-def _sweep_configuration(args: argparse.Namespace, out: Path, **extra) -> dict:
-    return {**extra, "seed": args.seed, "workers": args.workers, "scheduler": args.scheduler,
-            "out": str(out.resolve()), "results_file": str((out / RESULTS_FILE).resolve())}
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
