@@ -380,3 +380,26 @@ def test_console_script_sweep_with_two_worker_processes(tmp_path):
     bad = subprocess.run([shutil.which("normad-edu"), "reproduce", "fig99"],
                          capture_output=True, text=True, timeout=60, check=False)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and bad.stdout == ""
+
+
+def test_first_run_notice_depends_on_numba_cache(tmp_path, monkeypatch, capsys):
+    from normad_edu._cli_support import _compile_notice
+    from normad_edu._progress import first_run
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    assert first_run()
+    _compile_notice(type("A", (), {"quiet": False})())
+    assert "compiling" in capsys.readouterr().err
+    _compile_notice(type("A", (), {"quiet": True})())
+    assert capsys.readouterr().err == ""
+    (tmp_path / "lif.simulate-1.py311.nbi").write_bytes(b"x")
+    assert not first_run()
+
+
+def test_tqdm_disable_turns_bars_off(monkeypatch):
+    from normad_edu._progress import progress_bar
+
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert progress_bar(10, "x", "it").disable
+    monkeypatch.delenv("TQDM_DISABLE")
+    assert progress_bar(10, "x", "it", enabled=False).disable
