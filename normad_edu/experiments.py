@@ -201,6 +201,9 @@ class DeepSetup:
     #: Per-hidden-layer factors on the hidden learning rate (layer 1 first); () = all 1. A value the paper
     #: leaves open (issue 11's per-layer rate balance). Added after results were shipped: see setup_identity.
     r_hidden_scale: tuple = field(default=(), metadata={"neutral": True})
+    #: Activity homeostasis of plastic hidden layers (pA per iteration at full deficit), a labelled deviation:
+    #: see TrainConfig.homeostasis. 0 = the paper's rule.
+    homeostasis: float = field(default=0.0, metadata={"neutral": True})
 
     def __post_init__(self) -> None:
         if not isinstance(self.sizes, (tuple, list)) or len(self.sizes) < 3:
@@ -380,7 +383,7 @@ def deep_problems(train: str = "all", n_runs: int = 100, seed: int = 0, setup: D
     rates = tuple(setup.r_out if l == L - 1 else (r_hidden * scale[l] if plastic[l] else 0.0) for l in range(L))
     config = TrainConfig(rates=rates, plastic=plastic, max_iter=setup.max_iter, threshold=setup.threshold,
                          sigma=setup.sigma, mode=setup.mode, raster_every=max(1, setup.max_iter // 500),
-                         rate_decay=setup.rate_decay)
+                         rate_decay=setup.rate_decay, homeostasis=setup.homeostasis)
     return Experiment(name=f"deep-{train}", inputs=inputs, desired=desired, weights=[np.stack(w) for w in weights],
                       config=config, lif=lif, syn=SynapseParams(), sim=SimParams(dt=DT, T=setup.T),
                       params=NormADParams(tau_L_hat=setup.tau_L_hat, vdot_min=setup.vdot_min,

@@ -114,6 +114,12 @@ LEVERS: dict[str, Lever] = {lv.name: lv for lv in (
           "Per-layer rate balance: layer 1 learns at 0.3 x the hidden rate (a value the paper leaves open)."),
     Lever("hidden2-slow", {"r_hidden_scale": (1.0, 0.3)}, True,
           "Per-layer rate balance: layer 2 learns at 0.3 x the hidden rate."),
+    Lever("hidden2-fast", {"r_hidden_scale": (1.0, 3.0)}, True,
+          "Per-layer rate balance: layer 2 learns at 3 x the hidden rate."),
+    Lever("homeostasis-10", {"homeostasis": 10.0}, False,
+          "Hidden neurons' incoming weights move up to 10 pA per iteration towards their initial activity."),
+    Lever("homeostasis-30", {"homeostasis": 30.0}, False,
+          "Hidden neurons' incoming weights move up to 30 pA per iteration towards their initial activity."),
 )}
 
 

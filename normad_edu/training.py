@@ -77,6 +77,13 @@ class TrainConfig:
         ``tau_r`` > 0: at iteration ``it`` every rate is multiplied by
         ``1 / (1 + it / tau_r)``. A labelled deviation studied in
         :mod:`normad_edu.study` (smaller steps near convergence).
+    homeostasis : float
+        0 (default; the paper has none) or a step h (pA) of activity
+        homeostasis for plastic hidden layers, a labelled deviation (issue
+        11: hidden layer 2 slowly falls silent in most failing runs): after
+        every update, each hidden neuron's incoming weights all move by
+        ``h * clip((c0 - c) / max(c0, 1), -1, 1)``, with ``c`` its spikes this
+        iteration and ``c0`` at iteration 0 (summed over patterns).
     """
 
     rates: tuple
@@ -88,6 +95,7 @@ class TrainConfig:
     rule: str = "normad"
     raster_every: int = 1
     rate_decay: float = 0.0
+    homeostasis: float = 0.0
 
     def __post_init__(self) -> None:
         check_int("max_iter", self.max_iter, minimum=0)
@@ -101,6 +109,7 @@ class TrainConfig:
             raise ValueError(f"rule must be 'normad' or 'resume', got {self.rule!r}")
         check_int("raster_every", self.raster_every, minimum=0)
         check_nonnegative("rate_decay", self.rate_decay, unit="iterations")
+        check_nonnegative("homeostasis", self.homeostasis, unit="pA")
         rates = (self.rates,) if np.isscalar(self.rates) else tuple(float(r) for r in self.rates)
         for l, r in enumerate(rates):
             check_nonnegative(f"rates[{l}]", r, unit="pA")
@@ -415,6 +424,8 @@ def train(
         if it == config.max_iter or active.size == 0:
             break
         applied = net.apply_updates(ev, active, done, config.rates_at(it, net.rates), update)
+        if config.homeostasis > 0:
+            net.apply_homeostasis(it, ev, active, done, config.homeostasis)
         if monitor is not None:
             monitor.on_update(it, active, applied, net)
         bar.update(1)
@@ -553,6 +564,23 @@ class _Problems:
                 self.Ws[f + l][active] += dW[l]
                 applied[l] += dW[l]
         return applied
+
+
+    def apply_homeostasis(self, it, ev: "_Evaluation", active, done, h: float) -> None:
+        """Move the incoming weights of every plastic hidden neuron towards its initial activity (a deviation)."""
+        A0, M = done.size, self.M
+        if it == 0:
+            self.c0 = [None] * self.L
+        for l in range(1, self.L):  # hidden layers 1 .. L-1, W^l feeds layer l
+            if not self.plastic[l - 1]:
+                continue
+            c = self.layer_counts(ev.record, ev.idx_problem, ev.idx_pattern, l).reshape(A0, M, -1).sum(axis=1)
+            if self.c0[l] is None:
+                self.c0[l] = np.zeros((self.P, c.shape[1]))
+                self.c0[l][ev.idx_problem.reshape(A0, M)[:, 0]] = c
+            c0 = self.c0[l][active]
+            deficit = np.clip((c0 - c[~done]) / np.maximum(c0, 1.0), -1.0, 1.0)
+            self.Ws[l - 1][active] += h * deficit[:, :, None]
 
 
 class _History:

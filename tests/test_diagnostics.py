@@ -116,3 +116,28 @@ def test_classify_flags_mechanisms_and_the_table_counts_them(runs):
     table = mechanism_table(runs_)
     assert table["n_failed"] + table["n_converged"] == 3
     assert all(v["failed"] <= table["n_failed"] for v in table["table"].values())
+
+
+def test_homeostasis_is_off_by_default_and_pulls_hidden_activity_back():
+    """The labelled deviation: with h > 0, a hidden neuron that fires less than at the start gets stronger inputs."""
+    from dataclasses import replace
+
+    from normad_edu.training import TrainConfig
+
+    assert TrainConfig(rates=(1.0,)).homeostasis == 0.0
+    ex = make_experiment("deep", "all", n_runs=2, seed=2, setup=SMALL)
+    base = ex.run(progress=False)
+    homeo = make_experiment("deep", "all", n_runs=2, seed=2, setup=replace(SMALL, homeostasis=50.0)).run(progress=False)
+    moved = [np.abs(a - b).max() for a, b in zip(homeo.weights[:2], base.weights[:2])]
+    assert all(m > 0 for m in moved) and np.array_equal(homeo.weights[2][:, :, :0], base.weights[2][:, :, :0])
+    with pytest.raises(ValueError, match="homeostasis"):
+        TrainConfig(rates=(1.0,), homeostasis=-1.0)
+
+
+def test_homeostasis_leaves_a_network_at_its_initial_activity_alone():
+    from dataclasses import replace
+
+    still = replace(SMALL, r_out=0.0, r_hidden_all=0.0, max_iter=3)  # nothing learns: activity stays at c0
+    a = make_experiment("deep", "all", n_runs=2, seed=2, setup=still).run(progress=False)
+    b = make_experiment("deep", "all", n_runs=2, seed=2, setup=replace(still, homeostasis=50.0)).run(progress=False)
+    assert all(np.array_equal(x, y) for x, y in zip(a.weights, b.weights))
