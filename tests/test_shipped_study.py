@@ -55,7 +55,7 @@ def test_shipped_files_carry_the_hash_of_the_setup_they_were_run_with():
         assert len(read_results(SHIPPED_RESULTS, "xor", h, seed=0, setup=XORSetup())) == 100
     for c in DEEP_TRAIN:
         assert len(read_results(SHIPPED_RESULTS, "deep", c, seed=0, setup=DeepSetup())) == 100
-    for stage_name, stage in (("screen", SCREEN), ("final", FINAL)):
+    for stage_name, stage in (("screen", SCREEN), ("final", FINAL), ("screen-dynamics", SCREEN)):
         for f in sorted((STUDY_RESULTS / stage_name).glob("*.jsonl")):
             setup = replace(setup_for(f.stem), max_iter=stage.max_iter)
             assert list(read_setups(f)) == [setup_hash(setup)], f
