@@ -151,6 +151,8 @@ def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L,
     I1 = np.zeros(n_out)
     I2 = np.zeros(n_out)
     ref_end = np.full(n_out, -1.0)
+    u_s = np.empty(n_out)  # u at the end of the piece, if the neuron takes the common path
+    is_rare = np.zeros(n_out, dtype=np.bool_)
     # Propagators of a full, event-free step (the common case).
     f1, f2, fL, F1, F2 = _propagators(dt, tau1, tau2, tau_L, C)
     p = 0
@@ -166,21 +168,30 @@ def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L,
                     e1, e2, eL, E1, E2 = f1, f2, fL, F1, F2
                 else:
                     e1, e2, eL, E1, E2 = _propagators(s - cur, tau1, tau2, tau_L, C)
+                # Two branch-free passes (vectorised by the compiler): (1) u at s for
+                # every neuron and which ones need the rare path; (2) the update of
+                # the others: a free neuron's u moves, a refractory one stays at EL
+                # (u = 0), both currents decay. The rare ones (a crossing, or the
+                # end of a refractory period inside the piece) keep their state for
+                # _advance, which starts again from cur.
+                any_rare = False
                 for j in range(n_out):
-                    r = ref_end[j]
-                    if r <= cur:  # common case: no reset, no refractoriness, no crossing
-                        u_b = u[j] * eL + I1[j] * E1 - I2[j] * E2
-                        if u_b < theta:
-                            u[j] = u_b
-                            I1[j] *= e1
-                            I2[j] *= e2
-                            continue
-                    elif r >= s:  # refractory for the whole piece: V held at EL
-                        I1[j] *= e1
-                        I2[j] *= e2
-                        continue
-                    _advance(j, cur, s, u, I1, I2, ref_end, counts, out_t, out_vdot, theta, tau1, tau2, tau_L, C,
-                             gL, t_ref)
+                    u_b = u[j] * eL + I1[j] * E1 - I2[j] * E2
+                    free = ref_end[j] <= cur
+                    rare = (free & (u_b >= theta)) | (~free & (ref_end[j] < s))
+                    u_s[j] = u_b
+                    is_rare[j] = rare
+                    any_rare |= rare
+                for j in range(n_out):
+                    keep = is_rare[j]
+                    u[j] = u_s[j] if (ref_end[j] <= cur) & ~keep else u[j]
+                    I1[j] = I1[j] if keep else I1[j] * e1
+                    I2[j] = I2[j] if keep else I2[j] * e2
+                if any_rare:
+                    for j in range(n_out):
+                        if is_rare[j]:
+                            _advance(j, cur, s, u, I1, I2, ref_end, counts, out_t, out_vdot, theta, tau1, tau2,
+                                     tau_L, C, gL, t_ref)
                 cur = s
             if not is_event:
                 break
