@@ -40,6 +40,7 @@ import numba
 import numpy as np
 
 from ._engine.kernels import exp_filter as _exp_filter  # E(h; tau), shared with the backward pass
+from ._engine.kernels import exp_filter_given as _exp_filter_given
 from ._engine.kernels import flatten_spikes as _flatten
 from ._engine.kernels import propagators as _propagators
 from ._validation import check_layer_budget
@@ -76,13 +77,19 @@ def _find_crossing(u0, I1, I2, h, u_h, theta, tau1, tau2, tau_L, C):
     f_hi = u_h - theta
     x = h * (-f_lo) / (f_hi - f_lo) if f_hi > f_lo else 0.5 * h  # linear interpolation as first guess
     for _ in range(100):
-        u = u0 * math.exp(-x / tau_L) + (I1 * _exp_filter(x, tau1, tau_L) - I2 * _exp_filter(x, tau2, tau_L)) / C
+        # u(x) and u'(x); each exponential once (E(x; tau) factors out the slower one)
+        e1 = math.exp(-x / tau1)
+        e2 = math.exp(-x / tau2)
+        eL = math.exp(-x / tau_L)
+        E1 = _exp_filter_given(x, tau1, tau_L, e1 if tau1 > tau_L else eL)
+        E2 = _exp_filter_given(x, tau2, tau_L, e2 if tau2 > tau_L else eL)
+        u = u0 * eL + (I1 * E1 - I2 * E2) / C
         f = u - theta
         if f < 0.0:
             lo = x
         else:
             hi = x
-        du = -u / tau_L + (I1 * math.exp(-x / tau1) - I2 * math.exp(-x / tau2)) / C
+        du = -u / tau_L + (I1 * e1 - I2 * e2) / C
         if du > 0.0:
             step = f / du
             if abs(step) < 1e-12:  # Newton has converged (quadratically)
@@ -99,36 +106,32 @@ def _find_crossing(u0, I1, I2, h, u_h, theta, tau1, tau2, tau_L, C):
 
 
 @numba.njit(cache=True)
-def _advance(j, a, b, u, I1, I2, ref_end, counts, out_t, out_vdot, theta, tau1, tau2, tau_L, C, gL, t_ref):
-    """Advance neuron j exactly from a to b, handling refractoriness and spikes (the rare path)."""
-    cur = a
-    while True:
-        if ref_end[j] > cur:  # held at EL while refractory; the current evolves
-            stop = min(ref_end[j], b)
-            I1[j] *= math.exp(-(stop - cur) / tau1)
-            I2[j] *= math.exp(-(stop - cur) / tau2)
-            u[j] = 0.0
-            cur = stop
-            if cur >= b:
-                return
-        h = b - cur
-        u_b = u[j] * math.exp(-h / tau_L) + (I1[j] * _exp_filter(h, tau1, tau_L) - I2[j] * _exp_filter(h, tau2, tau_L)) / C
-        if u_b < theta:
-            u[j] = u_b
-            I1[j] *= math.exp(-h / tau1)
-            I2[j] *= math.exp(-h / tau2)
-            return
-        x = _find_crossing(u[j], I1[j], I2[j], h, u_b, theta, tau1, tau2, tau_L, C)
-        I1[j] *= math.exp(-x / tau1)
-        I2[j] *= math.exp(-x / tau2)
-        k = counts[j]
-        if k < out_t.shape[1]:
-            out_t[j, k] = cur + x
-            out_vdot[j, k] = (I1[j] - I2[j] - gL * theta) / C
-        counts[j] = k + 1
-        u[j] = 0.0
-        cur = cur + x
-        ref_end[j] = cur + t_ref
+def _segment(u, I1, I2, ref_end, cur, b, theta, tau1, tau2, tau_L, C, t_ref):
+    """Advance one neuron exactly from ``cur`` towards ``b``: to ``b``, or to its next spike.
+
+    The rare path (refractoriness ends or V crosses threshold inside the
+    piece). State in and out as scalars: ``(u, I1, I2, ref_end, cur, spiked)``;
+    after a spike ``cur`` is the spike time, ``u = 0`` and the neuron is
+    refractory until ``cur + t_ref``, and the caller calls again to go on.
+    """
+    if ref_end > cur:  # held at EL while refractory; the current evolves
+        stop = min(ref_end, b)
+        I1 *= math.exp(-(stop - cur) / tau1)
+        I2 *= math.exp(-(stop - cur) / tau2)
+        u = 0.0
+        cur = stop
+        if cur >= b:
+            return u, I1, I2, ref_end, cur, False
+    h = b - cur
+    eL = math.exp(-h / tau_L)
+    E1 = _exp_filter_given(h, tau1, tau_L, math.exp(-h / tau1) if tau1 > tau_L else eL)
+    E2 = _exp_filter_given(h, tau2, tau_L, math.exp(-h / tau2) if tau2 > tau_L else eL)
+    u_b = u * eL + (I1 * E1 - I2 * E2) / C
+    if u_b < theta:
+        return u_b, I1 * math.exp(-h / tau1), I2 * math.exp(-h / tau2), ref_end, b, False
+    x = _find_crossing(u, I1, I2, h, u_b, theta, tau1, tau2, tau_L, C)
+    cur = cur + x
+    return 0.0, I1 * math.exp(-x / tau1), I2 * math.exp(-x / tau2), cur + t_ref, cur, True
 
 
 @numba.njit(cache=True)
@@ -139,7 +142,7 @@ def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L,
     A piece ends at the next grid point or input spike. The common case of
     a neuron in a piece (not refractory, stays below threshold) is written
     out here; crossings and the end of a refractory period go to
-    :func:`_advance`. (Everything per piece stays in this one function: a
+    :func:`_segment`. (Everything per piece stays in this one function: a
     call per piece that passes the state arrays cost ~50 ns, more than a
     whole step of a small layer.)
     """
@@ -173,7 +176,7 @@ def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L,
                 # the others: a free neuron's u moves, a refractory one stays at EL
                 # (u = 0), both currents decay. The rare ones (a crossing, or the
                 # end of a refractory period inside the piece) keep their state for
-                # _advance, which starts again from cur.
+                # _segment, which starts again from cur.
                 any_rare = False
                 for j in range(n_out):
                     u_b = u[j] * eL + I1[j] * E1 - I2[j] * E2
@@ -190,8 +193,18 @@ def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L,
                 if any_rare:
                     for j in range(n_out):
                         if is_rare[j]:
-                            _advance(j, cur, s, u, I1, I2, ref_end, counts, out_t, out_vdot, theta, tau1, tau2,
-                                     tau_L, C, gL, t_ref)
+                            uj, I1j, I2j, rj, c = u[j], I1[j], I2[j], ref_end[j], cur
+                            while True:
+                                uj, I1j, I2j, rj, c, spiked = _segment(uj, I1j, I2j, rj, c, s, theta, tau1, tau2,
+                                                                       tau_L, C, t_ref)
+                                if not spiked:
+                                    break
+                                k = counts[j]
+                                if k < out_t.shape[1]:
+                                    out_t[j, k] = c
+                                    out_vdot[j, k] = (I1j - I2j - gL * theta) / C
+                                counts[j] = k + 1
+                            u[j], I1[j], I2[j], ref_end[j] = uj, I1j, I2j, rj
                 cur = s
             if not is_event:
                 break

@@ -27,19 +27,38 @@ def exp_filter(h, tau, tau_L):
 
     Stable for tau -> tau_L and, by factoring out the slower exponential
     (x <= 0), free of overflow for long pieces (see normad_edu.kernels)."""
+    return exp_filter_given(h, tau, tau_L, math.exp(-h / max(tau, tau_L)))
+
+
+@numba.njit(cache=True, inline="always")
+def exp_filter_given(h, tau, tau_L, e_slow):
+    """:func:`exp_filter` given ``e_slow = exp(-h / max(tau, tau_L))``.
+
+    The callers have that exponential at hand (it is e^{-h/tau} or
+    e^{-h/tau_L}, computed from the same operands, so the same bits):
+    passing it saves one ``exp`` per filter."""
     x = -h * abs(1.0 / tau - 1.0 / tau_L)
     if abs(x) < 1e-8:
         phi = 1.0 + 0.5 * x
     else:
         phi = math.expm1(x) / x
-    return h * math.exp(-h / max(tau, tau_L)) * phi
+    return h * e_slow * phi
+
+
+@numba.njit(cache=True, inline="always")
+def slower(e_tau, e_L, tau, tau_L):
+    """``exp(-h / max(tau, tau_L))`` from ``e_tau = exp(-h / tau)`` and ``e_L = exp(-h / tau_L)``."""
+    return e_tau if tau > tau_L else e_L
 
 
 @numba.njit(cache=True, inline="always")
 def propagators(h, tau1, tau2, tau_L, C):
     """Exact propagators of a piece of length h: (e^{-h/tau1}, e^{-h/tau2}, e^{-h/tau_L}, E1/C, E2/C)."""
-    return (math.exp(-h / tau1), math.exp(-h / tau2), math.exp(-h / tau_L),
-            exp_filter(h, tau1, tau_L) / C, exp_filter(h, tau2, tau_L) / C)
+    e1 = math.exp(-h / tau1)
+    e2 = math.exp(-h / tau2)
+    eL = math.exp(-h / tau_L)
+    return (e1, e2, eL, exp_filter_given(h, tau1, tau_L, slower(e1, eL, tau1, tau_L)) / C,
+            exp_filter_given(h, tau2, tau_L, slower(e2, eL, tau2, tau_L)) / C)
 
 
 @numba.njit(cache=True, inline="always")
