@@ -33,7 +33,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from .kernels import flatten_spikes, propagators, psi_hat_dot
+from .kernels import flatten_spikes, propagators, psi_hat_dot, stable_argsort
 
 
 class Layout(NamedTuple):
@@ -129,7 +129,7 @@ def d_hat_sweep(query_t, pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out
     psihat sum is (y1 - y2) / C. One sweep through time with exact
     propagators, no grid.
     """
-    order = np.argsort(query_t, kind="mergesort")
+    order = stable_argsort(query_t)
     n_ev = pre_t.shape[0]
     x1 = np.zeros(n_pre)
     x2 = np.zeros(n_pre)
@@ -176,10 +176,11 @@ def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1,
     """
     n_e = delta.shape[0]
     a = np.zeros((n_e, qry_t.shape[0]))
-    x1 = np.zeros((n_e, n_pre))
-    x2 = np.zeros((n_e, n_pre))
-    y1 = np.zeros((n_e, n_pre))
-    y2 = np.zeros((n_e, n_pre))
+    # traces of (e, i) at e * n_pre + i: one flat loop per propagation (vectorised)
+    x1 = np.zeros(n_e * n_pre)
+    x2 = np.zeros(n_e * n_pre)
+    y1 = np.zeros(n_e * n_pre)
+    y2 = np.zeros(n_e * n_pre)
     p = src_t.shape[0] - 1
     q = qry_t.shape[0] - 1
     now = np.inf
@@ -191,12 +192,11 @@ def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1,
         if started and now > nxt:
             h = now - nxt
             e1, e2, eL, E1, E2 = propagators(h, tau1, tau2, tau_L_hat, 1.0)
-            for e in range(n_e):
-                for i in range(n_pre):
-                    y1[e, i] = y1[e, i] * eL + x1[e, i] * E1
-                    y2[e, i] = y2[e, i] * eL + x2[e, i] * E2
-                    x1[e, i] *= e1
-                    x2[e, i] *= e2
+            for ei in range(n_e * n_pre):
+                y1[ei] = y1[ei] * eL + x1[ei] * E1
+                y2[ei] = y2[ei] * eL + x2[ei] * E2
+                x1[ei] *= e1
+                x2[ei] *= e2
         now = nxt
         if is_src:
             j = src_neuron[p]
@@ -205,14 +205,15 @@ def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1,
                 if d != 0.0:
                     started = True
                     for i in range(n_pre):
-                        x1[e, i] += d * W_l[j, i]
-                        x2[e, i] += d * W_l[j, i]
+                        x1[e * n_pre + i] += d * W_l[j, i]
+                        x2[e * n_pre + i] += d * W_l[j, i]
             p -= 1
         else:
             i = qry_neuron[q]
             if started:
                 for e in range(n_e):
-                    a[e, q] = ((x1[e, i] - x2[e, i]) - (y1[e, i] - y2[e, i]) / tau_L_hat) / C
+                    ei = e * n_pre + i
+                    a[e, q] = ((x1[ei] - x2[ei]) - (y1[ei] - y2[ei]) / tau_L_hat) / C
             q -= 1
     return a
 
@@ -223,19 +224,30 @@ def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1,
 
 @numba.njit(cache=True)
 def add_normalized(dW_l, G, scale, normalize):
-    """dW_l += scale * G / ||G||_F (skipped when ||G|| = 0); normalize False: no division."""
+    """dW_l += scale * G / ||G||_F (skipped when ||G|| = 0); normalize False: no division.
+
+    ``dW_l``, ``G``: 1-D arrays of one length (a layer's matrix flattened,
+    or one row). Loops in the order of ``np.sum(G * G)`` and
+    ``dW_l += (scale / norm) * G`` (the same bits), without temporaries."""
     norm = 1.0
     if normalize:
-        norm = math.sqrt(np.sum(G * G))
+        sq = 0.0
+        for i in range(G.shape[0]):
+            sq += G[i] * G[i]
+        norm = math.sqrt(sq)
     if norm > 0.0:
-        dW_l += (scale / norm) * G
+        f = scale / norm
+        for i in range(G.shape[0]):
+            dW_l[i] += f * G[i]
 
 
 @numba.njit(cache=True)
-def add_row_normalized(dW_l, G, scale):
-    """dW_l[j] += scale * G[j] / ||G[j]|| for every nonzero row j (normalization "neuron")."""
-    for j in range(G.shape[0]):
-        add_normalized(dW_l[j], G[j], scale, True)
+def add_row_normalized(dW_l, G, scale, n_in):
+    """Rows of length ``n_in`` of the flat ``dW_l`` and ``G``: dW_l[j] += scale * G[j] / ||G[j]||
+    for every nonzero row j (normalization "neuron")."""
+    per_row = n_in > 0  # True, typed as a plain bool (one compiled add_normalized)
+    for j in range(G.shape[0] // max(n_in, 1)):
+        add_normalized(dW_l[j * n_in:(j + 1) * n_in], G[j * n_in:(j + 1) * n_in], scale, per_row)
 
 
 #: ``normalize`` codes of the kernel.
@@ -278,8 +290,9 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
         times_l = times_buf[layout.spike_offset[l]:layout.spike_offset[l + 1]].reshape((n, K))
         counts_l = counts_buf[layout.count_offset[l]:layout.count_offset[l + 1]]
         t_l, j_l, f_l = flatten_spikes(times_l, counts_l, n)
-        spike_t[start[l]:start[l + 1]] = t_l
-        spike_neuron[start[l]:start[l + 1]] = j_l
+        for p in range(t_l.shape[0]):  # (loops, not slice assignments: those compile for seconds)
+            spike_t[start[l] + p] = t_l[p]
+            spike_neuron[start[l] + p] = j_l[p]
         if 0 < l:
             vdot_l = vdot_buf[layout.vdot_offset[l]:layout.vdot_offset[l + 1]].reshape((n, K))
             for p in range(t_l.shape[0]):
@@ -333,16 +346,19 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
             n_l, n_in = sizes[l], sizes[l - 1]
             W_l = weights_buf[wo[l - 1]:wo[l]].reshape((n_l, n_in))
             if plastic[l - 1]:
-                dW_l = dW_buf[wo[l - 1]:wo[l]].reshape((n_l, n_in))
+                dW_l = dW_buf[wo[l - 1]:wo[l]]  # flat (n_l, n_in): [j * n_in + i]
                 dhat_l = dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((hi - lo, n_in))
-                G = np.zeros((n_l, n_in))
+                G = np.zeros(n_l * n_in)  # flat as dW_l
                 for e in range(n_e):
-                    G[:, :] = 0.0
+                    G[:] = 0.0
                     for p in range(hi - lo):  # G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f)
-                        if delta[e, p] != 0.0:
-                            G[spike_neuron[lo + p], :] -= delta[e, p] * dhat_l[p]
+                        d = delta[e, p]
+                        if d != 0.0:
+                            row = spike_neuron[lo + p] * n_in
+                            for i in range(n_in):
+                                G[row + i] -= d * dhat_l[p, i]
                     if normalize == PER_NEURON:
-                        add_row_normalized(dW_l, G, rates[l - 1] * err_s[k, e])
+                        add_row_normalized(dW_l, G, rates[l - 1] * err_s[k, e], n_in)
                     else:
                         add_normalized(dW_l, G, rates[l - 1] * err_s[k, e], normalize == PER_LAYER)
             below = False

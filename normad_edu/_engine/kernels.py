@@ -72,44 +72,29 @@ def psi_hat_dot(lag, tau1, tau2, tau_L_hat, C):
 
 
 @numba.njit(cache=True)
-def flatten_spikes(times, counts, n):
-    """Spikes of one layer (padded ``times[j, f]``, ``counts[j]``, j < n) as flat,
-    time-sorted lists: spike time, neuron j and slot f (ties keep neuron order).
+def stable_argsort(t):
+    """``np.argsort(t, kind="mergesort")`` for times that are not NaN (the same permutation).
 
-    The order is that of a stable sort of the trains laid end to end (as
-    ``np.argsort(kind="mergesort")``; times must not be NaN), computed by a
-    natural merge sort: every train is already sorted, so the runs are the
-    trains and about log2(n) merge passes finish the job. (Written out
-    rather than calling ``np.argsort``, whose compilation alone took a
-    second of every cold start.)"""
-    N = 0
-    for j in range(n):
-        N += counts[j]
-    t = np.empty(N)
-    nj = np.empty(N, dtype=np.int64)
-    nf = np.empty(N, dtype=np.int64)
+    A natural merge sort: the non-decreasing runs of ``t`` are merged
+    pairwise (the left one first on ties, so the sort is stable). Sorted
+    input is one run and costs one pass; trains laid end to end take about
+    log2(number of trains) passes. (Written out rather than calling
+    ``np.argsort``, whose compilation alone took a second of every cold
+    start.)"""
+    N = t.shape[0]
+    order = np.arange(N)
     run_end = np.empty(N + 1, dtype=np.int64)  # ends of the non-decreasing runs
     n_runs = 0
-    p = 0
-    for j in range(n):
-        for f in range(counts[j]):
-            x = times[j, f]
-            if p > 0 and x < t[p - 1]:
-                run_end[n_runs] = p
-                n_runs += 1
-            t[p] = x
-            nj[p] = j
-            nf[p] = f
-            p += 1
-    if N > 0:
-        run_end[n_runs] = N
-        n_runs += 1
+    for p in range(1, N):
+        if t[p] < t[p - 1]:
+            run_end[n_runs] = p
+            n_runs += 1
+    run_end[n_runs] = N
+    n_runs += 1
     if n_runs <= 1:
-        return t, nj, nf
-    t2 = np.empty(N)
-    nj2 = np.empty(N, dtype=np.int64)
-    nf2 = np.empty(N, dtype=np.int64)
-    while n_runs > 1:  # merge runs pairwise (left first on ties: stable)
+        return order
+    other = np.empty(N, dtype=np.int64)
+    while n_runs > 1:
         lo = 0
         m = 0
         for r in range(0, n_runs, 2):
@@ -117,26 +102,56 @@ def flatten_spikes(times, counts, n):
             hi = run_end[r + 1] if r + 1 < n_runs else mid
             a, b, q = lo, mid, lo
             while a < mid and b < hi:
-                if t[b] < t[a]:
-                    t2[q], nj2[q], nf2[q] = t[b], nj[b], nf[b]
+                if t[order[b]] < t[order[a]]:
+                    other[q] = order[b]
                     b += 1
                 else:
-                    t2[q], nj2[q], nf2[q] = t[a], nj[a], nf[a]
+                    other[q] = order[a]
                     a += 1
                 q += 1
             while a < mid:
-                t2[q], nj2[q], nf2[q] = t[a], nj[a], nf[a]
+                other[q] = order[a]
                 a += 1
                 q += 1
             while b < hi:
-                t2[q], nj2[q], nf2[q] = t[b], nj[b], nf[b]
+                other[q] = order[b]
                 b += 1
                 q += 1
             run_end[m] = hi
             m += 1
             lo = hi
         n_runs = m
-        t, t2 = t2, t
-        nj, nj2 = nj2, nj
-        nf, nf2 = nf2, nf
-    return t, nj, nf
+        order, other = other, order
+    return order
+
+
+@numba.njit(cache=True)
+def flatten_spikes(times, counts, n):
+    """Spikes of one layer (padded ``times[j, f]``, ``counts[j]``, j < n) as flat,
+    time-sorted lists: spike time, neuron j and slot f (ties keep neuron order).
+
+    The order is that of a stable sort of the trains laid end to end
+    (:func:`stable_argsort`; times must not be NaN)."""
+    N = 0
+    for j in range(n):
+        N += counts[j]
+    t = np.empty(N)
+    nj = np.empty(N, dtype=np.int64)
+    nf = np.empty(N, dtype=np.int64)
+    p = 0
+    for j in range(n):
+        for f in range(counts[j]):
+            t[p] = times[j, f]
+            nj[p] = j
+            nf[p] = f
+            p += 1
+    order = stable_argsort(t)
+    t_s = np.empty(N)
+    nj_s = np.empty(N, dtype=np.int64)
+    nf_s = np.empty(N, dtype=np.int64)
+    for p in range(N):
+        o = order[p]
+        t_s[p] = t[o]
+        nj_s[p] = nj[o]
+        nf_s[p] = nf[o]
+    return t_s, nj_s, nf_s
