@@ -281,7 +281,10 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
     start = np.zeros(L + 1, dtype=np.int64)
     for l in range(L):
         c = layout.count_offset
-        start[l + 1] = start[l] + counts_buf[c[l]:c[l + 1]].sum()
+        n_spikes = 0
+        for m in range(c[l], c[l + 1]):
+            n_spikes += counts_buf[m]
+        start[l + 1] = start[l] + n_spikes
     spike_t = np.empty(start[L])
     spike_neuron = np.empty(start[L], dtype=np.int64)
     vdot_clipped = np.empty(start[L])
@@ -342,7 +345,10 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
         # --- hidden layers l = L-1 .. 1 -----------------------------------------
         for l in range(L - 1, 0, -1):
             lo, hi = start[l], start[l + 1]
-            delta = a / vdot_clipped[lo:hi]  # delta_j^f = a_j^f / max(Vdot_j^f, vdot_min), for every e
+            delta = np.empty((n_e, hi - lo))  # delta_j^f = a_j^f / max(Vdot_j^f, vdot_min), for every e
+            for e in range(n_e):
+                for p in range(hi - lo):
+                    delta[e, p] = a[e, p] / vdot_clipped[lo + p]
             n_l, n_in = sizes[l], sizes[l - 1]
             W_l = weights_buf[wo[l - 1]:wo[l]].reshape((n_l, n_in))
             if plastic[l - 1]:
