@@ -135,7 +135,7 @@ def _segment(u, I1, I2, ref_end, cur, b, theta, tau1, tau2, tau_L, C, t_ref):
 
 
 @numba.njit(cache=True)
-def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
+def _simulate_one(in_times, in_counts, W_T, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
                   counts, out_t, out_vdot, v, record_v):
     """One problem: every neuron of the layer through every piece of [0, T).
 
@@ -146,16 +146,21 @@ def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L,
     call per piece that passes the state arrays cost ~50 ns, more than a
     whole step of a small layer.)
     """
-    n_out, n_in = W.shape
+    n_in, n_out = W_T.shape  # W_T[i]: the weights of input i onto every neuron (W transposed)
     ev_t, ev_i, _ = _flatten(in_times, in_counts, n_in)  # every input spike, in time order
     n_ev = ev_t.shape[0]
-    W_T = np.ascontiguousarray(W.T)  # row i: the weights of input i onto every neuron
-    u = np.zeros(n_out)
-    I1 = np.zeros(n_out)
-    I2 = np.zeros(n_out)
-    ref_end = np.full(n_out, -1.0)
+    # (np.empty and loops only: every other allocation function costs compile time)
+    u = np.empty(n_out)
+    I1 = np.empty(n_out)
+    I2 = np.empty(n_out)
+    ref_end = np.empty(n_out)
     u_s = np.empty(n_out)  # u at the end of the piece, if the neuron takes the common path
-    is_rare = np.zeros(n_out, dtype=np.bool_)
+    is_rare = np.empty(n_out, dtype=np.int64)  # 1: the neuron takes the rare path in this piece
+    for j in range(n_out):
+        u[j] = 0.0
+        I1[j] = 0.0
+        I2[j] = 0.0
+        ref_end[j] = -1.0
     # Propagators of a full, event-free step (the common case).
     f1, f2, fL, F1, F2 = _propagators(dt, tau1, tau2, tau_L, C)
     p = 0
@@ -186,13 +191,13 @@ def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L,
                     is_rare[j] = rare
                     any_rare |= rare
                 for j in range(n_out):
-                    keep = is_rare[j]
+                    keep = is_rare[j] != 0
                     u[j] = u_s[j] if (ref_end[j] <= cur) & ~keep else u[j]
                     I1[j] = I1[j] if keep else I1[j] * e1
                     I2[j] = I2[j] if keep else I2[j] * e2
                 if any_rare:
                     for j in range(n_out):
-                        if is_rare[j]:
+                        if is_rare[j] != 0:
                             uj, I1j, I2j, rj, c = u[j], I1[j], I2[j], ref_end[j], cur
                             while True:
                                 uj, I1j, I2j, rj, c, spiked = _segment(uj, I1j, I2j, rj, c, s, theta, tau1, tau2,
@@ -219,10 +224,10 @@ def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L,
 
 
 @numba.njit(cache=True, parallel=True)
-def _simulate_batch(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
+def _simulate_batch(in_times, in_counts, W_T, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
                     counts, out_t, out_vdot, v, record_v):
-    for b in numba.prange(W.shape[0]):
-        _simulate_one(in_times[b], in_counts[b], W[b], n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
+    for b in numba.prange(W_T.shape[0]):
+        _simulate_one(in_times[b], in_counts[b], W_T[b], n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
                       counts[b], out_t[b], out_vdot[b], v[b], record_v)
 
 
@@ -277,7 +282,7 @@ def simulate_layer(
     n_steps = sim.n_steps
     in_times = np.ascontiguousarray(in_times, dtype=np.float64)
     in_counts = np.ascontiguousarray(in_counts, dtype=np.int64)
-    W = np.ascontiguousarray(W, dtype=np.float64)
+    W_T = np.ascontiguousarray(np.asarray(W, dtype=np.float64).transpose(0, 2, 1))  # (B, n_in, n_out): rows per input
     v = np.zeros((B, n_out, n_steps + 1) if record_v else (B, 1, 1))
     # Room for the refractory bound (no neuron spikes more than T / t_ref + 1
     # times), capped at 256 spikes per neuron to bound memory; problems that
@@ -290,9 +295,9 @@ def simulate_layer(
     out_t = np.full((B, n_out, capacity), np.inf)
     out_vdot = np.full((B, n_out, capacity), np.nan)
     if B == 1:  # no thread pool for a single problem
-        _simulate_one(in_times[0], in_counts[0], W[0], *args, counts[0], out_t[0], out_vdot[0], v[0], record_v)
+        _simulate_one(in_times[0], in_counts[0], W_T[0], *args, counts[0], out_t[0], out_vdot[0], v[0], record_v)
     else:
-        _simulate_batch(in_times, in_counts, W, *args, counts, out_t, out_vdot, v, record_v)
+        _simulate_batch(in_times, in_counts, W_T, *args, counts, out_t, out_vdot, v, record_v)
     max_count = int(counts.max(initial=0))
     if max_count > capacity:
         over = np.flatnonzero(counts.max(axis=1) > capacity)
@@ -305,7 +310,12 @@ def simulate_layer(
         sub_t = np.full((over.size, n_out, max_count), np.inf)
         sub_v = np.full((over.size, n_out, max_count), np.nan)
         sub_trace = np.zeros((over.size,) + v.shape[1:])
-        _simulate_batch(in_times[over], in_counts[over], W[over], *args, sub_counts, sub_t, sub_v, sub_trace, record_v)
+        if over.size == 1:  # no thread pool (and no compilation of the parallel kernel) for one problem
+            _simulate_one(in_times[over[0]], in_counts[over[0]], W_T[over[0]], *args, sub_counts[0], sub_t[0], sub_v[0],
+                          sub_trace[0], record_v)
+        else:
+            _simulate_batch(in_times[over], in_counts[over], W_T[over], *args, sub_counts, sub_t, sub_v, sub_trace,
+                            record_v)
         counts[over], out_t[over], out_vdot[over], v[over] = sub_counts, sub_t, sub_v, sub_trace
     K = max(max_count, 1)
     return LayerOutput(

@@ -82,7 +82,9 @@ def stable_argsort(t):
     ``np.argsort``, whose compilation alone took a second of every cold
     start.)"""
     N = t.shape[0]
-    order = np.arange(N)
+    order = np.empty(N, dtype=np.int64)
+    for p in range(N):
+        order[p] = p
     run_end = np.empty(N + 1, dtype=np.int64)  # ends of the non-decreasing runs
     n_runs = 0
     for p in range(1, N):
