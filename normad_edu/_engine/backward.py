@@ -120,6 +120,17 @@ def unpack_weights(layout: Layout, flat: np.ndarray) -> list[np.ndarray]:
 # ---------------------------------------------------------------------------
 
 @numba.njit(cache=True)
+def zeros(n):
+    """``np.zeros(n)`` (float64) made with ``np.empty``: the kernels allocate with
+    ``np.empty(n)`` and ``np.empty(n, dtype=np.int64)`` only, because numba compiles
+    every other allocation overload separately (~0.1 s each on a cold start)."""
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = 0.0
+    return out
+
+
+@numba.njit(cache=True)
 def d_hat_sweep(query_t, pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out):
     """out[q, i] = dhat_i(query_t[q]) = sum_f psihat(query_t[q] - t_i^f) (ms/pF).
 
@@ -131,10 +142,10 @@ def d_hat_sweep(query_t, pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out
     """
     order = stable_argsort(query_t)
     n_ev = pre_t.shape[0]
-    x1 = np.zeros(n_pre)
-    x2 = np.zeros(n_pre)
-    y1 = np.zeros(n_pre)
-    y2 = np.zeros(n_pre)
+    x1 = zeros(n_pre)
+    x2 = zeros(n_pre)
+    y1 = zeros(n_pre)
+    y2 = zeros(n_pre)
     now = 0.0 if n_ev == 0 else min(0.0, pre_t[0])
     p = 0
     for qq in range(query_t.shape[0]):
@@ -175,12 +186,12 @@ def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1,
     psihat' = alpha / C - psihat / tau_L'.
     """
     n_e = delta.shape[0]
-    a = np.zeros((n_e, qry_t.shape[0]))
+    a = zeros(n_e * qry_t.shape[0]).reshape((n_e, qry_t.shape[0]))
     # traces of (e, i) at e * n_pre + i: one flat loop per propagation (vectorised)
-    x1 = np.zeros(n_e * n_pre)
-    x2 = np.zeros(n_e * n_pre)
-    y1 = np.zeros(n_e * n_pre)
-    y2 = np.zeros(n_e * n_pre)
+    x1 = zeros(n_e * n_pre)
+    x2 = zeros(n_e * n_pre)
+    y1 = zeros(n_e * n_pre)
+    y2 = zeros(n_e * n_pre)
     p = src_t.shape[0] - 1
     q = qry_t.shape[0] - 1
     now = np.inf
@@ -278,7 +289,8 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
 
     # Spikes of layers 0 .. L-1 as one flat, per-layer time-sorted list:
     # layer l is [start[l], start[l + 1]). vdot_clipped = max(Vdot, vdot_min).
-    start = np.zeros(L + 1, dtype=np.int64)
+    start = np.empty(L + 1, dtype=np.int64)
+    start[0] = 0
     for l in range(L):
         c = layout.count_offset
         n_spikes = 0
@@ -303,7 +315,9 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
 
     # dhat^{l-1} at every spike of each hidden layer l with plastic W^l:
     # block l of dhat_buf, rows = spikes of layer l, columns = neurons of l-1.
-    dhat_offset = np.zeros(L + 1, dtype=np.int64)
+    dhat_offset = np.empty(L + 1, dtype=np.int64)
+    dhat_offset[0] = 0
+    dhat_offset[1] = 0
     for l in range(1, L):
         dhat_offset[l + 1] = dhat_offset[l] + (start[l + 1] - start[l]) * sizes[l - 1] * (1 if plastic[l - 1] else 0)
     dhat_buf = np.empty(dhat_offset[L])
@@ -328,7 +342,7 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
         t_err = err_t[k, :n_e]
         # --- output layer: G^L[k, :] = dhat^{L-1}(t) ---------------------------
         if plastic[L - 1]:
-            dhat_err = np.empty((n_e, n_prev))
+            dhat_err = np.empty(n_e * n_prev).reshape((n_e, n_prev))
             d_hat_sweep(t_err, spike_t[start[L - 1]:start[L]], spike_neuron[start[L - 1]:start[L]], n_prev,
                         tau1, tau2, tau_L_hat, C, dhat_err)
             for e in range(n_e):
@@ -337,7 +351,7 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
             continue
         # --- layer L-1: a_j^f = -W^L_kj psihat'(t - t_j^f) ---------------------
         lo, hi = start[L - 1], start[L]
-        a = np.zeros((n_e, hi - lo))
+        a = zeros(n_e * (hi - lo)).reshape((n_e, hi - lo))
         for e in range(n_e):
             for p in range(hi - lo):
                 lag = t_err[e] - spike_t[lo + p]
@@ -345,7 +359,7 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
         # --- hidden layers l = L-1 .. 1 -----------------------------------------
         for l in range(L - 1, 0, -1):
             lo, hi = start[l], start[l + 1]
-            delta = np.empty((n_e, hi - lo))  # delta_j^f = a_j^f / max(Vdot_j^f, vdot_min), for every e
+            delta = np.empty(n_e * (hi - lo)).reshape((n_e, hi - lo))  # delta_j^f = a_j^f / max(Vdot_j^f, vdot_min), for every e
             for e in range(n_e):
                 for p in range(hi - lo):
                     delta[e, p] = a[e, p] / vdot_clipped[lo + p]
@@ -354,7 +368,7 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
             if plastic[l - 1]:
                 dW_l = dW_buf[wo[l - 1]:wo[l]]  # flat (n_l, n_in): [j * n_in + i]
                 dhat_l = dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((hi - lo, n_in))
-                G = np.zeros(n_l * n_in)  # flat as dW_l
+                G = np.empty(n_l * n_in)  # flat as dW_l; zeroed for every e below
                 for e in range(n_e):
                     G[:] = 0.0
                     for p in range(hi - lo):  # G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f)
