@@ -41,7 +41,6 @@ import numpy as np
 
 from ._engine.kernels import exp_filter as _exp_filter  # E(h; tau), shared with the backward pass
 from ._engine.kernels import exp_filter_given as _exp_filter_given
-from ._engine.kernels import flatten_spikes as _flatten
 from ._engine.kernels import propagators as _propagators
 from ._validation import check_layer_budget
 from .params import LIFParams, SimParams, SynapseParams
@@ -135,6 +134,48 @@ def _segment(u, I1, I2, ref_end, cur, b, theta, tau1, tau2, tau_L, C, t_ref):
 
 
 @numba.njit(cache=True)
+def _events_in_time_order(in_times, in_counts, n_in, n_steps, dt):
+    """Every input spike as flat lists (time, input neuron), sorted by time; ties keep neuron order.
+
+    The same order as a stable sort of the trains laid end to end
+    (:func:`normad_edu._engine.kernels.flatten_spikes`), found in linear time
+    and with little code to compile: a counting sort by grid step
+    ``int(t / dt)`` (monotone in t, so the steps come out in time order),
+    then a stable insertion sort inside each step (a few spikes each).
+    Times must lie in [0, T) (validated input).
+    """
+    start = np.empty(n_steps + 1, dtype=np.int64)  # spikes of step n: [start[n], start[n + 1])
+    for n in range(n_steps + 1):
+        start[n] = 0
+    N = 0
+    for i in range(n_in):
+        for f in range(in_counts[i]):
+            n = min(max(int(in_times[i, f] / dt), 0), n_steps - 1)
+            start[n + 1] += 1
+            N += 1
+    for n in range(n_steps):
+        start[n + 1] += start[n]
+    ev_t = np.empty(N)
+    ev_i = np.empty(N, dtype=np.int64)
+    fill = np.empty(n_steps, dtype=np.int64)
+    for n in range(n_steps):
+        fill[n] = start[n]
+    for i in range(n_in):  # neuron by neuron: ties end up in neuron order
+        for f in range(in_counts[i]):
+            t = in_times[i, f]
+            n = min(max(int(t / dt), 0), n_steps - 1)
+            q = fill[n]
+            while q > start[n] and ev_t[q - 1] > t:  # stable insertion inside the step
+                ev_t[q] = ev_t[q - 1]
+                ev_i[q] = ev_i[q - 1]
+                q -= 1
+            ev_t[q] = t
+            ev_i[q] = i
+            fill[n] += 1
+    return ev_t, ev_i
+
+
+@numba.njit(cache=True)
 def _simulate_one(in_times, in_counts, W_T, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
                   counts, out_t, out_vdot, v, record_v):
     """One problem: every neuron of the layer through every piece of [0, T).
@@ -147,7 +188,7 @@ def _simulate_one(in_times, in_counts, W_T, n_steps, dt, theta, tau1, tau2, tau_
     whole step of a small layer.)
     """
     n_in, n_out = W_T.shape  # W_T[i]: the weights of input i onto every neuron (W transposed)
-    ev_t, ev_i, _ = _flatten(in_times, in_counts, n_in)  # every input spike, in time order
+    ev_t, ev_i = _events_in_time_order(in_times, in_counts, n_in, n_steps, dt)  # every input spike, in time order
     n_ev = ev_t.shape[0]
     # (np.empty and loops only: every other allocation function costs compile time)
     u = np.empty(n_out)
