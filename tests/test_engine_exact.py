@@ -182,6 +182,19 @@ def test_stable_argsort_is_numpys_mergesort(seed):
         assert np.array_equal(stable_argsort(t), np.argsort(t, kind="mergesort"))
 
 
+@pytest.mark.parametrize("t", [[np.inf, -np.inf, np.inf, 0.0, -np.inf], [5e-324, 1e-323, 5e-324, 0.0],
+                               [1e300, -1e300, 0.0, 1e300], [2.0] * 9, [np.inf] * 4, [3.0, 1.0]])
+def test_stable_argsort_edge_cases(t):
+    """Infinities, ranges too small for the bucket width, all-equal values."""
+    t = np.array(t)
+    assert np.array_equal(stable_argsort(t), np.argsort(t, kind="mergesort"))
+
+
+def test_stable_argsort_many_ties():
+    t = np.random.default_rng(3).integers(0, 10, 2000).astype(np.float64)
+    assert np.array_equal(stable_argsort(t), np.argsort(t, kind="mergesort"))
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_flatten_spikes_is_a_stable_sort_of_the_trains(seed):
     """Time order, ties in neuron order (and slot order within a neuron), as np.argsort(kind='mergesort')
