@@ -27,7 +27,8 @@ there for ``t_ref``. Nothing in this model is approximated:
   far sharper than ``alpha``.
 
 The inner loop is compiled with numba (plain loops read like the equations
-above); the batch of independent problems runs in parallel over cores.
+above); the batch of independent problems runs in parallel over cores
+(:mod:`normad_edu._engine.threads`).
 ``benchmarks/bench_forward.py`` measures it.
 """
 
@@ -42,6 +43,7 @@ import numpy as np
 from ._engine.kernels import exp_filter as _exp_filter  # E(h; tau), shared with the backward pass
 from ._engine.kernels import exp_filter_given as _exp_filter_given
 from ._engine.kernels import propagators as _propagators
+from ._engine.threads import over_batch
 from ._validation import check_layer_budget
 from .params import LIFParams, SimParams, SynapseParams
 
@@ -264,10 +266,12 @@ def _simulate_one(in_times, in_counts, W_T, n_steps, dt, theta, tau1, tau2, tau_
                 v[j, n + 1] = u[j]
 
 
-@numba.njit(cache=True, parallel=True)
-def _simulate_batch(in_times, in_counts, W_T, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
+@numba.njit(cache=True, nogil=True)
+def _simulate_range(lo, hi, in_times, in_counts, W_T, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
                     counts, out_t, out_vdot, v, record_v):
-    for b in numba.prange(W_T.shape[0]):
+    """:func:`_simulate_one` for problems lo .. hi-1 of a batch (run in parallel by
+    :func:`normad_edu._engine.threads.over_batch`)."""
+    for b in range(lo, hi):
         _simulate_one(in_times[b], in_counts[b], W_T[b], n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
                       counts[b], out_t[b], out_vdot[b], v[b], record_v)
 
@@ -335,10 +339,10 @@ def simulate_layer(
     counts = np.zeros((B, n_out), dtype=np.int64)
     out_t = np.full((B, n_out, capacity), np.inf)
     out_vdot = np.full((B, n_out, capacity), np.nan)
-    if B == 1:  # no thread pool for a single problem
+    if B == 1:  # one problem: the single-problem kernel (its batch wrapper need not be compiled)
         _simulate_one(in_times[0], in_counts[0], W_T[0], *args, counts[0], out_t[0], out_vdot[0], v[0], record_v)
     else:
-        _simulate_batch(in_times, in_counts, W_T, *args, counts, out_t, out_vdot, v, record_v)
+        over_batch(_simulate_range, B, in_times, in_counts, W_T, *args, counts, out_t, out_vdot, v, record_v)
     max_count = int(counts.max(initial=0))
     if max_count > capacity:
         over = np.flatnonzero(counts.max(axis=1) > capacity)
@@ -351,12 +355,12 @@ def simulate_layer(
         sub_t = np.full((over.size, n_out, max_count), np.inf)
         sub_v = np.full((over.size, n_out, max_count), np.nan)
         sub_trace = np.zeros((over.size,) + v.shape[1:])
-        if over.size == 1:  # no thread pool (and no compilation of the parallel kernel) for one problem
+        if over.size == 1:
             _simulate_one(in_times[over[0]], in_counts[over[0]], W_T[over[0]], *args, sub_counts[0], sub_t[0], sub_v[0],
                           sub_trace[0], record_v)
         else:
-            _simulate_batch(in_times[over], in_counts[over], W_T[over], *args, sub_counts, sub_t, sub_v, sub_trace,
-                            record_v)
+            over_batch(_simulate_range, over.size, in_times[over], in_counts[over], W_T[over], *args, sub_counts,
+                       sub_t, sub_v, sub_trace, record_v)
         counts[over], out_t[over], out_vdot[over], v[over] = sub_counts, sub_t, sub_v, sub_trace
     K = max(max_count, 1)
     return LayerOutput(

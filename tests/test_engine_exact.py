@@ -213,3 +213,36 @@ def test_flatten_spikes_is_a_stable_sort_of_the_trains(seed):
     F = np.concatenate([np.arange(counts[j]) for j in range(n)])
     order = np.argsort(T, kind="mergesort")
     assert np.array_equal(t, T[order]) and np.array_equal(nj, J[order]) and np.array_equal(nf, F[order])
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_batch_on_threads_equals_problems_one_by_one(threads, monkeypatch):
+    """The thread pool (normad_edu._engine.threads) only changes who computes a problem: forward
+    pass and NormAD updates of a batch equal those of each problem alone, for any thread count."""
+    import numba
+
+    from normad_edu.experiments import deep_problems
+    from normad_edu.network import forward
+    from normad_edu.normad import normad_update
+    from normad_edu.spikes import stack_padded
+
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", threads)
+    ex = deep_problems("all", n_runs=5, seed=11)
+    W = [w.copy() for w in ex.weights]
+    W[-1] = np.random.default_rng(0).uniform(0.0, 600.0, W[-1].shape)
+    x = [p[0] for p in ex.inputs]
+    d_t, d_c = stack_padded([p[0] for p in ex.desired])
+    kw = dict(lif=ex.lif, syn=ex.syn, sim=ex.sim, params=ex.params)
+    rec = forward(x, W, ex.lif, ex.syn, ex.sim)
+    dW = normad_update(rec, (d_t, d_c), ex.config.rates, ex.config.plastic, **kw)
+    for b in range(5):
+        one = forward(x[b:b + 1], [w[b:b + 1] for w in W], ex.lif, ex.syn, ex.sim)
+        for lay, lay1 in zip(rec.layers, one.layers):
+            k = lay1.times.shape[-1]
+            assert np.array_equal(lay.counts[b], lay1.counts[0])
+            assert np.array_equal(lay.times[b, :, :k], lay1.times[0])
+            assert np.array_equal(lay.vdot[b, :, :k], lay1.vdot[0], equal_nan=True)
+        dW1 = normad_update(one, (d_t[b:b + 1], d_c[b:b + 1]), ex.config.rates, ex.config.plastic, **kw)
+        for g, g1 in zip(dW, dW1):
+            assert np.array_equal(g[b], g1[0])
+    assert rec.layers[0].counts.sum() > 0 and any(np.abs(g).sum() > 0 for g in dW)

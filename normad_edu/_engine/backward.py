@@ -9,7 +9,7 @@ the two agree), but fast:
   instead of one kernel evaluation per (query, spike) pair;
 * the backward recursion ``a_i^g = sum delta_j^f W_ji psihat'(t_j^f - t_i^g)``
   is the same sweep run backwards in time (:func:`adjoint_sweep`);
-* the problems of a batch run in parallel (numba ``prange``).
+* the problems of a batch run in parallel (:mod:`.threads`).
 
 Memory layout
 -------------
@@ -33,6 +33,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from .threads import over_batch
 from .kernels import flatten_spikes, propagators, psi_hat_dot, stable_argsort
 
 
@@ -391,13 +392,21 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
                               spike_neuron[start[l - 1]:start[l]], n_in, tau1, tau2, tau_L_hat, C)
 
 
-@numba.njit(cache=True, parallel=True)
-def backward_batch(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic, normalize,
-                   tau1, tau2, tau_L_hat, C, vdot_min, dW_buf):
-    """:func:`backward_one` for every problem b of the batch, in parallel."""
-    for b in numba.prange(times_buf.shape[0]):
+@numba.njit(cache=True, nogil=True)
+def backward_range(lo, hi, layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic,
+                   normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf):
+    """:func:`backward_one` for problems lo .. hi-1 of the batch (run in parallel by
+    :func:`normad_edu._engine.threads.over_batch`)."""
+    for b in range(lo, hi):
         backward_one(layout, times_buf[b], counts_buf[b], vdot_buf[b], weights_buf[b], err_t[b], err_s[b], rates,
                      plastic, normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf[b])
+
+
+def backward_batch(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic, normalize,
+                   tau1, tau2, tau_L_hat, C, vdot_min, dW_buf) -> None:
+    """:func:`backward_one` for every problem b of the batch, in parallel."""
+    over_batch(backward_range, times_buf.shape[0], layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s,
+               rates, plastic, normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf)
 
 
 def run_backward(record, err_t, err_s, rates, plastic, *, normalize: int, tau1: float, tau2: float,
@@ -412,7 +421,7 @@ def run_backward(record, err_t, err_s, rates, plastic, *, normalize: int, tau1: 
                 np.ascontiguousarray(err_t, dtype=np.float64), np.ascontiguousarray(err_s, dtype=np.int8),
                 np.asarray(rates, dtype=np.float64), np.asarray(plastic, dtype=np.bool_), int(normalize),
                 float(tau1), float(tau2), float(tau_L_hat), float(C), float(vdot_min))
-        if dW.shape[0] == 1:  # no thread pool for a single problem: pass row 0 of every per-problem array
+        if dW.shape[0] == 1:  # one problem: pass row 0 of every per-problem array (no batch wrapper to compile)
             layout, spike_t, spike_count, vdot, weights, e_t, e_s, *rest = args
             backward_one(layout, spike_t[0], spike_count[0], vdot[0], weights[0], e_t[0], e_s[0], *rest, dW[0])
         else:
