@@ -246,3 +246,34 @@ def test_batch_on_threads_equals_problems_one_by_one(threads, monkeypatch):
         for g, g1 in zip(dW, dW1):
             assert np.array_equal(g[b], g1[0])
     assert rec.layers[0].counts.sum() > 0 and any(np.abs(g).sum() > 0 for g in dW)
+
+
+def test_batch_in_a_forked_child_after_the_parent_ran_one(monkeypatch):
+    """A child forked after the parent used the thread pool gets its own pool (the inherited one has
+    no threads in the child: submitting to it would hang)."""
+    import multiprocessing as mp
+
+    import numba
+
+    from normad_edu.cli import demo_problem
+    from normad_edu.network import forward
+
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
+    inputs, weights = demo_problem(3, 0)
+    parent = forward(inputs, weights).output.counts
+    with mp.get_context("fork").Pool(1) as pool:
+        child = pool.apply_async(_forward_counts_in_child).get(timeout=120)
+    assert np.array_equal(child, parent)
+
+
+def _forward_counts_in_child():
+    import numba
+
+    from normad_edu.cli import demo_problem
+    from normad_edu.network import forward
+
+    numba.config.NUMBA_NUM_THREADS = 2
+    inputs, weights = demo_problem(3, 0)
+    return forward(inputs, weights).output.counts
