@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def exp_filter(h, tau, tau_L):
     """E(h; tau) = int_0^h e^{-s/tau} e^{-(h-s)/tau_L} ds for h >= 0 (ms).
 
@@ -30,7 +30,7 @@ def exp_filter(h, tau, tau_L):
     return exp_filter_given(h, tau, tau_L, math.exp(-h / max(tau, tau_L)))
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def exp_filter_given(h, tau, tau_L, e_slow):
     """:func:`exp_filter` given ``e_slow = exp(-h / max(tau, tau_L))``.
 
@@ -45,13 +45,13 @@ def exp_filter_given(h, tau, tau_L, e_slow):
     return h * e_slow * phi
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def slower(e_tau, e_L, tau, tau_L):
     """``exp(-h / max(tau, tau_L))`` from ``e_tau = exp(-h / tau)`` and ``e_L = exp(-h / tau_L)``."""
     return e_tau if tau > tau_L else e_L
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def propagators(h, tau1, tau2, tau_L, C):
     """Exact propagators of a piece of length h: (e^{-h/tau1}, e^{-h/tau2}, e^{-h/tau_L}, E1/C, E2/C)."""
     e1 = math.exp(-h / tau1)
@@ -61,7 +61,7 @@ def propagators(h, tau1, tau2, tau_L, C):
             exp_filter_given(h, tau2, tau_L, slower(e2, eL, tau2, tau_L)) / C)
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def psi_hat_dot(lag, tau1, tau2, tau_L_hat, C):
     """psihat'(lag) = alpha(lag)/C - psihat(lag)/tau_L' (1/pF); 0 for lag <= 0."""
     if lag <= 0.0:
