@@ -178,7 +178,7 @@ def _events_in_time_order(in_times, in_counts, n_in, n_steps, dt):
 
 
 @numba.njit(cache=True)
-def _simulate_one(in_times, in_counts, W_T, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
+def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
                   counts, out_t, out_vdot, v, record_v):
     """One problem: every neuron of the layer through every piece of [0, T).
 
@@ -189,7 +189,11 @@ def _simulate_one(in_times, in_counts, W_T, n_steps, dt, theta, tau1, tau2, tau_
     call per piece that passes the state arrays cost ~50 ns, more than a
     whole step of a small layer.)
     """
-    n_in, n_out = W_T.shape  # W_T[i]: the weights of input i onto every neuron (W transposed)
+    n_out, n_in = W.shape
+    W_T = np.empty(n_in * n_out).reshape((n_in, n_out))  # W_T[i]: input i onto every neuron (contiguous scatter)
+    for j in range(n_out):
+        for i in range(n_in):
+            W_T[i, j] = W[j, i]
     ev_t, ev_i = _events_in_time_order(in_times, in_counts, n_in, n_steps, dt)  # every input spike, in time order
     n_ev = ev_t.shape[0]
     # (np.empty and loops only: every other allocation function costs compile time)
@@ -267,12 +271,12 @@ def _simulate_one(in_times, in_counts, W_T, n_steps, dt, theta, tau1, tau2, tau_
 
 
 @numba.njit(cache=True, nogil=True)
-def _simulate_range(lo, hi, in_times, in_counts, W_T, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
+def _simulate_range(lo, hi, in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
                     counts, out_t, out_vdot, v, record_v):
     """:func:`_simulate_one` for problems lo .. hi-1 of a batch (run in parallel by
     :func:`normad_edu._engine.threads.over_batch`)."""
     for b in range(lo, hi):
-        _simulate_one(in_times[b], in_counts[b], W_T[b], n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
+        _simulate_one(in_times[b], in_counts[b], W[b], n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
                       counts[b], out_t[b], out_vdot[b], v[b], record_v)
 
 
@@ -327,7 +331,7 @@ def simulate_layer(
     n_steps = sim.n_steps
     in_times = np.ascontiguousarray(in_times, dtype=np.float64)
     in_counts = np.ascontiguousarray(in_counts, dtype=np.int64)
-    W_T = np.ascontiguousarray(np.asarray(W, dtype=np.float64).transpose(0, 2, 1))  # (B, n_in, n_out): rows per input
+    W = np.ascontiguousarray(W, dtype=np.float64)
     v = np.zeros((B, n_out, n_steps + 1) if record_v else (B, 1, 1))
     # Room for the refractory bound (no neuron spikes more than T / t_ref + 1
     # times), capped at 256 spikes per neuron to bound memory; problems that
@@ -337,35 +341,38 @@ def simulate_layer(
     capacity = int(min(256, np.ceil(sim.T / max(lif.t_ref, sim.dt)) + 1))
     args = (n_steps, sim.dt, lif.theta, syn.tau1, syn.tau2, lif.tau_L, lif.C, lif.gL, lif.t_ref)
     counts = np.zeros((B, n_out), dtype=np.int64)
-    out_t = np.full((B, n_out, capacity), np.inf)
-    out_vdot = np.full((B, n_out, capacity), np.nan)
+    # Slots beyond each neuron's count are left unwritten and masked at the end (np.empty:
+    # filling B x n x capacity slots with inf/NaN cost more than the masking of B x n x K).
+    out_t = np.empty((B, n_out, capacity))
+    out_vdot = np.empty((B, n_out, capacity))
     if B == 1:  # one problem: the single-problem kernel (its batch wrapper need not be compiled)
-        _simulate_one(in_times[0], in_counts[0], W_T[0], *args, counts[0], out_t[0], out_vdot[0], v[0], record_v)
+        _simulate_one(in_times[0], in_counts[0], W[0], *args, counts[0], out_t[0], out_vdot[0], v[0], record_v)
     else:
-        over_batch(_simulate_range, B, in_times, in_counts, W_T, *args, counts, out_t, out_vdot, v, record_v)
+        over_batch(_simulate_range, B, in_times, in_counts, W, *args, counts, out_t, out_vdot, v, record_v)
     max_count = int(counts.max(initial=0))
     if max_count > capacity:
         over = np.flatnonzero(counts.max(axis=1) > capacity)
-        wide_t = np.full((B, n_out, max_count), np.inf)
-        wide_v = np.full((B, n_out, max_count), np.nan)
+        wide_t = np.empty((B, n_out, max_count))
+        wide_v = np.empty((B, n_out, max_count))
         wide_t[:, :, :capacity] = out_t
         wide_v[:, :, :capacity] = out_vdot
         out_t, out_vdot = wide_t, wide_v
         sub_counts = np.zeros((over.size, n_out), dtype=np.int64)
-        sub_t = np.full((over.size, n_out, max_count), np.inf)
-        sub_v = np.full((over.size, n_out, max_count), np.nan)
+        sub_t = np.empty((over.size, n_out, max_count))
+        sub_v = np.empty((over.size, n_out, max_count))
         sub_trace = np.zeros((over.size,) + v.shape[1:])
         if over.size == 1:
-            _simulate_one(in_times[over[0]], in_counts[over[0]], W_T[over[0]], *args, sub_counts[0], sub_t[0], sub_v[0],
+            _simulate_one(in_times[over[0]], in_counts[over[0]], W[over[0]], *args, sub_counts[0], sub_t[0], sub_v[0],
                           sub_trace[0], record_v)
         else:
-            over_batch(_simulate_range, over.size, in_times[over], in_counts[over], W_T[over], *args, sub_counts,
+            over_batch(_simulate_range, over.size, in_times[over], in_counts[over], W[over], *args, sub_counts,
                        sub_t, sub_v, sub_trace, record_v)
         counts[over], out_t[over], out_vdot[over], v[over] = sub_counts, sub_t, sub_v, sub_trace
     K = max(max_count, 1)
+    valid = np.arange(K) < counts[:, :, None]
     return LayerOutput(
-        times=out_t[:, :, :K].copy(),
+        times=np.where(valid, out_t[:, :, :K], np.inf),
         counts=counts,
-        vdot=out_vdot[:, :, :K].copy(),
+        vdot=np.where(valid, out_vdot[:, :, :K], np.nan),
         v=v + lif.EL if record_v else None,
     )
