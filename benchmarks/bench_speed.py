@@ -42,6 +42,8 @@ import time
 from pathlib import Path
 
 import numba
+
+from normad_edu._engine.threads import n_threads
 import numpy as np
 
 import normad_edu
@@ -114,8 +116,8 @@ def best_of(fn, repeats: int) -> float:
 def command_seconds(args: list[str], cache_dir: str, out: str) -> float:
     """Wall time (s) of ``python -m normad_edu ARGS --out OUT`` with ``NUMBA_CACHE_DIR=cache_dir``."""
     root = str(Path(normad_edu.__file__).resolve().parent.parent)
-    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, TQDM_DISABLE="1",
-               PYTHONPATH=os.pathsep.join([root] + ([os.environ["PYTHONPATH"]] if "PYTHONPATH" in os.environ else [])))
+    path = [root] + ([os.environ["PYTHONPATH"]] if "PYTHONPATH" in os.environ else [])
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, TQDM_DISABLE="1", PYTHONPATH=os.pathsep.join(path))
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "normad_edu", *args, "--out", out], env=env, cwd=out, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -143,7 +145,7 @@ def main(argv=None) -> int:
     kw = dict(lif=lif, syn=syn, sim=sim, params=ex.params)
     rates, plastic = ex.config.rates, ex.config.plastic
 
-    print(f"numba {numba.__version__}, {numba.get_num_threads()} threads; load average "
+    print(f"numba {numba.__version__}, {n_threads()} threads; load average "
           + " ".join(f"{v:.2f}" for v in os.getloadavg()) + f"; batch {B}, minimum of {R} calls")
 
     # --- the NumPy reference -------------------------------------------------------------
@@ -163,7 +165,8 @@ def main(argv=None) -> int:
     t_it = best_of(iteration, R)
     T_s = sim.T / 1000.0
     print("mean rates (Hz) per layer, engine vs NumPy reference: "
-          + ", ".join(f"{lay.counts.mean() / T_s:.1f} vs {c.mean() / T_s:.1f}" for lay, c in zip(rec.layers, ref_counts)))
+          + ", ".join(f"{lay.counts.mean() / T_s:.1f} vs {c.mean() / T_s:.1f}"
+                      for lay, c in zip(rec.layers, ref_counts)))
 
     rows = [("NumPy reference forward (ms per problem)", ref_ms, None),
             ("forward (ms per problem)", t_fwd * 1e3 / B, TARGETS["forward"]),

@@ -73,8 +73,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     root = str(Path(__file__).resolve().parent.parent)
     with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, NUMBA_CACHE_DIR=cache,
-                   PYTHONPATH=os.pathsep.join([root] + ([os.environ["PYTHONPATH"]] if "PYTHONPATH" in os.environ else [])))
+        path = [root] + ([os.environ["PYTHONPATH"]] if "PYTHONPATH" in os.environ else [])
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=os.pathsep.join(path))
         out = subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True, text=True, check=True)
     data = json.loads(out.stdout.strip().splitlines()[-1])
     print("load average " + " ".join(f"{v:.2f}" for v in os.getloadavg()))

@@ -38,6 +38,8 @@ import time
 from dataclasses import replace
 
 import numba
+
+from normad_edu._engine.threads import n_threads
 import numpy as np
 
 from normad_edu import training
@@ -229,8 +231,8 @@ def main(argv=None) -> None:
     rows.append(("train", "  Python overhead (the rest)", per(wall - sum(parts.values()))))
 
     print(f"one training iteration of {'-'.join(str(n) for n in [weights[0].shape[2]] + [W.shape[1] for W in weights])}"
-          f", batch {B}, all layers plastic; numba {numba.__version__}, {numba.get_num_threads()} threads "
-          f"({numba.threading_layer()}); load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+          f", batch {B}, all layers plastic; numba {numba.__version__}, {n_threads()} threads; load average "
+          + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     print(f"ms per problem, minimum of {R} calls")
     group = None
     for g, name, ms in rows:

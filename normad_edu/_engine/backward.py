@@ -360,7 +360,8 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
         # --- hidden layers l = L-1 .. 1 -----------------------------------------
         for l in range(L - 1, 0, -1):
             lo, hi = start[l], start[l + 1]
-            delta = np.empty(n_e * (hi - lo)).reshape((n_e, hi - lo))  # delta_j^f = a_j^f / max(Vdot_j^f, vdot_min), for every e
+            # delta_j^f = a_j^f / max(Vdot_j^f, vdot_min), for every e
+            delta = np.empty(n_e * (hi - lo)).reshape((n_e, hi - lo))
             for e in range(n_e):
                 for p in range(hi - lo):
                     delta[e, p] = a[e, p] / vdot_clipped[lo + p]
