@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from ._engine.kernels import exp_filter as _exp_filter  # E(h; tau), shared with the backward pass
+from ._engine.kernels import exp_filter as _exp_filter  # noqa: F401  E(h; tau), imported from here by tests
 from ._engine.kernels import exp_filter_given as _exp_filter_given
 from ._engine.kernels import propagators as _propagators
 from ._engine.threads import over_batch
