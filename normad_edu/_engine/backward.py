@@ -253,15 +253,6 @@ def add_normalized(dW_l, G, scale, normalize):
             dW_l[i] += f * G[i]
 
 
-@numba.njit(cache=True)
-def add_row_normalized(dW_l, G, scale, n_in):
-    """Rows of length ``n_in`` of the flat ``dW_l`` and ``G``: dW_l[j] += scale * G[j] / ||G[j]||
-    for every nonzero row j (normalization "neuron")."""
-    per_row = n_in > 0  # True, typed as a plain bool (one compiled add_normalized)
-    for j in range(G.shape[0] // max(n_in, 1)):
-        add_normalized(dW_l[j * n_in:(j + 1) * n_in], G[j * n_in:(j + 1) * n_in], scale, per_row)
-
-
 #: ``normalize`` codes of the kernel.
 NO_NORMALIZATION, PER_LAYER, PER_NEURON = 0, 1, 2
 
@@ -379,8 +370,11 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
                             row = spike_neuron[lo + p] * n_in
                             for i in range(n_in):
                                 G[row + i] -= d * dhat_l[p, i]
-                    if normalize == PER_NEURON:
-                        add_row_normalized(dW_l, G, rates[l - 1] * err_s[k, e], n_in)
+                    if normalize == PER_NEURON:  # every row j on its own: dW_l[j] += r e G[j] / ||G[j]||
+                        per_row = normalize == PER_NEURON  # (a plain bool: one compiled add_normalized)
+                        for j in range(n_l):
+                            add_normalized(dW_l[j * n_in:(j + 1) * n_in], G[j * n_in:(j + 1) * n_in],
+                                           rates[l - 1] * err_s[k, e], per_row)
                     else:
                         add_normalized(dW_l, G, rates[l - 1] * err_s[k, e], normalize == PER_LAYER)
             below = False
