@@ -17,8 +17,10 @@ machine is shared: the minimum is the least disturbed call). Rows:
   and the real run (+ threshold crossings: Newton search, refractoriness);
 * the backward pass: the ``d_hat_sweep`` calls (hidden-layer spikes and
   error instants), the ``adjoint_sweep`` call, timed alone with compiled
-  loops over the batch like the engine's own (``prange``); "G / update and
-  the rest" is the whole compiled pass minus these;
+  loops over the batch run on the engine's thread pool like its own;
+  "G / update and the rest" is the whole compiled pass minus these (the
+  sweeps timed alone also flatten their layers' spikes, so this difference
+  is a lower bound);
 * error instants and correlation as :func:`normad_edu.training.train`
   computes them; packing the record for the engine; argument checks;
 * ``training.train``: the wall time of an iteration minus the time inside
@@ -39,7 +41,7 @@ from dataclasses import replace
 
 import numba
 
-from normad_edu._engine.threads import n_threads
+from normad_edu._engine.threads import n_threads, over_batch
 import numpy as np
 
 from normad_edu import training
@@ -63,20 +65,20 @@ def best_ms(fn, repeats: int, per: int) -> float:
     return best * 1e3 / per
 
 
-@numba.njit(parallel=True, cache=True)
-def _dhat_sweeps(times_pre, counts_pre, times_post, counts_post, n_pre, tau1, tau2, tau_L_hat, C):
-    """d_hat_sweep of every problem: dhat of layer ``pre`` at the spikes of layer ``post``."""
-    for b in numba.prange(times_pre.shape[0]):
+@numba.njit(nogil=True, cache=True)
+def _dhat_sweeps(lo, hi, times_pre, counts_pre, times_post, counts_post, n_pre, tau1, tau2, tau_L_hat, C):
+    """d_hat_sweep of problems lo .. hi-1: dhat of layer ``pre`` at the spikes of layer ``post``."""
+    for b in range(lo, hi):
         pre_t, pre_j, _ = flatten_spikes(times_pre[b], counts_pre[b], n_pre)
         post_t, _, _ = flatten_spikes(times_post[b], counts_post[b], times_post.shape[1])
         out = np.empty((post_t.shape[0], n_pre))
         engine.d_hat_sweep(post_t, pre_t, pre_j, n_pre, tau1, tau2, tau_L_hat, C, out)
 
 
-@numba.njit(parallel=True, cache=True)
-def _dhat_at_errors(err_t, err_s, times_pre, counts_pre, n_pre, tau1, tau2, tau_L_hat, C):
-    """d_hat_sweep at the error instants of every output neuron of every problem."""
-    for b in numba.prange(times_pre.shape[0]):
+@numba.njit(nogil=True, cache=True)
+def _dhat_at_errors(lo, hi, err_t, err_s, times_pre, counts_pre, n_pre, tau1, tau2, tau_L_hat, C):
+    """d_hat_sweep at the error instants of every output neuron of problems lo .. hi-1."""
+    for b in range(lo, hi):
         pre_t, pre_j, _ = flatten_spikes(times_pre[b], counts_pre[b], n_pre)
         for k in range(err_t.shape[1]):
             n_e = 0
@@ -86,10 +88,10 @@ def _dhat_at_errors(err_t, err_s, times_pre, counts_pre, n_pre, tau1, tau2, tau_
             engine.d_hat_sweep(err_t[b, k, :n_e], pre_t, pre_j, n_pre, tau1, tau2, tau_L_hat, C, out)
 
 
-@numba.njit(parallel=True, cache=True)
-def _adjoint_sweeps(n_err, times_src, counts_src, W, times_qry, counts_qry, tau1, tau2, tau_L_hat, C):
-    """adjoint_sweep of every problem with n_err[b] error instants (delta = 1 everywhere)."""
-    for b in numba.prange(times_src.shape[0]):
+@numba.njit(nogil=True, cache=True)
+def _adjoint_sweeps(lo, hi, n_err, times_src, counts_src, W, times_qry, counts_qry, tau1, tau2, tau_L_hat, C):
+    """adjoint_sweep of problems lo .. hi-1 with n_err[b] error instants (delta = 1 everywhere)."""
+    for b in range(lo, hi):
         src_t, src_j, _ = flatten_spikes(times_src[b], counts_src[b], times_src.shape[1])
         qry_t, qry_j, _ = flatten_spikes(times_qry[b], counts_qry[b], times_qry.shape[1])
         delta = np.ones((n_err[b], src_t.shape[0]))
@@ -168,21 +170,22 @@ def main(argv=None) -> None:
     t_dhat = []
     for l in range(1, L):
         pre, post = sp[l - 1], sp[l]
-        _dhat_sweeps(pre.times, pre.counts, post.times, post.counts, pre.counts.shape[1], *consts)
-        t = best_ms(lambda: _dhat_sweeps(pre.times, pre.counts, post.times, post.counts, pre.counts.shape[1],
-                                         *consts), R, B)
+        dh = (pre.times, pre.counts, post.times, post.counts, pre.counts.shape[1], *consts)
+        over_batch(_dhat_sweeps, B, *dh)
+        t = best_ms(lambda: over_batch(_dhat_sweeps, B, *dh), R, B)
         t_dhat.append(t)
         rows.append(("backward", f"d_hat sweep: layer {l - 1} at the spikes of layer {l}", t))
     pre = sp[L - 1]
     es8 = np.ascontiguousarray(err_s, dtype=np.int8)
-    _dhat_at_errors(err_t, es8, pre.times, pre.counts, pre.counts.shape[1], *consts)
-    t_err = best_ms(lambda: _dhat_at_errors(err_t, es8, pre.times, pre.counts, pre.counts.shape[1], *consts), R, B)
+    de = (err_t, es8, pre.times, pre.counts, pre.counts.shape[1], *consts)
+    over_batch(_dhat_at_errors, B, *de)
+    t_err = best_ms(lambda: over_batch(_dhat_at_errors, B, *de), R, B)
     rows.append(("backward", f"d_hat sweep: layer {L - 1} at the error instants", t_err))
     n_err = (err_s != 0).sum(axis=(1, 2)).astype(np.int64)
     src, qry = sp[L - 1], sp[L - 2]
     adj = (n_err, src.times, src.counts, np.ascontiguousarray(weights[L - 2]), qry.times, qry.counts, *consts)
-    _adjoint_sweeps(*adj)
-    t_adj = best_ms(lambda: _adjoint_sweeps(*adj), R, B)
+    over_batch(_adjoint_sweeps, B, *adj)
+    t_adj = best_ms(lambda: over_batch(_adjoint_sweeps, B, *adj), R, B)
     rows.append(("backward", f"adjoint sweep: layer {L - 1} -> {L - 2} ({n_err.mean():.1f} error instants)", t_adj))
     rows.append(("backward", "G / update and the rest of the compiled pass (difference)",
                  t_kernel - sum(t_dhat) - t_err - t_adj))
