@@ -226,7 +226,7 @@ def test_batch_on_threads_equals_problems_one_by_one(threads, monkeypatch):
     from normad_edu.normad import normad_update
     from normad_edu.spikes import stack_padded
 
-    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", threads)
+    monkeypatch.setattr(numba, "get_num_threads", lambda: threads)
     ex = deep_problems("all", n_runs=5, seed=11)
     W = [w.copy() for w in ex.weights]
     W[-1] = np.random.default_rng(0).uniform(0.0, 600.0, W[-1].shape)
@@ -260,7 +260,7 @@ def test_batch_in_a_forked_child_after_the_parent_ran_one(monkeypatch):
 
     if "fork" not in mp.get_all_start_methods():
         pytest.skip("no fork on this platform")
-    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
+    monkeypatch.setattr(numba, "get_num_threads", lambda: 2)
     inputs, weights = demo_problem(3, 0)
     parent = forward(inputs, weights).output.counts
     with mp.get_context("fork").Pool(1) as pool:
@@ -274,6 +274,21 @@ def _forward_counts_in_child():
     from normad_edu.cli import demo_problem
     from normad_edu.network import forward
 
-    numba.config.NUMBA_NUM_THREADS = 2
+    numba.get_num_threads = lambda: 2
     inputs, weights = demo_problem(3, 0)
     return forward(inputs, weights).output.counts
+
+
+def test_thread_count_follows_numba_set_num_threads():
+    """Sweep workers limit their threads with numba.set_num_threads: the pool follows it."""
+    import numba
+
+    from normad_edu._engine.threads import n_threads
+
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        assert n_threads() == 1
+    finally:
+        numba.set_num_threads(before)
+    assert n_threads() == before

@@ -11,8 +11,9 @@ the number of threads.
 speed, but compiling each parallel kernel cost 1.4 s (simulator) and 3.4 s
 (backward pass) on every cold start, on top of the kernels it calls.)
 
-The number of threads is numba's ``NUMBA_NUM_THREADS`` setting (default:
-the number of CPU cores).
+The number of threads is numba's: ``numba.get_num_threads()``
+(``NUMBA_NUM_THREADS``, default the number of CPU cores, or what
+``numba.set_num_threads`` chose, e.g. in a sweep worker).
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ CHUNKS_PER_THREAD = 4
 
 
 def n_threads() -> int:
-    """Threads used for a batch (numba's ``NUMBA_NUM_THREADS``, at least 1)."""
-    return max(1, int(numba.config.NUMBA_NUM_THREADS))
+    """Threads used for a batch: ``numba.get_num_threads()`` (``NUMBA_NUM_THREADS``, or what
+    ``numba.set_num_threads`` set in the calling thread, as the sweep workers do), at least 1."""
+    return max(1, int(numba.get_num_threads()))
 
 
 def _get_pool(size: int) -> ThreadPoolExecutor:
