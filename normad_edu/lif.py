@@ -141,39 +141,41 @@ def _events_in_time_order(in_times, in_counts, n_in, n_steps, dt):
 
     The same order as a stable sort of the trains laid end to end
     (:func:`normad_edu._engine.kernels.flatten_spikes`), found in linear time
-    and with little code to compile: a counting sort by grid step
-    ``int(t / dt)`` (monotone in t, so the steps come out in time order),
-    then a stable insertion sort inside each step (a few spikes each).
+    and with little code to compile: a counting sort into N buckets evenly
+    over [0, T) (N = number of spikes; the bucket ``int(t * N / T)`` is
+    monotone in t, so buckets come out in time order), then a stable
+    insertion sort inside each bucket (about one spike each). Memory O(N).
     Times must lie in [0, T) (validated input).
     """
-    start = np.empty(n_steps + 1, dtype=np.int64)  # spikes of step n: [start[n], start[n + 1])
-    for n in range(n_steps + 1):
-        start[n] = 0
     N = 0
     for i in range(n_in):
-        for f in range(in_counts[i]):
-            n = min(max(int(in_times[i, f] / dt), 0), n_steps - 1)
-            start[n + 1] += 1
-            N += 1
-    for n in range(n_steps):
-        start[n + 1] += start[n]
+        N += in_counts[i]
     ev_t = np.empty(N)
     ev_i = np.empty(N, dtype=np.int64)
-    fill = np.empty(n_steps, dtype=np.int64)
-    for n in range(n_steps):
-        fill[n] = start[n]
+    scale = N / (n_steps * dt)  # buckets per ms
+    start = np.empty(N + 1, dtype=np.int64)  # bucket k holds [start[k], start[k + 1])
+    for k in range(N + 1):
+        start[k] = 0
+    for i in range(n_in):
+        for f in range(in_counts[i]):
+            start[min(max(int(in_times[i, f] * scale), 0), N - 1) + 1] += 1
+    for k in range(N):
+        start[k + 1] += start[k]
+    fill = np.empty(N + 1, dtype=np.int64)
+    for k in range(N + 1):
+        fill[k] = start[k]
     for i in range(n_in):  # neuron by neuron: ties end up in neuron order
         for f in range(in_counts[i]):
             t = in_times[i, f]
-            n = min(max(int(t / dt), 0), n_steps - 1)
-            q = fill[n]
-            while q > start[n] and ev_t[q - 1] > t:  # stable insertion inside the step
+            k = min(max(int(t * scale), 0), N - 1)
+            q = fill[k]
+            while q > start[k] and ev_t[q - 1] > t:  # stable insertion inside the bucket
                 ev_t[q] = ev_t[q - 1]
                 ev_i[q] = ev_i[q - 1]
                 q -= 1
             ev_t[q] = t
             ev_i[q] = i
-            fill[n] += 1
+            fill[k] += 1
     return ev_t, ev_i
 
 
