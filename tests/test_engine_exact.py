@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pytest
 
-from normad_edu._engine.kernels import flatten_spikes, stable_argsort
+from normad_edu._engine.kernels import flatten_spikes, insertion_argsort, stable_argsort
 from normad_edu.lif import simulate_layer
 from normad_edu.params import LIFParams, SimParams, SynapseParams
 
@@ -188,6 +188,17 @@ def test_stable_argsort_edge_cases(t):
     """Infinities, ranges too small for the bucket width, all-equal values."""
     t = np.array(t)
     assert np.array_equal(stable_argsort(t), np.argsort(t, kind="mergesort"))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_insertion_argsort_is_numpys_mergesort(seed):
+    """The backward pass orders its (already sorted) queries with it; any order must come out right."""
+    rng = np.random.default_rng(seed)
+    for n in (0, 1, 2, 9, 80):
+        t = rng.choice([0.0, -0.0, 1.0, 2.5, np.inf], n) if seed % 2 else rng.uniform(-5, 5, n)
+        if seed >= 2:
+            t = np.sort(t)
+        assert np.array_equal(insertion_argsort(t), np.argsort(t, kind="mergesort"))
 
 
 def test_stable_argsort_many_ties():

@@ -34,7 +34,7 @@ import numba
 import numpy as np
 
 from .threads import over_batch
-from .kernels import flatten_spikes, propagators, psi_hat_dot, stable_argsort
+from .kernels import flatten_spikes, insertion_argsort, propagators, psi_hat_dot, stable_argsort
 
 
 class Layout(NamedTuple):
@@ -139,9 +139,19 @@ def d_hat_sweep(query_t, pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out
     c * hhat: every presynaptic neuron drives two exponential traces (x1:
     tau1, x2: tau2) feeding leaky integrators (y1, y2: tau_L'), and the
     psihat sum is (y1 - y2) / C. One sweep through time with exact
-    propagators, no grid.
+    propagators, no grid. Query times in any order (see
+    :func:`d_hat_sweep_ordered`).
     """
-    order = stable_argsort(query_t)
+    d_hat_sweep_ordered(query_t, stable_argsort(query_t), pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out)
+
+
+@numba.njit(cache=True)
+def d_hat_sweep_ordered(query_t, order, pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out):
+    """:func:`d_hat_sweep` with the queries visited in ``order`` (the stable sort of ``query_t``).
+
+    The backward pass passes :func:`~.kernels.insertion_argsort` of its
+    queries, which are sorted already (spike times, error instants): linear
+    time, and the general sort is not compiled on that path."""
     n_ev = pre_t.shape[0]
     x1 = zeros(n_pre)
     x2 = zeros(n_pre)
@@ -316,10 +326,11 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
     for l in range(1, L):
         if plastic[l - 1]:
             n_spk = start[l + 1] - start[l]
-            d_hat_sweep(spike_t[start[l]:start[l + 1]],
-                        spike_t[start[l - 1]:start[l]], spike_neuron[start[l - 1]:start[l]], sizes[l - 1],
-                        tau1, tau2, tau_L_hat, C,
-                        dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((n_spk, sizes[l - 1])))
+            t_q = spike_t[start[l]:start[l + 1]]
+            d_hat_sweep_ordered(t_q, insertion_argsort(t_q),
+                                spike_t[start[l - 1]:start[l]], spike_neuron[start[l - 1]:start[l]], sizes[l - 1],
+                                tau1, tau2, tau_L_hat, C,
+                                dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((n_spk, sizes[l - 1])))
 
     wo = layout.weight_offset
     n_L, n_prev = sizes[L], sizes[L - 1]
@@ -335,8 +346,8 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
         # --- output layer: G^L[k, :] = dhat^{L-1}(t) ---------------------------
         if plastic[L - 1]:
             dhat_err = np.empty(n_e * n_prev).reshape((n_e, n_prev))
-            d_hat_sweep(t_err, spike_t[start[L - 1]:start[L]], spike_neuron[start[L - 1]:start[L]], n_prev,
-                        tau1, tau2, tau_L_hat, C, dhat_err)
+            d_hat_sweep_ordered(t_err, insertion_argsort(t_err), spike_t[start[L - 1]:start[L]],
+                                spike_neuron[start[L - 1]:start[L]], n_prev, tau1, tau2, tau_L_hat, C, dhat_err)
             for e in range(n_e):
                 add_normalized(dW_out[k], dhat_err[e], rates[L - 1] * err_s[k, e], normalize != NO_NORMALIZATION)
         if not hidden_plastic:
