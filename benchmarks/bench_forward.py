@@ -17,11 +17,11 @@ triggers numba's compilation (or its load from numba's on-disk cache); that
 first call is reported separately. Targets on a 2-core machine: <= 5 ms per
 problem at batch 1 and <= 2 ms per problem at batch 100.
 
-The machine's load average is printed because other processes matter: with
-numba's OpenMP threading layer, a batch-1 call (a parallel loop of one
-iteration) can take ~24 ms instead of ~2 ms while another process keeps the
-second core busy; ``OMP_WAIT_POLICY=PASSIVE``, ``NUMBA_THREADING_LAYER=workqueue``
-or ``NUMBA_NUM_THREADS=1`` avoid it (compare the "fastest" column).
+The machine's load average is printed because other processes matter
+(compare the "fastest" column). A batch runs on ``NUMBA_NUM_THREADS`` threads
+(:mod:`normad_edu._engine.threads`); a single problem runs in the calling
+thread. ``benchmarks/bench_speed.py`` prints the figures of issue 15 relative
+to a NumPy reference timed in the same run.
 
 Usage::
 
@@ -39,6 +39,7 @@ import time
 import numba
 import numpy as np
 
+from normad_edu._engine.threads import n_threads
 from normad_edu.cli import DEMO_HIDDEN_A, DEMO_SIZES, _int_at_least, demo_problem
 from normad_edu.lif import simulate_layer
 from normad_edu.network import forward, pack_inputs
@@ -83,15 +84,15 @@ def main(argv=None) -> int:
 
     print(f"forward pass of the {'-'.join(map(str, DEMO_SIZES))} LIF network: T = {sim.T:g} ms, dt = {sim.dt:g} ms, "
           f"{DEMO_SIZES[0]} Poisson inputs at 20 Hz, a = {', '.join(f'{a:g}' for a in DEMO_HIDDEN_A)} pA, seed {args.seed}")
-    print(f"numba {numba.__version__}, threads: {numba.get_num_threads()}", end="")
+    print(f"numba {numba.__version__}, threads: {n_threads()}", end="")
 
     # First call: numba compiles the simulator, or loads it from its cache.
     t0 = time.perf_counter()
     forward(inputs[:1], [W[:1] for W in weights], lif, syn, sim)
     first = time.perf_counter() - t0
-    print(f", threading layer: {numba.threading_layer()}")
+    print()
     print(f"first call (numba compile or cache load, batch 1): {first * 1e3:.0f} ms")
-    env = [f"{k}={os.environ[k]}" for k in ("NUMBA_NUM_THREADS", "NUMBA_THREADING_LAYER", "OMP_WAIT_POLICY") if k in os.environ]
+    env = [f"{k}={os.environ[k]}" for k in ("NUMBA_NUM_THREADS",) if k in os.environ]
     if hasattr(os, "getloadavg"):
         env.append("load average %.2f %.2f %.2f" % os.getloadavg())
     print("environment: " + (", ".join(env) if env else "defaults"))

@@ -27,6 +27,8 @@ import statistics
 import time
 
 import numba
+
+from normad_edu._engine.threads import n_threads
 import numpy as np
 
 from normad_edu.experiments import deep_problems
@@ -69,7 +71,7 @@ def main() -> None:
     args = ap.parse_args()
     if min(args.batch) < 1 or args.repeats < 1:
         ap.error("--batch and --repeats must be >= 1")
-    print(f"numba {numba.__version__}, {numba.get_num_threads()} threads; load average {os.getloadavg()[0]:.2f}")
+    print(f"numba {numba.__version__}, {n_threads()} threads; load average {os.getloadavg()[0]:.2f}")
     print(f"{'batch':>6} {'forward ms':>11} {'update ms':>10} {'total ms':>9}   (per problem, median of {args.repeats})")
     for b in args.batch:
         r = bench(b, args.repeats, args.seed)

@@ -27,7 +27,8 @@ there for ``t_ref``. Nothing in this model is approximated:
   far sharper than ``alpha``.
 
 The inner loop is compiled with numba (plain loops read like the equations
-above); the batch of independent problems runs in parallel over cores.
+above); the batch of independent problems runs in parallel over cores
+(:mod:`normad_edu._engine.threads`).
 ``benchmarks/bench_forward.py`` measures it.
 """
 
@@ -39,9 +40,10 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from ._engine.kernels import exp_filter as _exp_filter  # E(h; tau), shared with the backward pass
-from ._engine.kernels import flatten_spikes as _flatten
+from ._engine.kernels import exp_filter as _exp_filter  # noqa: F401  E(h; tau), imported from here by tests
+from ._engine.kernels import exp_filter_given as _exp_filter_given
 from ._engine.kernels import propagators as _propagators
+from ._engine.threads import over_batch
 from ._validation import check_layer_budget
 from .params import LIFParams, SimParams, SynapseParams
 
@@ -69,20 +71,26 @@ class LayerOutput:
 
 
 @numba.njit(cache=True)
-def _find_crossing(u0, I1, I2, h, theta, tau1, tau2, tau_L, C):
-    """Time in (0, h] where u(tau) = theta, given u(0) < theta <= u(h)."""
+def _find_crossing(u0, I1, I2, h, u_h, theta, tau1, tau2, tau_L, C):
+    """Time in (0, h] where u(tau) = theta, given u(0) = u0 < theta <= u(h) = u_h."""
     lo, hi = 0.0, h
     f_lo = u0 - theta
-    f_hi = u0 * math.exp(-h / tau_L) + (I1 * _exp_filter(h, tau1, tau_L) - I2 * _exp_filter(h, tau2, tau_L)) / C - theta
+    f_hi = u_h - theta
     x = h * (-f_lo) / (f_hi - f_lo) if f_hi > f_lo else 0.5 * h  # linear interpolation as first guess
     for _ in range(100):
-        u = u0 * math.exp(-x / tau_L) + (I1 * _exp_filter(x, tau1, tau_L) - I2 * _exp_filter(x, tau2, tau_L)) / C
+        # u(x) and u'(x); each exponential once (E(x; tau) factors out the slower one)
+        e1 = math.exp(-x / tau1)
+        e2 = math.exp(-x / tau2)
+        eL = math.exp(-x / tau_L)
+        E1 = _exp_filter_given(x, tau1, tau_L, e1 if tau1 > tau_L else eL)
+        E2 = _exp_filter_given(x, tau2, tau_L, e2 if tau2 > tau_L else eL)
+        u = u0 * eL + (I1 * E1 - I2 * E2) / C
         f = u - theta
         if f < 0.0:
             lo = x
         else:
             hi = x
-        du = -u / tau_L + (I1 * math.exp(-x / tau1) - I2 * math.exp(-x / tau2)) / C
+        du = -u / tau_L + (I1 * e1 - I2 * e2) / C
         if du > 0.0:
             step = f / du
             if abs(step) < 1e-12:  # Newton has converged (quadratically)
@@ -99,102 +107,177 @@ def _find_crossing(u0, I1, I2, h, theta, tau1, tau2, tau_L, C):
 
 
 @numba.njit(cache=True)
-def _advance(j, a, b, u, I1, I2, ref_end, counts, out_t, out_vdot, theta, tau1, tau2, tau_L, C, gL, t_ref):
-    """Advance neuron j exactly from a to b, handling refractoriness and spikes."""
-    cur = a
-    while True:
-        if ref_end[j] > cur:  # held at EL while refractory; the current evolves
-            stop = min(ref_end[j], b)
-            I1[j] *= math.exp(-(stop - cur) / tau1)
-            I2[j] *= math.exp(-(stop - cur) / tau2)
-            u[j] = 0.0
-            cur = stop
-            if cur >= b:
-                return
-        h = b - cur
-        u_b = u[j] * math.exp(-h / tau_L) + (I1[j] * _exp_filter(h, tau1, tau_L) - I2[j] * _exp_filter(h, tau2, tau_L)) / C
-        if u_b < theta:
-            u[j] = u_b
-            I1[j] *= math.exp(-h / tau1)
-            I2[j] *= math.exp(-h / tau2)
-            return
-        x = _find_crossing(u[j], I1[j], I2[j], h, theta, tau1, tau2, tau_L, C)
-        I1[j] *= math.exp(-x / tau1)
-        I2[j] *= math.exp(-x / tau2)
-        k = counts[j]
-        if k < out_t.shape[1]:
-            out_t[j, k] = cur + x
-            out_vdot[j, k] = (I1[j] - I2[j] - gL * theta) / C
-        counts[j] = k + 1
-        u[j] = 0.0
-        cur = cur + x
-        ref_end[j] = cur + t_ref
+def _segment(u, I1, I2, ref_end, cur, b, theta, tau1, tau2, tau_L, C, t_ref):
+    """Advance one neuron exactly from ``cur`` towards ``b``: to ``b``, or to its next spike.
+
+    The rare path (refractoriness ends or V crosses threshold inside the
+    piece). State in and out as scalars: ``(u, I1, I2, ref_end, cur, spiked)``;
+    after a spike ``cur`` is the spike time, ``u = 0`` and the neuron is
+    refractory until ``cur + t_ref``, and the caller calls again to go on.
+    """
+    if ref_end > cur:  # held at EL while refractory; the current evolves
+        stop = min(ref_end, b)
+        I1 *= math.exp(-(stop - cur) / tau1)
+        I2 *= math.exp(-(stop - cur) / tau2)
+        u = 0.0
+        cur = stop
+        if cur >= b:
+            return u, I1, I2, ref_end, cur, False
+    h = b - cur
+    eL = math.exp(-h / tau_L)
+    E1 = _exp_filter_given(h, tau1, tau_L, math.exp(-h / tau1) if tau1 > tau_L else eL)
+    E2 = _exp_filter_given(h, tau2, tau_L, math.exp(-h / tau2) if tau2 > tau_L else eL)
+    u_b = u * eL + (I1 * E1 - I2 * E2) / C
+    if u_b < theta:
+        return u_b, I1 * math.exp(-h / tau1), I2 * math.exp(-h / tau2), ref_end, b, False
+    x = _find_crossing(u, I1, I2, h, u_b, theta, tau1, tau2, tau_L, C)
+    cur = cur + x
+    return 0.0, I1 * math.exp(-x / tau1), I2 * math.exp(-x / tau2), cur + t_ref, cur, True
 
 
 @numba.njit(cache=True)
-def _advance_all(a, b, prop, u, I1, I2, ref_end, counts, out_t, out_vdot, theta, tau1, tau2, tau_L, C, gL, t_ref):
-    """Advance every neuron from a to b; the propagators ``prop`` of b - a are shared.
+def _events_in_time_order(in_times, in_counts, n_in, n_steps, dt):
+    """Every input spike as flat lists (time, input neuron), sorted by time; ties keep neuron order.
 
-    Pieces with a crossing or the end of a refractory period go to :func:`_advance`."""
-    e1, e2, eL, E1, E2 = prop
-    for j in range(u.shape[0]):
-        if ref_end[j] <= a:  # common case: no reset, no refractoriness, no crossing
-            u_b = u[j] * eL + I1[j] * E1 - I2[j] * E2
-            if u_b < theta:
-                u[j] = u_b
-                I1[j] *= e1
-                I2[j] *= e2
-                continue
-        elif ref_end[j] >= b:  # refractory for the whole piece: V held at EL
-            I1[j] *= e1
-            I2[j] *= e2
-            continue
-        _advance(j, a, b, u, I1, I2, ref_end, counts, out_t, out_vdot, theta, tau1, tau2, tau_L, C, gL, t_ref)
+    The same order as a stable sort of the trains laid end to end
+    (:func:`normad_edu._engine.kernels.flatten_spikes`), found in linear time
+    and with little code to compile: a counting sort into N buckets evenly
+    over [0, T) (N = number of spikes; the bucket ``int(t * N / T)`` is
+    monotone in t, so buckets come out in time order), then a stable
+    insertion sort inside each bucket (about one spike each). Memory O(N).
+    Times must lie in [0, T) (validated input).
+    """
+    N = 0
+    for i in range(n_in):
+        N += in_counts[i]
+    ev_t = np.empty(N)
+    ev_i = np.empty(N, dtype=np.int64)
+    scale = N / (n_steps * dt)  # buckets per ms
+    start = np.empty(N + 1, dtype=np.int64)  # bucket k holds [start[k], start[k + 1])
+    for k in range(N + 1):
+        start[k] = 0
+    for i in range(n_in):
+        for f in range(in_counts[i]):
+            start[min(max(int(in_times[i, f] * scale), 0), N - 1) + 1] += 1
+    for k in range(N):
+        start[k + 1] += start[k]
+    fill = np.empty(N + 1, dtype=np.int64)
+    for k in range(N + 1):
+        fill[k] = start[k]
+    for i in range(n_in):  # neuron by neuron: ties end up in neuron order
+        for f in range(in_counts[i]):
+            t = in_times[i, f]
+            k = min(max(int(t * scale), 0), N - 1)
+            q = fill[k]
+            while q > start[k] and ev_t[q - 1] > t:  # stable insertion inside the bucket
+                ev_t[q] = ev_t[q - 1]
+                ev_i[q] = ev_i[q - 1]
+                q -= 1
+            ev_t[q] = t
+            ev_i[q] = i
+            fill[k] += 1
+    return ev_t, ev_i
 
 
 @numba.njit(cache=True)
 def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
                   counts, out_t, out_vdot, v, record_v):
+    """One problem: every neuron of the layer through every piece of [0, T).
+
+    A piece ends at the next grid point or input spike. The common case of
+    a neuron in a piece (not refractory, stays below threshold) is written
+    out here; crossings and the end of a refractory period go to
+    :func:`_segment`. (Everything per piece stays in this one function: a
+    call per piece that passes the state arrays cost ~50 ns, more than a
+    whole step of a small layer.)
+    """
     n_out, n_in = W.shape
-    ev_t, ev_i, _ = _flatten(in_times, in_counts, n_in)  # every input spike, in time order
+    W_T = np.empty(n_in * n_out).reshape((n_in, n_out))  # W_T[i]: input i onto every neuron (contiguous scatter)
+    for j in range(n_out):
+        for i in range(n_in):
+            W_T[i, j] = W[j, i]
+    ev_t, ev_i = _events_in_time_order(in_times, in_counts, n_in, n_steps, dt)  # every input spike, in time order
     n_ev = ev_t.shape[0]
-    u = np.zeros(n_out)
-    I1 = np.zeros(n_out)
-    I2 = np.zeros(n_out)
-    ref_end = np.full(n_out, -1.0)
+    # (np.empty and loops only: every other allocation function costs compile time)
+    u = np.empty(n_out)
+    I1 = np.empty(n_out)
+    I2 = np.empty(n_out)
+    ref_end = np.empty(n_out)
+    u_s = np.empty(n_out)  # u at the end of the piece, if the neuron takes the common path
+    is_rare = np.empty(n_out, dtype=np.int64)  # 1: the neuron takes the rare path in this piece
+    for j in range(n_out):
+        u[j] = 0.0
+        I1[j] = 0.0
+        I2[j] = 0.0
+        ref_end[j] = -1.0
     # Propagators of a full, event-free step (the common case).
-    full = _propagators(dt, tau1, tau2, tau_L, C)
+    f1, f2, fL, F1, F2 = _propagators(dt, tau1, tau2, tau_L, C)
     p = 0
     for n in range(n_steps):
         t_a = n * dt
         t_b = (n + 1) * dt
         cur = t_a
-        while p < n_ev and ev_t[p] < t_b:
-            s = ev_t[p]
-            if s > cur:
-                _advance_all(cur, s, _propagators(s - cur, tau1, tau2, tau_L, C), u, I1, I2, ref_end, counts,
-                             out_t, out_vdot, theta, tau1, tau2, tau_L, C, gL, t_ref)
+        while True:
+            is_event = p < n_ev and ev_t[p] < t_b
+            s = ev_t[p] if is_event else t_b  # end of this piece
+            if s > cur:  # advance every neuron from cur to s
+                if cur == t_a and not is_event:
+                    e1, e2, eL, E1, E2 = f1, f2, fL, F1, F2
+                else:
+                    e1, e2, eL, E1, E2 = _propagators(s - cur, tau1, tau2, tau_L, C)
+                # Two branch-free passes (vectorised by the compiler): (1) u at s for
+                # every neuron and which ones need the rare path; (2) the update of
+                # the others: a free neuron's u moves, a refractory one stays at EL
+                # (u = 0), both currents decay. The rare ones (a crossing, or the
+                # end of a refractory period inside the piece) keep their state for
+                # _segment, which starts again from cur.
+                any_rare = False
+                for j in range(n_out):
+                    u_b = u[j] * eL + I1[j] * E1 - I2[j] * E2
+                    free = ref_end[j] <= cur
+                    rare = (free & (u_b >= theta)) | (~free & (ref_end[j] < s))
+                    u_s[j] = u_b
+                    is_rare[j] = rare
+                    any_rare |= rare
+                for j in range(n_out):
+                    keep = is_rare[j] != 0
+                    u[j] = u_s[j] if (ref_end[j] <= cur) & ~keep else u[j]
+                    I1[j] = I1[j] if keep else I1[j] * e1
+                    I2[j] = I2[j] if keep else I2[j] * e2
+                if any_rare:
+                    for j in range(n_out):
+                        if is_rare[j] != 0:
+                            uj, I1j, I2j, rj, c = u[j], I1[j], I2[j], ref_end[j], cur
+                            while True:
+                                uj, I1j, I2j, rj, c, spiked = _segment(uj, I1j, I2j, rj, c, s, theta, tau1, tau2,
+                                                                       tau_L, C, t_ref)
+                                if not spiked:
+                                    break
+                                k = counts[j]
+                                if k < out_t.shape[1]:
+                                    out_t[j, k] = c
+                                    out_vdot[j, k] = (I1j - I2j - gL * theta) / C
+                                counts[j] = k + 1
+                            u[j], I1[j], I2[j], ref_end[j] = uj, I1j, I2j, rj
                 cur = s
-            i = ev_i[p]
+            if not is_event:
+                break
+            w = W_T[ev_i[p]]
             for j in range(n_out):
-                I1[j] += W[j, i]
-                I2[j] += W[j, i]
+                I1[j] += w[j]
+                I2[j] += w[j]
             p += 1
-        if cur == t_a:
-            _advance_all(t_a, t_b, full, u, I1, I2, ref_end, counts, out_t, out_vdot,
-                         theta, tau1, tau2, tau_L, C, gL, t_ref)
-        elif t_b > cur:
-            _advance_all(cur, t_b, _propagators(t_b - cur, tau1, tau2, tau_L, C), u, I1, I2, ref_end, counts,
-                         out_t, out_vdot, theta, tau1, tau2, tau_L, C, gL, t_ref)
         if record_v:
             for j in range(n_out):
                 v[j, n + 1] = u[j]
 
 
-@numba.njit(cache=True, parallel=True)
-def _simulate_batch(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
+@numba.njit(cache=True, nogil=True)
+def _simulate_range(lo, hi, in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
                     counts, out_t, out_vdot, v, record_v):
-    for b in numba.prange(W.shape[0]):
+    """:func:`_simulate_one` for problems lo .. hi-1 of a batch (run in parallel by
+    :func:`normad_edu._engine.threads.over_batch`)."""
+    for b in range(lo, hi):
         _simulate_one(in_times[b], in_counts[b], W[b], n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
                       counts[b], out_t[b], out_vdot[b], v[b], record_v)
 
@@ -260,30 +343,38 @@ def simulate_layer(
     capacity = int(min(256, np.ceil(sim.T / max(lif.t_ref, sim.dt)) + 1))
     args = (n_steps, sim.dt, lif.theta, syn.tau1, syn.tau2, lif.tau_L, lif.C, lif.gL, lif.t_ref)
     counts = np.zeros((B, n_out), dtype=np.int64)
-    out_t = np.full((B, n_out, capacity), np.inf)
-    out_vdot = np.full((B, n_out, capacity), np.nan)
-    if B == 1:  # no thread pool for a single problem
+    # Slots beyond each neuron's count are left unwritten and masked at the end (np.empty:
+    # filling B x n x capacity slots with inf/NaN cost more than the masking of B x n x K).
+    out_t = np.empty((B, n_out, capacity))
+    out_vdot = np.empty((B, n_out, capacity))
+    if B == 1:  # one problem: the single-problem kernel (its batch wrapper need not be compiled)
         _simulate_one(in_times[0], in_counts[0], W[0], *args, counts[0], out_t[0], out_vdot[0], v[0], record_v)
     else:
-        _simulate_batch(in_times, in_counts, W, *args, counts, out_t, out_vdot, v, record_v)
+        over_batch(_simulate_range, B, in_times, in_counts, W, *args, counts, out_t, out_vdot, v, record_v)
     max_count = int(counts.max(initial=0))
     if max_count > capacity:
         over = np.flatnonzero(counts.max(axis=1) > capacity)
-        wide_t = np.full((B, n_out, max_count), np.inf)
-        wide_v = np.full((B, n_out, max_count), np.nan)
+        wide_t = np.empty((B, n_out, max_count))
+        wide_v = np.empty((B, n_out, max_count))
         wide_t[:, :, :capacity] = out_t
         wide_v[:, :, :capacity] = out_vdot
         out_t, out_vdot = wide_t, wide_v
         sub_counts = np.zeros((over.size, n_out), dtype=np.int64)
-        sub_t = np.full((over.size, n_out, max_count), np.inf)
-        sub_v = np.full((over.size, n_out, max_count), np.nan)
+        sub_t = np.empty((over.size, n_out, max_count))
+        sub_v = np.empty((over.size, n_out, max_count))
         sub_trace = np.zeros((over.size,) + v.shape[1:])
-        _simulate_batch(in_times[over], in_counts[over], W[over], *args, sub_counts, sub_t, sub_v, sub_trace, record_v)
+        if over.size == 1:
+            _simulate_one(in_times[over[0]], in_counts[over[0]], W[over[0]], *args, sub_counts[0], sub_t[0], sub_v[0],
+                          sub_trace[0], record_v)
+        else:
+            over_batch(_simulate_range, over.size, in_times[over], in_counts[over], W[over], *args, sub_counts,
+                       sub_t, sub_v, sub_trace, record_v)
         counts[over], out_t[over], out_vdot[over], v[over] = sub_counts, sub_t, sub_v, sub_trace
     K = max(max_count, 1)
+    valid = np.arange(K) < counts[:, :, None]
     return LayerOutput(
-        times=out_t[:, :, :K].copy(),
+        times=np.where(valid, out_t[:, :, :K], np.inf),
         counts=counts,
-        vdot=out_vdot[:, :, :K].copy(),
+        vdot=np.where(valid, out_vdot[:, :, :K], np.nan),
         v=v + lif.EL if record_v else None,
     )

@@ -11,8 +11,9 @@ Modules
 -------
 kernels
     numba twins of the closed forms in :mod:`normad_edu.kernels`
-    (``exp_filter``, ``propagators``, ``psi_hat_dot``) and ``flatten_spikes``;
-    shared by the simulator (:mod:`normad_edu.lif`) and the backward pass.
+    (``exp_filter``, ``propagators``, ``psi_hat_dot``), ``stable_argsort``
+    and ``flatten_spikes``; shared by the simulator (:mod:`normad_edu.lif`)
+    and the backward pass.
 error_instants
     The batched error-instant merge (padded desired and observed trains).
 backward

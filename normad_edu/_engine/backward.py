@@ -9,7 +9,7 @@ the two agree), but fast:
   instead of one kernel evaluation per (query, spike) pair;
 * the backward recursion ``a_i^g = sum delta_j^f W_ji psihat'(t_j^f - t_i^g)``
   is the same sweep run backwards in time (:func:`adjoint_sweep`);
-* the problems of a batch run in parallel (numba ``prange``).
+* the problems of a batch run in parallel (:mod:`.threads`).
 
 Memory layout
 -------------
@@ -33,7 +33,8 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from .kernels import flatten_spikes, propagators, psi_hat_dot
+from .threads import over_batch
+from .kernels import flatten_spikes, insertion_argsort, propagators, psi_hat_dot, stable_argsort
 
 
 class Layout(NamedTuple):
@@ -120,6 +121,17 @@ def unpack_weights(layout: Layout, flat: np.ndarray) -> list[np.ndarray]:
 # ---------------------------------------------------------------------------
 
 @numba.njit(cache=True)
+def zeros(n):
+    """``np.zeros(n)`` (float64) made with ``np.empty``: the kernels allocate with
+    ``np.empty(n)`` and ``np.empty(n, dtype=np.int64)`` only, because numba compiles
+    every other allocation overload separately (~0.1 s each on a cold start)."""
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = 0.0
+    return out
+
+
+@numba.njit(cache=True)
 def d_hat_sweep(query_t, pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out):
     """out[q, i] = dhat_i(query_t[q]) = sum_f psihat(query_t[q] - t_i^f) (ms/pF).
 
@@ -127,14 +139,24 @@ def d_hat_sweep(query_t, pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out
     c * hhat: every presynaptic neuron drives two exponential traces (x1:
     tau1, x2: tau2) feeding leaky integrators (y1, y2: tau_L'), and the
     psihat sum is (y1 - y2) / C. One sweep through time with exact
-    propagators, no grid.
+    propagators, no grid. Query times in any order (see
+    :func:`d_hat_sweep_ordered`).
     """
-    order = np.argsort(query_t, kind="mergesort")
+    d_hat_sweep_ordered(query_t, stable_argsort(query_t), pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out)
+
+
+@numba.njit(cache=True)
+def d_hat_sweep_ordered(query_t, order, pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out):
+    """:func:`d_hat_sweep` with the queries visited in ``order`` (the stable sort of ``query_t``).
+
+    The backward pass passes :func:`~.kernels.insertion_argsort` of its
+    queries, which are sorted already (spike times, error instants): linear
+    time, and the general sort is not compiled on that path."""
     n_ev = pre_t.shape[0]
-    x1 = np.zeros(n_pre)
-    x2 = np.zeros(n_pre)
-    y1 = np.zeros(n_pre)
-    y2 = np.zeros(n_pre)
+    x1 = zeros(n_pre)
+    x2 = zeros(n_pre)
+    y1 = zeros(n_pre)
+    y2 = zeros(n_pre)
     now = 0.0 if n_ev == 0 else min(0.0, pre_t[0])
     p = 0
     for qq in range(query_t.shape[0]):
@@ -175,11 +197,12 @@ def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1,
     psihat' = alpha / C - psihat / tau_L'.
     """
     n_e = delta.shape[0]
-    a = np.zeros((n_e, qry_t.shape[0]))
-    x1 = np.zeros((n_e, n_pre))
-    x2 = np.zeros((n_e, n_pre))
-    y1 = np.zeros((n_e, n_pre))
-    y2 = np.zeros((n_e, n_pre))
+    a = zeros(n_e * qry_t.shape[0]).reshape((n_e, qry_t.shape[0]))
+    # traces of (e, i) at e * n_pre + i: one flat loop per propagation (vectorised)
+    x1 = zeros(n_e * n_pre)
+    x2 = zeros(n_e * n_pre)
+    y1 = zeros(n_e * n_pre)
+    y2 = zeros(n_e * n_pre)
     p = src_t.shape[0] - 1
     q = qry_t.shape[0] - 1
     now = np.inf
@@ -191,12 +214,11 @@ def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1,
         if started and now > nxt:
             h = now - nxt
             e1, e2, eL, E1, E2 = propagators(h, tau1, tau2, tau_L_hat, 1.0)
-            for e in range(n_e):
-                for i in range(n_pre):
-                    y1[e, i] = y1[e, i] * eL + x1[e, i] * E1
-                    y2[e, i] = y2[e, i] * eL + x2[e, i] * E2
-                    x1[e, i] *= e1
-                    x2[e, i] *= e2
+            for ei in range(n_e * n_pre):
+                y1[ei] = y1[ei] * eL + x1[ei] * E1
+                y2[ei] = y2[ei] * eL + x2[ei] * E2
+                x1[ei] *= e1
+                x2[ei] *= e2
         now = nxt
         if is_src:
             j = src_neuron[p]
@@ -205,14 +227,15 @@ def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1,
                 if d != 0.0:
                     started = True
                     for i in range(n_pre):
-                        x1[e, i] += d * W_l[j, i]
-                        x2[e, i] += d * W_l[j, i]
+                        x1[e * n_pre + i] += d * W_l[j, i]
+                        x2[e * n_pre + i] += d * W_l[j, i]
             p -= 1
         else:
             i = qry_neuron[q]
             if started:
                 for e in range(n_e):
-                    a[e, q] = ((x1[e, i] - x2[e, i]) - (y1[e, i] - y2[e, i]) / tau_L_hat) / C
+                    ei = e * n_pre + i
+                    a[e, q] = ((x1[ei] - x2[ei]) - (y1[ei] - y2[ei]) / tau_L_hat) / C
             q -= 1
     return a
 
@@ -223,19 +246,21 @@ def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1,
 
 @numba.njit(cache=True)
 def add_normalized(dW_l, G, scale, normalize):
-    """dW_l += scale * G / ||G||_F (skipped when ||G|| = 0); normalize False: no division."""
+    """dW_l += scale * G / ||G||_F (skipped when ||G|| = 0); normalize False: no division.
+
+    ``dW_l``, ``G``: 1-D arrays of one length (a layer's matrix flattened,
+    or one row). Loops in the order of ``np.sum(G * G)`` and
+    ``dW_l += (scale / norm) * G`` (the same bits), without temporaries."""
     norm = 1.0
     if normalize:
-        norm = math.sqrt(np.sum(G * G))
+        sq = 0.0
+        for i in range(G.shape[0]):
+            sq += G[i] * G[i]
+        norm = math.sqrt(sq)
     if norm > 0.0:
-        dW_l += (scale / norm) * G
-
-
-@numba.njit(cache=True)
-def add_row_normalized(dW_l, G, scale):
-    """dW_l[j] += scale * G[j] / ||G[j]|| for every nonzero row j (normalization "neuron")."""
-    for j in range(G.shape[0]):
-        add_normalized(dW_l[j], G[j], scale, True)
+        f = scale / norm
+        for i in range(G.shape[0]):
+            dW_l[i] += f * G[i]
 
 
 #: ``normalize`` codes of the kernel.
@@ -266,10 +291,14 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
 
     # Spikes of layers 0 .. L-1 as one flat, per-layer time-sorted list:
     # layer l is [start[l], start[l + 1]). vdot_clipped = max(Vdot, vdot_min).
-    start = np.zeros(L + 1, dtype=np.int64)
+    start = np.empty(L + 1, dtype=np.int64)
+    start[0] = 0
     for l in range(L):
         c = layout.count_offset
-        start[l + 1] = start[l] + counts_buf[c[l]:c[l + 1]].sum()
+        n_spikes = 0
+        for m in range(c[l], c[l + 1]):
+            n_spikes += counts_buf[m]
+        start[l + 1] = start[l] + n_spikes
     spike_t = np.empty(start[L])
     spike_neuron = np.empty(start[L], dtype=np.int64)
     vdot_clipped = np.empty(start[L])
@@ -278,8 +307,9 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
         times_l = times_buf[layout.spike_offset[l]:layout.spike_offset[l + 1]].reshape((n, K))
         counts_l = counts_buf[layout.count_offset[l]:layout.count_offset[l + 1]]
         t_l, j_l, f_l = flatten_spikes(times_l, counts_l, n)
-        spike_t[start[l]:start[l + 1]] = t_l
-        spike_neuron[start[l]:start[l + 1]] = j_l
+        for p in range(t_l.shape[0]):  # (loops, not slice assignments: those compile for seconds)
+            spike_t[start[l] + p] = t_l[p]
+            spike_neuron[start[l] + p] = j_l[p]
         if 0 < l:
             vdot_l = vdot_buf[layout.vdot_offset[l]:layout.vdot_offset[l + 1]].reshape((n, K))
             for p in range(t_l.shape[0]):
@@ -287,17 +317,20 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
 
     # dhat^{l-1} at every spike of each hidden layer l with plastic W^l:
     # block l of dhat_buf, rows = spikes of layer l, columns = neurons of l-1.
-    dhat_offset = np.zeros(L + 1, dtype=np.int64)
+    dhat_offset = np.empty(L + 1, dtype=np.int64)
+    dhat_offset[0] = 0
+    dhat_offset[1] = 0
     for l in range(1, L):
         dhat_offset[l + 1] = dhat_offset[l] + (start[l + 1] - start[l]) * sizes[l - 1] * (1 if plastic[l - 1] else 0)
     dhat_buf = np.empty(dhat_offset[L])
     for l in range(1, L):
         if plastic[l - 1]:
             n_spk = start[l + 1] - start[l]
-            d_hat_sweep(spike_t[start[l]:start[l + 1]],
-                        spike_t[start[l - 1]:start[l]], spike_neuron[start[l - 1]:start[l]], sizes[l - 1],
-                        tau1, tau2, tau_L_hat, C,
-                        dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((n_spk, sizes[l - 1])))
+            t_q = spike_t[start[l]:start[l + 1]]
+            d_hat_sweep_ordered(t_q, insertion_argsort(t_q),
+                                spike_t[start[l - 1]:start[l]], spike_neuron[start[l - 1]:start[l]], sizes[l - 1],
+                                tau1, tau2, tau_L_hat, C,
+                                dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((n_spk, sizes[l - 1])))
 
     wo = layout.weight_offset
     n_L, n_prev = sizes[L], sizes[L - 1]
@@ -312,16 +345,16 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
         t_err = err_t[k, :n_e]
         # --- output layer: G^L[k, :] = dhat^{L-1}(t) ---------------------------
         if plastic[L - 1]:
-            dhat_err = np.empty((n_e, n_prev))
-            d_hat_sweep(t_err, spike_t[start[L - 1]:start[L]], spike_neuron[start[L - 1]:start[L]], n_prev,
-                        tau1, tau2, tau_L_hat, C, dhat_err)
+            dhat_err = np.empty(n_e * n_prev).reshape((n_e, n_prev))
+            d_hat_sweep_ordered(t_err, insertion_argsort(t_err), spike_t[start[L - 1]:start[L]],
+                                spike_neuron[start[L - 1]:start[L]], n_prev, tau1, tau2, tau_L_hat, C, dhat_err)
             for e in range(n_e):
                 add_normalized(dW_out[k], dhat_err[e], rates[L - 1] * err_s[k, e], normalize != NO_NORMALIZATION)
         if not hidden_plastic:
             continue
         # --- layer L-1: a_j^f = -W^L_kj psihat'(t - t_j^f) ---------------------
         lo, hi = start[L - 1], start[L]
-        a = np.zeros((n_e, hi - lo))
+        a = zeros(n_e * (hi - lo)).reshape((n_e, hi - lo))
         for e in range(n_e):
             for p in range(hi - lo):
                 lag = t_err[e] - spike_t[lo + p]
@@ -329,20 +362,30 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
         # --- hidden layers l = L-1 .. 1 -----------------------------------------
         for l in range(L - 1, 0, -1):
             lo, hi = start[l], start[l + 1]
-            delta = a / vdot_clipped[lo:hi]  # delta_j^f = a_j^f / max(Vdot_j^f, vdot_min), for every e
+            # delta_j^f = a_j^f / max(Vdot_j^f, vdot_min), for every e
+            delta = np.empty(n_e * (hi - lo)).reshape((n_e, hi - lo))
+            for e in range(n_e):
+                for p in range(hi - lo):
+                    delta[e, p] = a[e, p] / vdot_clipped[lo + p]
             n_l, n_in = sizes[l], sizes[l - 1]
             W_l = weights_buf[wo[l - 1]:wo[l]].reshape((n_l, n_in))
             if plastic[l - 1]:
-                dW_l = dW_buf[wo[l - 1]:wo[l]].reshape((n_l, n_in))
+                dW_l = dW_buf[wo[l - 1]:wo[l]]  # flat (n_l, n_in): [j * n_in + i]
                 dhat_l = dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((hi - lo, n_in))
-                G = np.zeros((n_l, n_in))
+                G = np.empty(n_l * n_in)  # flat as dW_l; zeroed for every e below
                 for e in range(n_e):
-                    G[:, :] = 0.0
+                    G[:] = 0.0
                     for p in range(hi - lo):  # G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f)
-                        if delta[e, p] != 0.0:
-                            G[spike_neuron[lo + p], :] -= delta[e, p] * dhat_l[p]
-                    if normalize == PER_NEURON:
-                        add_row_normalized(dW_l, G, rates[l - 1] * err_s[k, e])
+                        d = delta[e, p]
+                        if d != 0.0:
+                            row = spike_neuron[lo + p] * n_in
+                            for i in range(n_in):
+                                G[row + i] -= d * dhat_l[p, i]
+                    if normalize == PER_NEURON:  # every row j on its own: dW_l[j] += r e G[j] / ||G[j]||
+                        per_row = normalize == PER_NEURON  # (a plain bool: one compiled add_normalized)
+                        for j in range(n_l):
+                            add_normalized(dW_l[j * n_in:(j + 1) * n_in], G[j * n_in:(j + 1) * n_in],
+                                           rates[l - 1] * err_s[k, e], per_row)
                     else:
                         add_normalized(dW_l, G, rates[l - 1] * err_s[k, e], normalize == PER_LAYER)
             below = False
@@ -355,13 +398,21 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
                               spike_neuron[start[l - 1]:start[l]], n_in, tau1, tau2, tau_L_hat, C)
 
 
-@numba.njit(cache=True, parallel=True)
-def backward_batch(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic, normalize,
-                   tau1, tau2, tau_L_hat, C, vdot_min, dW_buf):
-    """:func:`backward_one` for every problem b of the batch, in parallel."""
-    for b in numba.prange(times_buf.shape[0]):
+@numba.njit(cache=True, nogil=True)
+def backward_range(lo, hi, layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic,
+                   normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf):
+    """:func:`backward_one` for problems lo .. hi-1 of the batch (run in parallel by
+    :func:`normad_edu._engine.threads.over_batch`)."""
+    for b in range(lo, hi):
         backward_one(layout, times_buf[b], counts_buf[b], vdot_buf[b], weights_buf[b], err_t[b], err_s[b], rates,
                      plastic, normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf[b])
+
+
+def backward_batch(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic, normalize,
+                   tau1, tau2, tau_L_hat, C, vdot_min, dW_buf) -> None:
+    """:func:`backward_one` for every problem b of the batch, in parallel."""
+    over_batch(backward_range, times_buf.shape[0], layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s,
+               rates, plastic, normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf)
 
 
 def run_backward(record, err_t, err_s, rates, plastic, *, normalize: int, tau1: float, tau2: float,
@@ -376,7 +427,7 @@ def run_backward(record, err_t, err_s, rates, plastic, *, normalize: int, tau1: 
                 np.ascontiguousarray(err_t, dtype=np.float64), np.ascontiguousarray(err_s, dtype=np.int8),
                 np.asarray(rates, dtype=np.float64), np.asarray(plastic, dtype=np.bool_), int(normalize),
                 float(tau1), float(tau2), float(tau_L_hat), float(C), float(vdot_min))
-        if dW.shape[0] == 1:  # no thread pool for a single problem: pass row 0 of every per-problem array
+        if dW.shape[0] == 1:  # one problem: pass row 0 of every per-problem array (no batch wrapper to compile)
             layout, spike_t, spike_count, vdot, weights, e_t, e_s, *rest = args
             backward_one(layout, spike_t[0], spike_count[0], vdot[0], weights[0], e_t[0], e_s[0], *rest, dW[0])
         else:

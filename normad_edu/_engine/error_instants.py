@@ -21,24 +21,26 @@ def error_instants_padded(d_times, d_counts, o_times, o_counts, coincidence_dt, 
     trains sorted. Bins are ``floor(t / coincidence_dt + offset)``."""
     shape = d_counts.shape
     n = int(np.prod(shape))  # explicit row count: reshape(-1, 0) fails for an empty train (K = 0)
-    d_t = np.asarray(d_times, dtype=np.float64).reshape(n, d_times.shape[-1])
-    o_t = np.asarray(o_times, dtype=np.float64).reshape(n, o_times.shape[-1])
-    dc = np.asarray(d_counts).reshape(-1)
-    oc = np.asarray(o_counts).reshape(-1)
-    t, s = error_instants_kernel(d_t, dc, o_t, oc, float(coincidence_dt), float(offset))
+    # one dtype and layout for every caller (each other one would be compiled again)
+    d_t = np.ascontiguousarray(np.asarray(d_times, dtype=np.float64).reshape(n, d_times.shape[-1]))
+    o_t = np.ascontiguousarray(np.asarray(o_times, dtype=np.float64).reshape(n, o_times.shape[-1]))
+    dc = np.ascontiguousarray(np.asarray(d_counts).reshape(-1), dtype=np.int64)
+    oc = np.ascontiguousarray(np.asarray(o_counts).reshape(-1), dtype=np.int64)
+    E = max(1, int((dc + oc).max())) if n else 1  # the longest merged train
+    t = np.full((n, E), np.inf)
+    s = np.zeros((n, E), dtype=np.int8)
+    error_instants_kernel(d_t, dc, o_t, oc, float(coincidence_dt), float(offset), t, s)
     return t.reshape(shape + (-1,)), s.reshape(shape + (-1,))
 
 
 @numba.njit(cache=True)
-def error_instants_kernel(desired_t, desired_count, observed_t, observed_count, width, offset):
+def error_instants_kernel(desired_t, desired_count, observed_t, observed_count, width, offset, times, signs):
     """Rows r: merge desired_t[r, :desired_count[r]] with observed_t[r, :observed_count[r]].
 
-    Returns (times, signs) of shape (rows, E): +1 a missed desired spike,
+    Writes (times, signs), shape (rows, E) with E at least the longest merged
+    train, allocated by the caller (+inf and 0): +1 a missed desired spike,
     -1 an extra observed spike, 0 (and time +inf) padding."""
     n = desired_count.shape[0]
-    E = max(1, int((desired_count + observed_count).max()) if n else 1)
-    times = np.full((n, E), np.inf)
-    signs = np.zeros((n, E), dtype=np.int8)
     for r in range(n):
         i = 0  # next desired spike
         j = 0  # next observed spike
@@ -71,4 +73,3 @@ def error_instants_kernel(desired_t, desired_count, observed_t, observed_count, 
                 signs[r, e] = -1
                 j += 1
             e += 1
-    return times, signs
