@@ -39,7 +39,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_int
-from .normad import (Kernels, LayerSpikes, adjoints_below, deltas, dhat_at, layer_spikes, output_adjoints)
+from .normad import (Kernels, LayerSpikes, adjoints_below, deltas, dhat_at, hidden_gradient, layer_spikes,
+                     output_adjoints)
 from .network import ForwardRecord
 
 #: Percentiles of 1/Vdot stored in ``inv_vdot``.
@@ -66,9 +67,7 @@ def error_instant_anatomy(t: float, k: int, spikes: list[LayerSpikes], W: list[n
         delta = deltas(a, spikes[l], vdot_min)
         dh = dhat_at(spikes[l].t, spikes[l - 1], kern)  # (spikes of l, neurons of l-1)
         terms = np.abs(delta) * np.linalg.norm(dh, axis=1)  # |delta_j^f| ||dhat^{l-1}(t_j^f)||
-        G = np.zeros((spikes[l].n, dh.shape[1]))
-        np.add.at(G, spikes[l].neuron, -delta[:, None] * dh)
-        norms[l - 1] = np.linalg.norm(G)
+        norms[l - 1] = np.linalg.norm(hidden_gradient(delta, spikes[l], dh))
         if terms.sum() > 0:
             share[l - 1] = terms.max() / terms.sum()
         if l > 1:

@@ -39,6 +39,7 @@ import numpy as np
 from ._validation import check_int
 from .diagnostics import TrainingMonitor
 from .experiments import DeepSetup, make_experiment
+from .sweep import limit_threads
 
 MECHANISMS = ("layer_decay", "dead_zone", "silent_output", "grazing", "interference")
 
@@ -114,10 +115,7 @@ def classify(result, p: int, criteria: Criteria = Criteria(), output_only_conver
 
 def _run_chunk(args) -> list:
     config, run_ids, seed, setup, every, anatomy_every, threads = args
-    if threads:
-        import numba
-
-        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    limit_threads(threads)
     ex = make_experiment("deep", config, seed=seed, setup=setup, run_ids=run_ids)
     res = ex.run(progress=False, monitor=TrainingMonitor(every=every, anatomy_every=anatomy_every))
     return [(int(i), classify(res, q)) for q, i in enumerate(run_ids)]

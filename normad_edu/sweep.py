@@ -649,6 +649,14 @@ def _setup_line(experiment: str, setup) -> dict:
     return {"setup_hash": setup_hash(setup), "experiment": experiment, "setup": setup_identity(setup)}
 
 
+def limit_threads(threads: int) -> None:
+    """In a worker process: use at most ``threads`` compiled threads (0: leave numba's default)."""
+    if threads:
+        import numba
+
+        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+
+
 def run_chunk(experiment: str, config: str, run_ids: list, seed: int, setup, path: str, threads: int = 0,
               curve_points: int = 1000) -> list:
     """Train the given runs together (one batch) and append each as it stops.
@@ -665,10 +673,7 @@ def run_chunk(experiment: str, config: str, run_ids: list, seed: int, setup, pat
     run_ids = [int(i) for i in run_ids if (experiment, config, seed, setup.max_iter, h, int(i)) not in present]
     if not run_ids:
         return []
-    if threads:
-        import numba
-
-        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    limit_threads(threads)
     ex = make_experiment(experiment, config, seed=seed, setup=setup, run_ids=run_ids)
     written = []
     every = max(1, ex.config.max_iter // curve_points)  # keep about curve_points points of each curve

@@ -425,7 +425,7 @@ def train(
             break
         applied = net.apply_updates(ev, active, done, config.rates_at(it, net.rates), update)
         if config.homeostasis > 0:
-            net.apply_homeostasis(it, ev, active, done, config.homeostasis)
+            net.apply_homeostasis(ev, active, done, config.homeostasis)
         if monitor is not None:
             monitor.on_update(it, active, applied, net)
         bar.update(1)
@@ -499,6 +499,7 @@ class _Problems:
         if config.rule == "resume" and self.plastic[:-1].any():
             raise ValueError("rule='resume' trains the output layer only: set plastic to False for hidden layers")
         self.config, self.lif, self.syn, self.sim, self.params, self.order = config, lif, syn, sim, params, order
+        self.c0 = [None] * L  # homeostasis: spikes of every hidden neuron at iteration 0 (set on first use)
         self.width, self.offset = params.bins(sim)
         # Layers below the first plastic one never change: simulate them once and
         # start every later forward pass from their (cached) spikes.
@@ -566,11 +567,9 @@ class _Problems:
         return applied
 
 
-    def apply_homeostasis(self, it, ev: "_Evaluation", active, done, h: float) -> None:
+    def apply_homeostasis(self, ev: "_Evaluation", active, done, h: float) -> None:
         """Move the incoming weights of every plastic hidden neuron towards its initial activity (a deviation)."""
         A0, M = done.size, self.M
-        if it == 0:
-            self.c0 = [None] * self.L
         for l in range(1, self.L):  # hidden layers 1 .. L-1, W^l feeds layer l
             if not self.plastic[l - 1]:
                 continue
