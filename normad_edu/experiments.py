@@ -204,6 +204,13 @@ class DeepSetup:
     #: Activity homeostasis of plastic hidden layers (pA per iteration at full deficit), a labelled deviation:
     #: see TrainConfig.homeostasis. 0 = the paper's rule.
     homeostasis: float = field(default=0.0, metadata={"neutral": True})
+    #: The rule at an error instant where every layer's gradient is zero (NormADParams.zero_gradient): "skip"
+    #: (the shipped results) or "first-spike", a case the paper leaves open.
+    zero_gradient: str = field(default="skip", metadata={"neutral": True})
+    #: Adaptive step per problem, a labelled deviation (TrainConfig.adaptive_step); 0 = the paper's constant rates.
+    adaptive_step: float = field(default=0.0, metadata={"neutral": True})
+    #: Which layers the adaptive step scales (TrainConfig.adaptive_layers).
+    adaptive_layers: str = field(default="all", metadata={"neutral": True})
 
     def __post_init__(self) -> None:
         if not isinstance(self.sizes, (tuple, list)) or len(self.sizes) < 3:
@@ -234,6 +241,8 @@ class DeepSetup:
                              f"got {self.r_hidden_scale!r}")
         for f in self.r_hidden_scale:
             check_nonnegative("r_hidden_scale", f)
+        NormADParams(zero_gradient=self.zero_gradient)  # validates zero_gradient
+        TrainConfig(rates=(1.0,), adaptive_step=self.adaptive_step, adaptive_layers=self.adaptive_layers)
         _check_rule_fields(self)
 
 
@@ -383,12 +392,14 @@ def deep_problems(train: str = "all", n_runs: int = 100, seed: int = 0, setup: D
     rates = tuple(setup.r_out if l == L - 1 else (r_hidden * scale[l] if plastic[l] else 0.0) for l in range(L))
     config = TrainConfig(rates=rates, plastic=plastic, max_iter=setup.max_iter, threshold=setup.threshold,
                          sigma=setup.sigma, mode=setup.mode, raster_every=max(1, setup.max_iter // 500),
-                         rate_decay=setup.rate_decay, homeostasis=setup.homeostasis)
+                         rate_decay=setup.rate_decay, homeostasis=setup.homeostasis,
+                         adaptive_step=setup.adaptive_step, adaptive_layers=setup.adaptive_layers)
     return Experiment(name=f"deep-{train}", inputs=inputs, desired=desired, weights=[np.stack(w) for w in weights],
                       config=config, lif=lif, syn=SynapseParams(), sim=SimParams(dt=DT, T=setup.T),
                       params=NormADParams(tau_L_hat=setup.tau_L_hat, vdot_min=setup.vdot_min,
                                           coincidence_offset=setup.coincidence_offset,
-                                          normalization=setup.normalization), run_ids=ids, seed=seed)
+                                          normalization=setup.normalization, zero_gradient=setup.zero_gradient),
+                      run_ids=ids, seed=seed)
 
 
 def single_problems(rule: str = "normad", n_runs: int = 20, seed: int = 0, setup: SingleSetup = SingleSetup(),

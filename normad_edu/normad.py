@@ -75,6 +75,8 @@ from .spikes import as_spike_train, to_padded
 
 
 NORMALIZATIONS = ("layer", "neuron")
+#: What the rule does at an error instant where every layer's gradient is zero (see NormADParams.zero_gradient).
+ZERO_GRADIENT_CASES = ("skip", "first-spike")
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,19 @@ class NormADParams:
         neuron) of G is normalised on its own, ``r_l G_j / ||G_j||``, so
         neurons far from the error get as large a step as near ones. The
         output layer's single row per error is the same either way.
+    zero_gradient : {"skip", "first-spike"}
+        What the rule does at an error instant ``t`` that comes before the
+        first spike of the layer feeding the output (in that pattern). There
+        ``dhat(t) = 0`` and every spike below is later than ``t``, so the
+        gradient of *every* layer is zero: a dead zone, a case the paper
+        leaves open. "skip" (default, used for the shipped results): the
+        instant changes nothing (its normalised update is 0/0, taken as 0).
+        "first-spike": the instant is moved to one simulation step after
+        that first spike, the earliest time at which the rule can act; the
+        hidden layers then learn to fire earlier and the output to fire
+        there. Only missed spikes (+1) can fall there (an output cannot
+        fire before its inputs). A layer that never fires leaves the
+        instant where it is (still zero).
     """
 
     tau_L_hat: float = TAU_L_HAT
@@ -114,6 +129,7 @@ class NormADParams:
     coincidence_dt: float | None = None
     coincidence_offset: float = 0.0
     normalization: str = "layer"
+    zero_gradient: str = "skip"
 
     def bins(self, sim: SimParams) -> tuple[float, float]:
         """``(width, offset)`` of the coincidence bins for simulation grid ``sim``."""
@@ -128,6 +144,8 @@ class NormADParams:
         object.__setattr__(self, "coincidence_offset", off)
         if self.normalization not in NORMALIZATIONS:
             raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {self.normalization!r}")
+        if self.zero_gradient not in ZERO_GRADIENT_CASES:
+            raise ValueError(f"zero_gradient must be one of {ZERO_GRADIENT_CASES}, got {self.zero_gradient!r}")
         if self.coincidence_dt is not None:
             object.__setattr__(self, "coincidence_dt",
                                check_nonnegative("coincidence_dt", self.coincidence_dt, unit="ms"))
@@ -359,6 +377,7 @@ def normad_update_reference(record: ForwardRecord, desired: tuple[np.ndarray, np
     for b in range(B):
         for k, (t, s) in enumerate(instants[b]):
             err_t[b, k, :t.size], err_s[b, k, :t.size] = t, s
+    err_t = actionable_instants(record, err_t, err_s, params, sim)
     return backward_reference(record, err_t, err_s, r, plastic_flags, lif=lif, syn=syn, params=params,
                               normalize=normalize)
 
@@ -366,6 +385,28 @@ def normad_update_reference(record: ForwardRecord, desired: tuple[np.ndarray, np
 # ---------------------------------------------------------------------------
 # Public API: the compiled versions (normad_edu._engine)
 # ---------------------------------------------------------------------------
+
+def actionable_instants(record: ForwardRecord, err_t: np.ndarray, err_s: np.ndarray, params: NormADParams,
+                        sim: SimParams) -> np.ndarray:
+    """The error instants the rule acts at, given ``params.zero_gradient``.
+
+    ``err_t``, ``err_s``: ``(B, n_L, E)`` instants (ms) and signs. With
+    "skip" they are returned unchanged. With "first-spike", an instant
+    earlier than (or at) the first spike of the layer feeding the output
+    -- where every layer's gradient is zero -- moves to that spike plus
+    ``sim.dt`` (ms); later instants and rows whose feeding layer is silent
+    stay. Returns a new array (``err_t`` is not modified).
+    """
+    if params.zero_gradient == "skip":
+        return err_t
+    below = record.spikes(len(record.layers) - 1)  # the layer feeding the output (the inputs if L = 1)
+    has = below.counts > 0  # (B, n_{L-1})
+    first = np.where(has, below.times[..., 0], np.inf).min(axis=1)  # (B,) first spike of that layer
+    dead = (err_s != 0) & (err_t <= first[:, None, None]) & np.isfinite(first)[:, None, None]
+    out = err_t.copy()
+    out[dead] = np.broadcast_to(first[:, None, None] + sim.dt, err_t.shape)[dead]
+    return out
+
 
 def check_rates_and_plastic(n_layers: int, rates, plastic=None) -> tuple[np.ndarray, np.ndarray]:
     """Validate per-layer learning rates (pA, >= 0) and plastic flags."""
@@ -468,6 +509,7 @@ def normad_update(
     r, plastic_flags, d_times, d_counts = _check_update_args(record, desired, rates, plastic, sim)
     out = record.output
     err_t, err_s = _error_instants_padded(d_times, d_counts, out.times, out.counts, *params.bins(sim))
+    err_t = actionable_instants(record, err_t, err_s, params, sim)
     return backward(record, err_t, err_s, r, plastic_flags, lif=lif, syn=syn, params=params, normalize=normalize)
 
 

@@ -120,6 +120,13 @@ LEVERS: dict[str, Lever] = {lv.name: lv for lv in (
           "Hidden neurons' incoming weights move up to 10 pA per iteration towards their initial activity."),
     Lever("homeostasis-30", {"homeostasis": 30.0}, False,
           "Hidden neurons' incoming weights move up to 30 pA per iteration towards their initial activity."),
+    Lever("zero-first-spike", {"zero_gradient": "first-spike"}, True,
+          "An error instant before the first spike of the layer feeding the output (zero gradient in every "
+          "layer) acts one step after that spike instead of being skipped."),
+    Lever("adaptive-0.5", {"adaptive_step": 0.5}, False,
+          "Bold driver: a problem's steps halve after its correlation falls and grow back (x1.41) otherwise."),
+    Lever("adaptive-hidden-0.5", {"adaptive_step": 0.5, "adaptive_layers": "hidden"}, False,
+          "Bold driver on the hidden layers' steps only (the output keeps its rate)."),
 )}
 
 

@@ -47,6 +47,10 @@ from .normad import NormADParams, _error_instants_padded, check_rates_and_plasti
 from .params import SIGMA, THRESHOLD, LIFParams, SimParams, SynapseParams
 
 
+#: The layers an adaptive step (TrainConfig.adaptive_step) can scale.
+ADAPTIVE_LAYERS = ("all", "hidden")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How to train (learning rates in pA per error instant; see :mod:`normad_edu.normad`).
@@ -84,6 +88,17 @@ class TrainConfig:
         every update, each hidden neuron's incoming weights all move by
         ``h * clip((c0 - c) / max(c0, 1), -1, 1)``, with ``c`` its spikes this
         iteration and ``c0`` at iteration 0 (summed over patterns).
+    adaptive_step : float
+        0 (default; the paper's constant rates) or a factor f in (0, 1): an
+        adaptive step per problem, a labelled deviation (issue 11: failing
+        runs swing between correlation 0.2 and 0.9 for thousands of
+        iterations). Each problem's step multiplier m (start 1) becomes
+        ``m * f`` after an iteration whose mean correlation fell below the
+        previous iteration's, and ``min(1, m / sqrt(f))`` otherwise (the
+        "bold driver" heuristic); the layers of ``adaptive_layers`` learn
+        with ``m * r_l``.
+    adaptive_layers : {"all", "hidden"}
+        Which plastic layers the adaptive step scales.
     """
 
     rates: tuple
@@ -96,6 +111,8 @@ class TrainConfig:
     raster_every: int = 1
     rate_decay: float = 0.0
     homeostasis: float = 0.0
+    adaptive_step: float = 0.0
+    adaptive_layers: str = "all"
 
     def __post_init__(self) -> None:
         check_int("max_iter", self.max_iter, minimum=0)
@@ -110,6 +127,11 @@ class TrainConfig:
         check_int("raster_every", self.raster_every, minimum=0)
         check_nonnegative("rate_decay", self.rate_decay, unit="iterations")
         check_nonnegative("homeostasis", self.homeostasis, unit="pA")
+        f = check_nonnegative("adaptive_step", self.adaptive_step)
+        if f >= 1.0:
+            raise ValueError(f"adaptive_step must be 0 (off) or a factor in (0, 1), got {f}")
+        if self.adaptive_layers not in ADAPTIVE_LAYERS:
+            raise ValueError(f"adaptive_layers must be one of {ADAPTIVE_LAYERS}, got {self.adaptive_layers!r}")
         rates = (self.rates,) if np.isscalar(self.rates) else tuple(float(r) for r in self.rates)
         for l, r in enumerate(rates):
             check_nonnegative(f"rates[{l}]", r, unit="pA")
@@ -423,6 +445,8 @@ def train(
         active = active[~done]
         if it == config.max_iter or active.size == 0:
             break
+        if config.adaptive_step > 0:
+            net.adapt_step(ev, done, config.adaptive_step)
         applied = net.apply_updates(ev, active, done, config.rates_at(it, net.rates), update)
         if config.homeostasis > 0:
             net.apply_homeostasis(ev, active, done, config.homeostasis)
@@ -500,6 +524,9 @@ class _Problems:
             raise ValueError("rule='resume' trains the output layer only: set plastic to False for hidden layers")
         self.config, self.lif, self.syn, self.sim, self.params, self.order = config, lif, syn, sim, params, order
         self.c0 = [None] * L  # homeostasis: spikes of every hidden neuron at iteration 0 (set on first use)
+        # adaptive step: each problem's multiplier m, its previous mean correlation, and the layers m scales
+        self.m, self.prev_corr = np.ones(self.P), np.full(self.P, -np.inf)
+        self.m_layers = np.arange(L) < (L - 1 if config.adaptive_layers == "hidden" else L)
         self.width, self.offset = params.bins(sim)
         # Layers below the first plastic one never change: simulate them once and
         # start every later forward pass from their (cached) spikes.
@@ -551,7 +578,8 @@ class _Problems:
             keep = np.repeat(~done, M)
             dW = update(_subset(ev.record, keep), (self.d_t[ip[keep], im[keep]], self.d_c[ip[keep], im[keep]]),
                         rates[f:], self.plastic[f:], **kw)
-            applied = [d.reshape((active.size, M) + d.shape[1:]).sum(axis=1) for d in dW]
+            applied = [self._scaled(d.reshape((active.size, M) + d.shape[1:]).sum(axis=1), f + l, active)
+                       for l, d in enumerate(dW)]
             for l in range(self.L - f):
                 self.Ws[f + l][active] += applied[l]
             return applied
@@ -562,9 +590,24 @@ class _Problems:
             dW = update(self.run(active, pm), (self.d_t[active, pm], self.d_c[active, pm]), rates[f:],
                         self.plastic[f:], **kw)
             for l in range(self.L - f):
-                self.Ws[f + l][active] += dW[l]
-                applied[l] += dW[l]
+                d = self._scaled(dW[l], f + l, active)
+                self.Ws[f + l][active] += d
+                applied[l] += d
         return applied
+
+    def _scaled(self, dW: np.ndarray, l: int, active) -> np.ndarray:
+        """``dW`` (A, n, m) of layer index ``l`` times each active problem's adaptive step multiplier (if it applies)."""
+        if not self.config.adaptive_step or not self.m_layers[l]:
+            return dW
+        return dW * self.m[active][:, None, None]
+
+    def adapt_step(self, ev: "_Evaluation", done, f: float) -> None:
+        """Bold driver (a deviation): shrink a problem's step after its correlation fell, else grow it back to 1."""
+        p = ev.idx_problem.reshape(done.size, self.M)[:, 0]
+        c = ev.correlation.mean(axis=1)
+        fell = c < self.prev_corr[p]
+        self.m[p] = np.where(fell, self.m[p] * f, np.minimum(1.0, self.m[p] / np.sqrt(f)))
+        self.prev_corr[p] = c
 
 
     def apply_homeostasis(self, ev: "_Evaluation", active, done, h: float) -> None:
