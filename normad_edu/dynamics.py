@@ -180,6 +180,48 @@ def mechanism_table(runs: dict) -> dict:
             "unexplained": sum(not any(r["flags"].values()) for r in failed)}
 
 
+def first_spikes(run_ids=range(100), *, seed: int = 0, setup: DeepSetup = DeepSetup()) -> dict:
+    """How early the network can answer: first spikes (ms) at initialisation, per problem.
+
+    Returns ``{"desired": (P,), "hidden": (P, L - 1)}``: each problem's first
+    desired spike (``inf`` if none) and the first spike of each hidden layer
+    with the initial weights (``inf`` if silent). A desired spike earlier
+    than hidden layer 1's first spike cannot be produced until training makes
+    layer 1 fire earlier, which only training *all* layers can do, and every
+    synaptic stage adds a delay of its own (the alpha kernel rises over ms).
+    """
+    from .network import forward
+    from .spikes import stack_padded
+
+    ids = [check_int("run id", int(i), minimum=0) for i in run_ids]
+    ex = make_experiment("deep", "all", seed=seed, setup=setup, run_ids=ids)
+    rec = forward(stack_padded([p[0] for p in ex.inputs]), ex.weights, ex.lif, ex.syn, ex.sim)
+    hidden = np.stack([np.where(lay.counts > 0, lay.times[..., 0], np.inf).min(axis=1) for lay in rec.layers[:-1]],
+                      axis=1)
+    desired = np.array([np.asarray(p[0][0])[0] if len(p[0][0]) else np.inf for p in ex.desired])
+    return {"desired": desired, "hidden": hidden}
+
+
+#: Groups of :func:`reach_table`, by where a problem's first desired spike falls (ms).
+REACH_GROUPS = ("before layer 1", "before layer 2", "before 15 ms", "later")
+
+
+def reach_groups(first: dict) -> dict:
+    """Boolean masks of :data:`REACH_GROUPS` from :func:`first_spikes` (the first two use the first two hidden
+    layers' first spikes at initialisation)."""
+    d, h = first["desired"], first["hidden"]
+    g1 = d < h[:, 0]
+    g2 = ~g1 & (d < h[:, min(1, h.shape[1] - 1)])
+    g3 = ~g1 & ~g2 & (d < 15.0)
+    return dict(zip(REACH_GROUPS, (g1, g2, g3, ~(g1 | g2 | g3))))
+
+
+def reach_table(first: dict, converged: dict) -> dict:
+    """``{configuration: {group: [converged, problems]}}`` for ``converged = {configuration: (P,) bool}``."""
+    groups = reach_groups(first)
+    return {c: {g: [int(ok[m].sum()), int(m.sum())] for g, m in groups.items()} for c, ok in converged.items()}
+
+
 def save(report: dict, path) -> Path:
     """Write a :func:`diagnose` report as JSON."""
     path = Path(path)

@@ -127,6 +127,10 @@ LEVERS: dict[str, Lever] = {lv.name: lv for lv in (
           "Bold driver: a problem's steps halve after its correlation falls and grow back (x1.41) otherwise."),
     Lever("adaptive-hidden-0.5", {"adaptive_step": 0.5, "adaptive_layers": "hidden"}, False,
           "Bold driver on the hidden layers' steps only (the output keeps its rate)."),
+    Lever("desired_t_min-5", {"desired_t_min": 5.0}, False,
+          "Drop desired spikes before 5 ms (a change of the problems: three synaptic stages cannot answer sooner)."),
+    Lever("desired_t_min-10", {"desired_t_min": 10.0}, False,
+          "Drop desired spikes before 10 ms (a change of the problems: the first hidden spikes come at ~7 ms)."),
 )}
 
 

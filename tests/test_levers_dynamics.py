@@ -112,3 +112,28 @@ def test_adaptive_step_is_off_by_default_and_validated():
         TrainConfig(rates=(1.0,), adaptive_step=1.5)
     with pytest.raises(ValueError, match="adaptive_layers must be one of"):
         TrainConfig(rates=(1.0,), adaptive_step=0.5, adaptive_layers="output")
+
+
+def test_first_spikes_are_causal_and_match_the_problems():
+    from normad_edu.dynamics import first_spikes
+
+    first = first_spikes(range(4), seed=0)
+    ex = make_experiment("deep", "all", n_runs=4, seed=0)
+    want = [np.asarray(p[0][0])[0] for p in ex.desired]
+    np.testing.assert_array_equal(first["desired"], want)
+    h = first["hidden"]
+    assert h.shape == (4, 2) and np.all(np.isfinite(h))
+    assert np.all(h[:, 1] > h[:, 0])  # layer 2 cannot fire before layer 1 has fired
+
+
+def test_reach_groups_partition_the_problems_by_the_first_desired_spike():
+    from normad_edu.dynamics import REACH_GROUPS, reach_groups, reach_table
+
+    first = {"desired": np.array([3.0, 9.0, 14.0, 40.0, np.inf]), "hidden": np.tile([7.0, 12.0], (5, 1))}
+    groups = reach_groups(first)
+    assert tuple(groups) == REACH_GROUPS
+    np.testing.assert_array_equal(np.array(list(groups.values())).astype(int), np.eye(4, 5, dtype=int)
+                                  + np.eye(4, 5, k=1, dtype=int) * [[0], [0], [0], [1]])
+    table = reach_table(first, {"all": np.array([False, True, True, True, False])})
+    assert table == {"all": {"before layer 1": [0, 1], "before layer 2": [1, 1], "before 15 ms": [1, 1],
+                             "later": [1, 2]}}
