@@ -190,6 +190,27 @@ def setup_for(combo: str, base: DeepSetup = PRE_STUDY_SETUP) -> DeepSetup:
     return with_changes(base, changes)
 
 
+#: Fields of :class:`DeepSetup` that a configuration's training never reads: a lever changing only these
+#: cannot change that configuration's runs (output-only training uses no hidden learning rate, and the output
+#: layer's update has no 1/Vdot and one row per error, so ``vdot_min`` and ``normalization`` do not enter it).
+UNUSED_FIELDS = {
+    "output": frozenset({"r_hidden_all", "r_hidden_outer2", "r_hidden_scale", "homeostasis", "vdot_min",
+                         "normalization"}),
+    "outer2": frozenset({"r_hidden_all"}),
+    "all": frozenset({"r_hidden_outer2"}),
+}
+
+
+def lever_applies(combo: str, config: str, baseline: str | None = None) -> bool:
+    """False when the levers of ``combo`` that ``baseline`` does not have change only fields that ``config``
+    never reads (:data:`UNUSED_FIELDS`): its runs are then the baseline's runs, not an effect of the lever."""
+    if config not in UNUSED_FIELDS:
+        raise ValueError(f"config must be one of {tuple(UNUSED_FIELDS)}, got {config!r}")
+    own = set(lever_names(combo)) - (set(lever_names(baseline)) if baseline else set())
+    changed = {f for n in own for f in LEVERS[n].changes}
+    return not changed or not changed <= UNUSED_FIELDS[config]
+
+
 def is_faithful(combo: str) -> bool:
     """True when every lever of the combination is faithful to the paper."""
     return all(LEVERS[n].faithful for n in lever_names(combo))

@@ -137,3 +137,26 @@ def test_reach_groups_partition_the_problems_by_the_first_desired_spike():
     table = reach_table(first, {"all": np.array([False, True, True, True, False])})
     assert table == {"all": {"before layer 1": [0, 1], "before layer 2": [1, 1], "before 15 ms": [1, 1],
                              "later": [1, 2]}}
+
+
+def test_levers_that_a_configuration_never_reads_leave_its_runs_unchanged():
+    """study.lever_applies: the shipped screen runs of such rows equal the baseline's, run for run."""
+    from normad_edu import study
+
+    assert not study.lever_applies("r_hidden_all-30", "output")
+    assert not study.lever_applies("balanced+vdot_min-2", "output", baseline="balanced")
+    assert study.lever_applies("balanced+r_hidden_all-30", "output")  # 'balanced' changes the weights
+    assert study.lever_applies("r_hidden_outer2-10", "outer2") and not study.lever_applies("r_hidden_outer2-10", "all")
+    with pytest.raises(ValueError, match="config must be one of"):
+        study.lever_applies("balanced", "both")
+    d, checked = study.STUDY_RESULTS / "screen", 0
+    base = study.outcomes(d, "baseline", "output", study.SCREEN)
+    for path in sorted(d.glob("*.jsonl")):
+        combo = path.stem
+        if combo == "baseline" or study.lever_applies(combo, "output"):
+            continue
+        runs = study.outcomes(d, combo, "output", study.SCREEN)
+        if runs is not None:
+            np.testing.assert_array_equal(runs, base)
+            checked += 1
+    assert checked >= 2  # r_hidden_all-30 and r_hidden_all-300 ship output-only runs
