@@ -79,7 +79,7 @@ def _code_sources(path: Path) -> list[tuple[int, str]]:
 
 
 def _widget_notebooks() -> list[str]:
-    return sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")
+    return sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb")
                   if any(WIDGET_CELL.search(src) for _, src in _code_sources(p)))
 
 
