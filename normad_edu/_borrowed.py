@@ -65,8 +65,8 @@ def resolve(targets: Iterable[str]) -> dict[int, tuple[str, object]]:
 def is_user_code(func: types.FunctionType) -> bool:
     """True for a function written by the learner: not in this package, the standard library or site-packages."""
     filename = func.__code__.co_filename
-    if filename.startswith("<frozen") or filename.startswith("<__array_function__"):
-        return False
+    if filename.startswith("<"):  # exec'd or typed-in code, except the interpreter's frozen modules
+        return not filename.startswith(("<frozen", "<__array_function__"))
     try:
         path = Path(filename).resolve()
     except (OSError, ValueError):
