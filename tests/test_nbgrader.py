@@ -82,7 +82,7 @@ def test_setup_and_scoreboard_are_read_only_and_grade_ids_unique(instructor):
 
 
 def test_introduction_states_the_points(instructor):
-    intro = instructor.cells[0].source
+    intro = _by_id(instructor)["intro"].source
     assert " + ".join(str(p) for p in POINTS.values()) + " points" in intro
     assert "each written answer 1 point" in intro and "docs/instructor-guide.md" in intro
 
