@@ -150,20 +150,25 @@ def learner_normad_with_tools(input_trains, desired, observed, r, tau_L_hat=2.5,
     return dW
 
 
-def learner_backprop(a_upper, upper_times, upper_vdot, W, lower_times, vdot_min=1.0, tau_L_hat=2.5, tau1=5.0,
-                     tau2=1.25, C=300.0):
-    W = np.asarray(W, dtype=float)
+def _bp_pairs(a, up, vd, W, low, vdot_min, kernel, later):
+    """a_i^g = sum_j sum_f a_j^f / max(Vdot_j^f, vdot_min) W[j, i] kernel(t_j^f, t_i^g) over later(t_j^f, t_i^g)."""
     out = []
-    for i, t_i in enumerate(lower_times):
+    for i, t_i in enumerate(low):
         t_i = np.asarray(t_i, dtype=float)
         a_i = np.zeros(t_i.size)
-        for j, t_j in enumerate(upper_times):
-            for t_jf, a_jf, v_jf in zip(t_j, a_upper[j], upper_vdot[j]):
-                later = t_jf > t_i
-                a_i[later] += a_jf / max(v_jf, vdot_min) * W[j, i] * psi_hat_kernel_dot(
-                    t_jf - t_i[later], tau1, tau2, C, tau_L_hat)
+        for j, t_j in enumerate(up):
+            for t_jf, a_jf, v_jf in zip(t_j, a[j], vd[j]):
+                mask = later(t_jf, t_i)
+                a_i[mask] += a_jf / max(v_jf, vdot_min) * W[j, i] * kernel(t_jf, t_i[mask])
         out.append(a_i)
     return out
+
+
+def learner_backprop(a_upper, upper_times, upper_vdot, W, lower_times, vdot_min=1.0, tau_L_hat=2.5, tau1=5.0,
+                     tau2=1.25, C=300.0):
+    """Loops over lower neurons, upper neurons and their spikes; only later upper spikes count."""
+    return _bp_pairs(a_upper, upper_times, upper_vdot, np.asarray(W, dtype=float), lower_times, vdot_min,
+                     lambda tj, ti: psi_hat_kernel_dot(tj - ti, tau1, tau2, C, tau_L_hat), lambda tj, ti: tj > ti)
 
 
 LEARNERS = {
@@ -427,19 +432,6 @@ def bp_no_clip(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5, tau1=5.0, tau2=1.
 def bp_multiplies(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5, tau1=5.0, tau2=1.25, C=300.0):
     inv = [1.0 / np.maximum(np.asarray(v, dtype=float), vdot_min) for v in vd]
     return learner_backprop(a, up, inv, W, low, 0.0, tau_L_hat, tau1, tau2, C)
-
-
-def _bp_pairs(a, up, vd, W, low, vdot_min, kernel, later):
-    out = []
-    for i, t_i in enumerate(low):
-        t_i = np.asarray(t_i, dtype=float)
-        a_i = np.zeros(t_i.size)
-        for j, t_j in enumerate(up):
-            for t_jf, a_jf, v_jf in zip(t_j, a[j], vd[j]):
-                mask = later(t_jf, t_i)
-                a_i[mask] += a_jf / max(v_jf, vdot_min) * W[j, i] * kernel(t_jf, t_i[mask])
-        out.append(a_i)
-    return out
 
 
 def bp_psi_not_derivative(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5, tau1=5.0, tau2=1.25, C=300.0):
