@@ -1,43 +1,52 @@
-"""Make the student version of an assignments notebook (solutions removed).
+"""Make the student version of an assignments notebook (solutions and hidden tests removed).
 
-The instructor notebook (``notebooks/08_assignments.ipynb``) holds each
-reference solution between nbgrader-style markers::
+The instructor notebook (``notebooks/08_assignments.ipynb``) is an nbgrader
+source notebook: each reference solution sits between nbgrader's markers::
 
     def alpha_kernel(t, tau1=5.0, tau2=1.25):
         \"\"\"...\"\"\"
         # Exercise 1 -- replace each ... and delete the `raise` line:
         # value = ...
-        # return ...
         ### BEGIN SOLUTION
         t = np.asarray(t, dtype=float)
         ...
         ### END SOLUTION
 
-and checks it with ``assert check_alpha_kernel(alpha_kernel)``. The student
-version, written by :func:`make_student_notebook`, differs in four ways:
+and each check cell is an autograder test whose graded part is hidden::
 
-* in a code cell, every ``### BEGIN SOLUTION`` ... ``### END SOLUTION``
-  block (markers included) becomes, at the marker's indentation::
+    check_alpha_kernel(alpha_kernel);
+    ### BEGIN HIDDEN TESTS
+    assert check_alpha_kernel(alpha_kernel, hidden=True)
+    ### END HIDDEN TESTS
 
-      # YOUR CODE HERE: fill in the ... above, uncomment, then delete the next line
-      raise NotImplementedError("Exercise 1: implement alpha_kernel()")
+:func:`make_student_notebook` writes the same student version as nbgrader's
+``generate_assignment`` (``tests/test_nbgrader.py`` runs both and compares
+them cell by cell), without needing nbgrader -- for self-study or a course
+that does not grade:
 
-  (the exercise number is the first ``Exercise N`` in the cell, else the
-  block's position; the name is the enclosing ``def``); in a markdown cell
-  the block becomes ``*YOUR ANSWER HERE*``;
-* ``assert check_x(f)`` statements become ``check_x(f)``, so a check that
-  prints "not implemented yet" does not stop the notebook;
-* cells tagged ``instructor-only`` are dropped;
+* every solution block (markers included) becomes nbgrader's stub, at the
+  marker's indentation: ``# YOUR CODE HERE`` and ``raise
+  NotImplementedError()`` in a code cell, ``YOUR ANSWER HERE`` in a
+  markdown cell; a cell marked as an nbgrader solution cell without markers
+  is replaced by the stub as a whole;
+* every hidden-test block (markers included) is removed;
 * outputs, execution counts and execution metadata are stripped, and the
-  notebook metadata records ``normad_edu.student_version = true``.
+  notebook metadata records ``normad_edu.student_version = true`` (the
+  cells' nbgrader metadata is kept).
+
+Two conveniences go beyond nbgrader: cells tagged ``instructor-only`` are
+dropped, and a visible ``assert check_x(f)`` becomes ``check_x(f);`` so a
+failing check prints its message without stopping the notebook or echoing
+``False`` (notebook 08 needs neither). A line that mentions a marker phrase
+without being a marker line is refused, because nbgrader would treat it as a
+marker.
 
 Command line (exit status 0 success, 1 the conversion failed, e.g. an
 unbalanced marker, 2 bad arguments)::
 
     python -m normad_edu.student notebooks/08_assignments.ipynb -o student/08_assignments.ipynb
 
-Reading and writing notebooks needs ``nbformat`` (installed with Jupyter and
-with the ``test`` extra).
+Reading and writing notebooks needs ``nbformat`` (a dependency of the package).
 """
 
 from __future__ import annotations
@@ -53,20 +62,50 @@ from pathlib import Path
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
+BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
+END_HIDDEN = "### END HIDDEN TESTS"
 #: Cells with this tag are removed from the student version.
 INSTRUCTOR_TAG = "instructor-only"
-STUB_COMMENT = "# YOUR CODE HERE: fill in the ... above, uncomment, then delete the next line"
-MARKDOWN_STUB = "*YOUR ANSWER HERE*"
+#: nbgrader's defaults (``ClearSolutions.code_stub["python"]`` and ``ClearSolutions.text_stub``)
+CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+MARKDOWN_STUB = "YOUR ANSWER HERE"
 
-_BEGIN_RE = re.compile(r"^\s*###\s*BEGIN SOLUTION\s*$")
-_END_RE = re.compile(r"^\s*###\s*END SOLUTION\s*$")
-_EXERCISE_RE = re.compile(r"Exercise\s+(\d+)")
-_DEF_RE = re.compile(r"^(\s*)def\s+(\w+)\s*\(")
+_MARKERS = {
+    "solution": (re.compile(r"^\s*###\s*BEGIN SOLUTION\s*$"), re.compile(r"^\s*###\s*END SOLUTION\s*$"),
+                 "BEGIN SOLUTION", "END SOLUTION"),
+    "hidden": (re.compile(r"^\s*###\s*BEGIN HIDDEN TESTS\s*$"), re.compile(r"^\s*###\s*END HIDDEN TESTS\s*$"),
+               "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"),
+}
 _ASSERT_CHECK_RE = re.compile(r"^(\s*)assert\s+(check_\w+\s*\(.*\))\s*$")
 
 
 class SolutionMarkerError(ValueError):
-    """A cell has an unbalanced or nested ``### BEGIN/END SOLUTION`` marker."""
+    """A cell has an unbalanced, nested or ambiguous ``### BEGIN/END SOLUTION`` (or ``HIDDEN TESTS``) marker."""
+
+
+def _blocks(source: str, kind: str, where: str) -> list[tuple[int, int]]:
+    begin_re, end_re, begin_text, end_text = _MARKERS[kind]
+    begin, end = f"### {begin_text}", f"### {end_text}"
+    blocks = []
+    start = None
+    for n, line in enumerate(source.splitlines()):
+        if begin_re.match(line):
+            if start is not None:
+                raise SolutionMarkerError(f"{where}, line {n + 1}: '{begin}' inside the block opened at line "
+                                          f"{start + 1} (close it with '{end}' first)")
+            start = n
+        elif end_re.match(line):
+            if start is None:
+                raise SolutionMarkerError(f"{where}, line {n + 1}: '{end}' without a matching '{begin}'")
+            blocks.append((start, n))
+            start = None
+        elif begin_text in line or end_text in line:
+            phrase = begin_text if begin_text in line else end_text
+            raise SolutionMarkerError(f"{where}, line {n + 1}: mentions '{phrase}' without being a marker line "
+                                      f"(nbgrader would treat it as one); rephrase it")
+    if start is not None:
+        raise SolutionMarkerError(f"{where}, line {start + 1}: '{begin}' is never closed by '{end}'")
+    return blocks
 
 
 def solution_blocks(source: str, *, where: str = "cell") -> list[tuple[int, int]]:
@@ -82,76 +121,57 @@ def solution_blocks(source: str, *, where: str = "cell") -> list[tuple[int, int]
     Raises
     ------
     SolutionMarkerError
-        A BEGIN without END, an END without BEGIN, or a BEGIN inside a block.
+        A BEGIN without END, an END without BEGIN, a BEGIN inside a block, or
+        a line that mentions a marker phrase without being a marker line.
     """
-    blocks = []
-    start = None
-    for n, line in enumerate(source.splitlines()):
-        if _BEGIN_RE.match(line):
-            if start is not None:
-                raise SolutionMarkerError(f"{where}, line {n + 1}: '{BEGIN}' inside the block opened at line "
-                                          f"{start + 1} (close it with '{END}' first)")
-            start = n
-        elif _END_RE.match(line):
-            if start is None:
-                raise SolutionMarkerError(f"{where}, line {n + 1}: '{END}' without a matching '{BEGIN}'")
-            blocks.append((start, n))
-            start = None
-    if start is not None:
-        raise SolutionMarkerError(f"{where}, line {start + 1}: '{BEGIN}' is never closed by '{END}'")
-    return blocks
+    return _blocks(source, "solution", where)
 
 
-def strip_solutions(source: str, *, cell_type: str = "code", exercise: int | None = None,
-                    where: str = "cell") -> str:
-    """Replace every solution block of one cell by the stub (see the module docstring).
+def hidden_test_blocks(source: str, *, where: str = "cell") -> list[tuple[int, int]]:
+    """Like :func:`solution_blocks`, for ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS``."""
+    return _blocks(source, "hidden", where)
 
-    ``exercise`` numbers the stub's message when the cell does not say
-    ``Exercise N`` itself.
-    """
+
+def strip_solutions(source: str, *, cell_type: str = "code", where: str = "cell") -> str:
+    """Replace every solution block of one cell by nbgrader's stub, at the marker's indentation."""
     blocks = solution_blocks(source, where=where)
     if not blocks:
         return source
     lines = source.splitlines()
-    match = _EXERCISE_RE.search(source)
-    number = match.group(1) if match else (str(exercise) if exercise is not None else "")
+    stub = CODE_STUB if cell_type == "code" else (MARKDOWN_STUB,)
     out: list[str] = []
     prev = 0
     for begin, end in blocks:
         out.extend(lines[prev:begin])
         indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
-        if cell_type == "code":
-            name = _enclosing_function(lines, begin, indent)
-            label = f"Exercise {number}: " if number else ""
-            what = f"implement {name}()" if name else "complete this cell"
-            out.append(f"{indent}{STUB_COMMENT}")
-            out.append(f"{indent}raise NotImplementedError({label + what!r})")
-        else:
-            out.append(f"{indent}{MARKDOWN_STUB}")
+        out.extend(indent + line for line in stub)
         prev = end + 1
     out.extend(lines[prev:])
     return "\n".join(out)
 
 
-def _enclosing_function(lines: list[str], begin: int, indent: str) -> str | None:
-    """Name of the innermost ``def`` above line ``begin`` that is less indented."""
-    for line in reversed(lines[:begin]):
-        m = _DEF_RE.match(line)
-        if m and len(m.group(1)) < len(indent):
-            return m.group(2)
-    return None
+def strip_hidden_tests(source: str, *, where: str = "cell") -> str:
+    """Remove every hidden-test block of one cell (markers included), as nbgrader does."""
+    blocks = hidden_test_blocks(source, where=where)
+    if not blocks:
+        return source
+    lines = source.splitlines()
+    hidden = {n for begin, end in blocks for n in range(begin, end + 1)}
+    return "\n".join(line for n, line in enumerate(lines) if n not in hidden)
 
 
 def unassert_checks(source: str) -> str:
-    """Turn ``assert check_x(...)`` (optionally with a message) into ``check_x(...)``.
+    """Turn ``assert check_x(...)`` (optionally with a message) into ``check_x(...);``.
 
-    Other ``assert`` statements are left alone. Uses the Python parser when
-    the cell parses (multi-line calls, messages), else a one-line pattern.
+    The ``;`` keeps Jupyter from echoing the returned bool when the call is
+    the cell's last statement. Other ``assert`` statements are left alone.
+    Uses the Python parser when the cell parses (multi-line calls,
+    messages), else a one-line pattern.
     """
     try:
         tree = ast.parse(source)
     except SyntaxError:  # e.g. IPython magics: fall back to single lines
-        return "\n".join(_ASSERT_CHECK_RE.sub(r"\1\2", line) for line in source.splitlines())
+        return "\n".join(_ASSERT_CHECK_RE.sub(r"\1\2;", line) for line in source.splitlines())
     lines = source.splitlines()
     edits = []
     for node in ast.walk(tree):
@@ -165,17 +185,21 @@ def unassert_checks(source: str) -> str:
         indent = first[: node.col_offset]
         call = ast.get_source_segment(source, node.test)
         tail = lines[node.end_lineno - 1][node.end_col_offset:]
-        lines[node.lineno - 1: node.end_lineno] = (indent + call + tail).splitlines()
+        lines[node.lineno - 1: node.end_lineno] = (indent + call + ";" + tail).splitlines()
     return "\n".join(lines)
 
 
 def _nbformat():
     try:
         import nbformat
-    except ImportError as exc:  # pragma: no cover - nbformat ships with Jupyter
+    except ImportError as exc:  # pragma: no cover - nbformat is a dependency
         raise ImportError("making a student notebook needs nbformat: pip install nbformat "
                           "(it comes with Jupyter)") from exc
     return nbformat
+
+
+def _is_nbgrader_solution(cell) -> bool:
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution", False))
 
 
 def student_notebook(nb):
@@ -184,9 +208,9 @@ def student_notebook(nb):
     Raises
     ------
     SolutionMarkerError
-        A cell with an unbalanced marker.
+        A cell with an unbalanced or ambiguous marker.
     ValueError
-        No solution block at all, or the notebook is already a student version.
+        No solution at all, or the notebook is already a student version.
     """
     import copy
 
@@ -195,19 +219,19 @@ def student_notebook(nb):
         raise ValueError("this notebook is already a student version (its metadata says so); "
                          "pass the instructor notebook")
     cells = []
-    n_blocks = 0
-    n_code_blocks = 0
+    n_solutions = 0
     for index, cell in enumerate(nb.cells):
         if INSTRUCTOR_TAG in cell.get("metadata", {}).get("tags", []):
             continue
         where = f"cell {index} ({cell.cell_type})"
         blocks = solution_blocks(cell.source, where=where)
         if blocks:
-            n_blocks += len(blocks)
-            if cell.cell_type == "code":
-                n_code_blocks += 1
-            cell.source = strip_solutions(cell.source, cell_type=cell.cell_type,
-                                          exercise=n_code_blocks or None, where=where)
+            n_solutions += len(blocks)
+            cell.source = strip_solutions(cell.source, cell_type=cell.cell_type, where=where)
+        elif _is_nbgrader_solution(cell):  # nbgrader replaces a marker-less solution cell as a whole
+            n_solutions += 1
+            cell.source = "\n".join(CODE_STUB) if cell.cell_type == "code" else MARKDOWN_STUB
+        cell.source = strip_hidden_tests(cell.source, where=where)
         if cell.cell_type == "code":
             cell.source = unassert_checks(cell.source)
             cell.outputs = []
@@ -215,7 +239,7 @@ def student_notebook(nb):
             for key in ("execution", "collapsed", "scrolled"):
                 cell.metadata.pop(key, None)
         cells.append(cell)
-    if n_blocks == 0:
+    if n_solutions == 0:
         raise ValueError(f"no '{BEGIN}' ... '{END}' block found: is this the instructor notebook?")
     nb.cells = cells
     nb.metadata.pop("widgets", None)

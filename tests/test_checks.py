@@ -1,9 +1,17 @@
 """Tests for normad_edu.checks: the exercise checkers of notebooks/08_assignments.ipynb.
 
-* the references (and the notebook's own solutions) pass every check;
-* typical wrong answers fail with the expected value, the learner's value,
-  the input and a specific hint; a stub fails with "not implemented yet";
-  nothing a learner's function does makes a checker raise;
+* right answers pass, on the visible and on the hidden cases: the notebook's
+  own solutions and independent "learner" solutions written here (with the
+  tools each exercise allows);
+* a catalogue of wrong answers, one small function each, is caught by every
+  checker, with the specific hint where there is one; ignoring any argument
+  (using its default) is caught; a hint is never given for a mistake that
+  equals the right answer on the case shown;
+* borrowed answers (the library's own implementation or ``reference_*``,
+  called directly, through an alias, a closure, a default argument, a
+  partial, a helper, an import, a string lookup...) are refused, and the
+  library works normally afterwards;
+* a check prints one message and nothing else, never raises;
 * the checkers' references agree with independent computations: numerical
   integration, the simulator's propagator, the library's compiled NormAD
   update and adjoint sweep.
@@ -11,7 +19,11 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
+import inspect
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +31,9 @@ import pytest
 from scipy.integrate import quad
 
 from normad_edu import checks, forward, kernels, poisson_spike_trains
+from normad_edu import normad as core
+from normad_edu._engine.backward import adjoint_sweep as _adjoint_sweep
+from normad_edu._engine.kernels import exp_filter as _engine_exp_filter
 from normad_edu.checks import (
     check_alpha_kernel,
     check_backprop_adjoints,
@@ -28,10 +43,10 @@ from normad_edu.checks import (
     reference_lif_step,
     reference_normad_single_update,
 )
+from normad_edu.kernels import psi_hat_kernel, psi_hat_kernel_dot
 from normad_edu.lif import _exp_filter
-from normad_edu._engine.backward import adjoint_sweep as _adjoint_sweep
-from normad_edu.normad import normad_update
-from normad_edu.params import SimParams
+from normad_edu.normad import d_hat, error_instants, normad_update
+from normad_edu.params import LIFParams, SimParams, SynapseParams
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "08_assignments.ipynb"
 
@@ -40,12 +55,6 @@ CHECKS = {
     "lif_step": check_lif_step,
     "normad_single_update": check_normad_single_update,
     "backprop_adjoints": check_backprop_adjoints,
-}
-REFERENCES = {
-    "alpha_kernel": kernels.alpha_kernel,
-    "lif_step": reference_lif_step,
-    "normad_single_update": reference_normad_single_update,
-    "backprop_adjoints": reference_backprop_adjoints,
 }
 
 
@@ -56,46 +65,161 @@ def _fresh_scoreboard():
     checks.reset_scoreboard()
 
 
-def _run(check, fn, capsys):
-    result = check(fn)
-    out = capsys.readouterr().out
+def _run(check, fn, capsys, **kwargs):
+    result = check(fn, **kwargs)
+    captured = capsys.readouterr()
     assert type(result) is bool
-    return result, out
+    assert captured.err == "", captured.err  # nothing on stderr (nbgrader scores a test with stderr 0)
+    return result, captured.out
 
 
 # --------------------------------------------------------------------------
-# correct implementations pass
+# independent learner solutions (only the tools each exercise allows)
 # --------------------------------------------------------------------------
 
 
+def learner_alpha_kernel(t, tau1=5.0, tau2=1.25):
+    t = np.asarray(t, dtype=float)
+    p = np.maximum(t, 0.0)
+    v = np.where(t >= 0, np.exp(-p / tau1) - np.exp(-p / tau2), 0.0)
+    return v if v.ndim else float(v)
+
+
+def _E(h, tau, tau_L):
+    if tau == tau_L:
+        return h * math.exp(-h / tau_L)
+    return (math.exp(-h / tau) - math.exp(-h / tau_L)) / (1 / tau_L - 1 / tau)
+
+
+def learner_lif_step(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
+    u_new = u * math.exp(-h / tau_L) + (I1 * _E(h, tau1, tau_L) - I2 * _E(h, tau2, tau_L)) / C
+    return u_new, I1 * math.exp(-h / tau1), I2 * math.exp(-h / tau2)
+
+
+def _own_instants(desired, observed, dt, *, cancel):
+    """Error instants by merging the two sorted trains; ``cancel(t_d, t_o)`` says whether a pair cancels."""
+    d, o = sorted(desired), sorted(observed)
+    out, i, j = [], 0, 0
+    while i < len(d) or j < len(o):
+        if i < len(d) and j < len(o) and cancel(d[i], o[j]):
+            i, j = i + 1, j + 1
+        elif j == len(o) or (i < len(d) and d[i] < o[j]):
+            out.append((d[i], 1))
+            i += 1
+        else:
+            out.append((o[j], -1))
+            j += 1
+    return out
+
+
+def _dhat(t_e, trains, tau1, tau2, C, tau_L_hat):
+    return np.array([psi_hat_kernel(t_e - np.asarray(tr, dtype=float), tau1, tau2, C, tau_L_hat).sum()
+                     for tr in trains])
+
+
+def learner_normad(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0, tau2=1.25,
+                   C=300.0):
+    """Own same-bin cancellation (no error_instants), psi_hat_kernel for dhat."""
+    same_bin = lambda td, to: math.floor(td / coincidence_dt) == math.floor(to / coincidence_dt)  # noqa: E731
+    dW = np.zeros(len(input_trains))
+    for t_e, e in _own_instants(desired, observed, coincidence_dt, cancel=same_bin):
+        dhat = _dhat(t_e, input_trains, tau1, tau2, C, tau_L_hat)
+        norm = np.linalg.norm(dhat)
+        if norm > 0:
+            dW += r * e * dhat / norm
+    return dW
+
+
+def add_normalized(dW, g, step):
+    """A learner's own helper that happens to share a library function's name (must not be refused)."""
+    norm = np.linalg.norm(g)
+    if norm > 0:
+        dW += step * g / norm
+
+
+def learner_normad_with_tools(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0,
+                              tau2=1.25, C=300.0):
+    """The tools the exercise names: error_instants and d_hat."""
+    times, signs = error_instants(desired, observed, coincidence_dt)
+    dW = np.zeros(len(input_trains))
+    if times.size:
+        D = d_hat(times, input_trains, tau_L_hat=tau_L_hat, syn=SynapseParams(tau1=tau1, tau2=tau2),
+                  lif=LIFParams(C=C))
+        for e, row in zip(signs, D):
+            add_normalized(dW, row, r * e)
+    return dW
+
+
+def _bp_pairs(a, up, vd, W, low, vdot_min, kernel, later):
+    """a_i^g = sum_j sum_f a_j^f / max(Vdot_j^f, vdot_min) W[j, i] kernel(t_j^f, t_i^g) over later(t_j^f, t_i^g)."""
+    out = []
+    for i, t_i in enumerate(low):
+        t_i = np.asarray(t_i, dtype=float)
+        a_i = np.zeros(t_i.size)
+        for j, t_j in enumerate(up):
+            for t_jf, a_jf, v_jf in zip(t_j, a[j], vd[j]):
+                mask = later(t_jf, t_i)
+                a_i[mask] += a_jf / max(v_jf, vdot_min) * W[j, i] * kernel(t_jf, t_i[mask])
+        out.append(a_i)
+    return out
+
+
+def learner_backprop(a_upper, upper_times, upper_vdot, W, lower_times, vdot_min=1.0, tau_L_hat=2.5, tau1=5.0,
+                     tau2=1.25, C=300.0):
+    """Loops over lower neurons, upper neurons and their spikes; only later upper spikes count."""
+    return _bp_pairs(a_upper, upper_times, upper_vdot, np.asarray(W, dtype=float), lower_times, vdot_min,
+                     lambda tj, ti: psi_hat_kernel_dot(tj - ti, tau1, tau2, C, tau_L_hat), lambda tj, ti: tj > ti)
+
+
+LEARNERS = {
+    "alpha_kernel": learner_alpha_kernel,
+    "lif_step": learner_lif_step,
+    "normad_single_update": learner_normad,
+    "backprop_adjoints": learner_backprop,
+}
+
+
+# --------------------------------------------------------------------------
+# right answers pass
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
 @pytest.mark.parametrize("name", list(CHECKS))
-def test_reference_passes(name, capsys):
-    ok, out = _run(CHECKS[name], REFERENCES[name], capsys)
+def test_learner_solution_passes(name, hidden, capsys):
+    ok, out = _run(CHECKS[name], LEARNERS[name], capsys, hidden=hidden)
     assert ok, out
     assert out.startswith("[PASS]") and f"Exercise {checks.EXERCISES[name]}" in out
+    assert out.count("\n") == 1  # one line, nothing else
+    assert ("hidden from the notebook's check" in out) is hidden
     assert checks.passed(name)
+
+
+def test_solution_with_the_allowed_tools_passes(capsys):
+    ok, out = _run(check_normad_single_update, learner_normad_with_tools, capsys, hidden=True)
+    assert ok, out
 
 
 def _notebook_solutions() -> dict:
     """Execute the instructor notebook's setup cell and every cell holding a solution block."""
     nbformat = pytest.importorskip("nbformat")
-    import matplotlib
 
-    matplotlib.use("Agg")
     nb = nbformat.read(NOTEBOOK, as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
+    setup = next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
     namespace: dict = {}
-    exec(compile(code[0], "setup", "exec"), namespace)  # imports
+    exec(compile(setup, "setup", "exec"), namespace)  # imports
     for src in code:
         if "### BEGIN SOLUTION" in src:
             exec(compile(src, "solution", "exec"), namespace)
     return namespace
 
 
-def test_notebook_solutions_pass_every_check(capsys):
+@pytest.mark.parametrize("hidden", [False, True], ids=["visible", "hidden"])
+def test_notebook_solutions_pass_every_check(hidden, capsys):
     ns = _notebook_solutions()
     for name, check in CHECKS.items():
-        ok, out = _run(check, ns[name], capsys)
+        ok, out = _run(check, ns[name], capsys, hidden=hidden)
         assert ok, out
 
 
@@ -106,31 +230,30 @@ def test_notebook_solutions_agree_with_references_off_the_check_grid():
     t = rng.uniform(-10, 50, 200)
     np.testing.assert_allclose(ns["alpha_kernel"](t, 7.0, 3.0), kernels.alpha_kernel(t, 7.0, 3.0), rtol=1e-14)
     for _ in range(20):
-        args = (rng.uniform(-10, 60), rng.uniform(-3e3, 3e3), rng.uniform(-3e3, 3e3), rng.uniform(0, 20))
+        args = (rng.uniform(-10, 60), rng.uniform(-3e3, 3e3), rng.uniform(-3e3, 3e3), rng.uniform(0, 20),
+                rng.uniform(4, 9), rng.uniform(0.5, 3), rng.uniform(10, 20), rng.uniform(100, 400))
         np.testing.assert_allclose(ns["lif_step"](*args), reference_lif_step(*args), rtol=1e-10, atol=1e-12)
     trains = poisson_spike_trains(15, 40.0, 100.0, rng)
     desired, observed = np.sort(rng.uniform(0, 100, 4)), np.sort(rng.uniform(0, 100, 6))
-    np.testing.assert_allclose(ns["normad_single_update"](trains, desired, observed, 700.0, 4.0),
-                               reference_normad_single_update(trains, desired, observed, 700.0, 4.0), rtol=1e-10)
+    args = (trains, desired, observed, 700.0, 4.0, 0.3, 7.0, 2.0, 250.0)
+    np.testing.assert_allclose(ns["normad_single_update"](*args), reference_normad_single_update(*args), rtol=1e-10)
     up = poisson_spike_trains(6, 60.0, 80.0, rng)
     low = poisson_spike_trains(8, 60.0, 80.0, rng)
     a = [rng.normal(size=t.size) for t in up]
     vd = [rng.uniform(0.2, 3.0, t.size) for t in up]
     W = rng.normal(0, 500, (6, 8))
-    got = ns["backprop_adjoints"](a, up, vd, W, low, 0.7, 4.0)
-    for g, e in zip(got, reference_backprop_adjoints(a, up, vd, W, low, 0.7, 4.0)):
+    args = (a, up, vd, W, low, 0.7, 4.0, 6.0, 1.5, 200.0)
+    for g, e in zip(ns["backprop_adjoints"](*args), reference_backprop_adjoints(*args)):
         np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-15)
 
 
 # --------------------------------------------------------------------------
-# wrong implementations fail with a helpful message
+# the catalogue of wrong answers: each one is caught
 # --------------------------------------------------------------------------
 
 
 def alpha_swapped(t, tau1=5.0, tau2=1.25):
-    t = np.asarray(t, dtype=float)
-    v = np.where(t >= 0, np.exp(-np.maximum(t, 0) / tau2) - np.exp(-np.maximum(t, 0) / tau1), 0.0)
-    return v if v.ndim else float(v)
+    return learner_alpha_kernel(t, tau2, tau1)
 
 
 def alpha_no_step(t, tau1=5.0, tau2=1.25):
@@ -140,11 +263,27 @@ def alpha_no_step(t, tau1=5.0, tau2=1.25):
 
 
 def alpha_defaults_only(t, tau1=5.0, tau2=1.25):
-    return kernels.alpha_kernel(t)
+    return learner_alpha_kernel(t)
+
+
+def alpha_single_exponential(t, tau1=5.0, tau2=1.25):
+    t = np.asarray(t, dtype=float)
+    v = np.where(t >= 0, np.exp(-np.maximum(t, 0) / tau1), 0.0)
+    return v if v.ndim else float(v)
 
 
 def alpha_array_for_scalar(t, tau1=5.0, tau2=1.25):
-    return np.atleast_1d(kernels.alpha_kernel(t, tau1, tau2))
+    return np.atleast_1d(learner_alpha_kernel(t, tau1, tau2))
+
+
+def alpha_step_at_positive_t(t, tau1=5.0, tau2=1.25):
+    t = np.asarray(t, dtype=float)
+    v = np.where(t > 0.1, np.exp(-t / tau1) - np.exp(-t / tau2), 0.0)  # drops 0 <= t <= 0.1
+    return v if v.ndim else float(v)
+
+
+def alpha_flattened(t, tau1=5.0, tau2=1.25):
+    return np.ravel(learner_alpha_kernel(t, tau1, tau2)) if np.ndim(t) else learner_alpha_kernel(t, tau1, tau2)
 
 
 def lif_euler(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
@@ -161,124 +300,309 @@ def lif_no_limit(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
 
 def lif_no_limit_numpy(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
     def E(tau):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return (np.exp(-h / tau) - np.exp(-h / tau_L)) / (np.float64(1 / tau_L) - np.float64(1 / tau))  # NaN
+        return (np.exp(-h / tau) - np.exp(-h / tau_L)) / (np.float64(1 / tau_L) - np.float64(1 / tau))  # NaN
 
     return u * np.exp(-h / tau_L) + (I1 * E(tau1) - I2 * E(tau2)) / C, I1 * np.exp(-h / tau1), I2 * np.exp(-h / tau2)
 
 
 def lif_frozen_traces(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
-    return reference_lif_step(u, I1, I2, h, tau1, tau2, tau_L, C)[0], I1, I2
+    return learner_lif_step(u, I1, I2, h, tau1, tau2, tau_L, C)[0], I1, I2
 
 
 def lif_plus_I2(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
-    ref = reference_lif_step(u, I1, I2, h, tau1, tau2, tau_L, C)
-    return reference_lif_step(u, I1, -I2, h, tau1, tau2, tau_L, C)[0], ref[1], ref[2]
+    _, I1_new, I2_new = learner_lif_step(u, I1, I2, h, tau1, tau2, tau_L, C)
+    return learner_lif_step(u, I1, -I2, h, tau1, tau2, tau_L, C)[0], I1_new, I2_new
+
+
+def lif_u_does_not_decay(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
+    u_new, I1_new, I2_new = learner_lif_step(u, I1, I2, h, tau1, tau2, tau_L, C)
+    return u_new - u * math.exp(-h / tau_L) + u, I1_new, I2_new
+
+
+def lif_no_division_by_C(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
+    return (u * math.exp(-h / tau_L) + (I1 * _E(h, tau1, tau_L) - I2 * _E(h, tau2, tau_L)),
+            I1 * math.exp(-h / tau1), I2 * math.exp(-h / tau2))
+
+
+def lif_swapped_traces(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
+    return learner_lif_step(u, I1, I2, h, tau1, tau2, tau_L, C)[0], I1 * math.exp(-h / tau2), I2 * math.exp(-h / tau1)
 
 
 def lif_returns_u_only(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
-    return reference_lif_step(u, I1, I2, h, tau1, tau2, tau_L, C)[0]
+    return learner_lif_step(u, I1, I2, h, tau1, tau2, tau_L, C)[0]
 
 
-def normad_unnormalized(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1):
-    from normad_edu.normad import d_hat, error_instants
+def lif_float32(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
+    f = np.float32
+    def E(tau):  # noqa: E306
+        if tau == tau_L:
+            return f(h) * np.exp(f(-h / tau_L))
+        return (np.exp(f(-h / tau)) - np.exp(f(-h / tau_L))) / f(1 / tau_L - 1 / tau)
 
-    t, s = error_instants(desired, observed, coincidence_dt)
-    return r * (s[:, None] * d_hat(t, input_trains, tau_L_hat=tau_L_hat)).sum(axis=0)
+    u_new = f(u) * np.exp(f(-h / tau_L)) + (f(I1) * E(tau1) - f(I2) * E(tau2)) / f(C)
+    return float(u_new), I1 * math.exp(-h / tau1), I2 * math.exp(-h / tau2)
 
 
-def normad_nan_at_zero_norm(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1):
-    from normad_edu.normad import d_hat, error_instants
+def lif_loose_limit(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
+    """Uses the tau == tau_L limit whenever tau is within 30 % of tau_L (an approximation)."""
+    def E(tau):
+        return h * math.exp(-h / tau_L) if abs(tau - tau_L) < 0.3 * tau_L else _E(h, tau, tau_L)
 
-    t, s = error_instants(desired, observed, coincidence_dt)
-    D = d_hat(t, input_trains, tau_L_hat=tau_L_hat)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return r * (s[:, None] * D / np.linalg.norm(D, axis=1, keepdims=True)).sum(axis=0)
+    u_new = u * math.exp(-h / tau_L) + (I1 * E(tau1) - I2 * E(tau2)) / C
+    return u_new, I1 * math.exp(-h / tau1), I2 * math.exp(-h / tau2)
+
+
+def normad_unnormalized(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0, tau2=1.25,
+                        C=300.0):
+    times, signs = error_instants(desired, observed, coincidence_dt)
+    dW = np.zeros(len(input_trains))
+    for t_e, e in zip(times, signs):
+        dW += r * e * _dhat(t_e, input_trains, tau1, tau2, C, tau_L_hat)
+    return dW
+
+
+def normad_nan_at_zero_norm(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0,
+                            tau2=1.25, C=300.0):
+    times, signs = error_instants(desired, observed, coincidence_dt)
+    dW = np.zeros(len(input_trains))
+    for t_e, e in zip(times, signs):
+        dhat = _dhat(t_e, input_trains, tau1, tau2, C, tau_L_hat)
+        dW += r * e * dhat / np.linalg.norm(dhat)
+    return dW
 
 
 def normad_sign_flipped(*args):
-    return -reference_normad_single_update(*args)
+    return -learner_normad(*args)
 
 
-def normad_ignores_tau(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1):
-    return reference_normad_single_update(input_trains, desired, observed, r, 2.5, coincidence_dt)
+def normad_normalized_total(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0,
+                            tau2=1.25, C=300.0):
+    total = normad_unnormalized(input_trains, desired, observed, 1.0, tau_L_hat, coincidence_dt, tau1, tau2, C)
+    norm = np.linalg.norm(total)
+    return r * total / norm if norm > 0 else total
 
 
-def bp_no_clip(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5):
-    return reference_backprop_adjoints(a, up, vd, W, low, 1e-300, tau_L_hat)
+def normad_cancels_by_distance(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0,
+                               tau2=1.25, C=300.0):
+    """|t_d - t_o| < coincidence_dt instead of "same bin"."""
+    close = lambda td, to: abs(td - to) < coincidence_dt  # noqa: E731
+    dW = np.zeros(len(input_trains))
+    for t_e, e in _own_instants(desired, observed, coincidence_dt, cancel=close):
+        dhat = _dhat(t_e, input_trains, tau1, tau2, C, tau_L_hat)
+        if np.linalg.norm(dhat) > 0:
+            dW += r * e * dhat / np.linalg.norm(dhat)
+    return dW
 
 
-def bp_psi_not_derivative(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5):
-    out = []
-    for i, t_i in enumerate(low):
-        a_i = np.zeros(len(t_i))
-        for j, t_j in enumerate(up):
-            d = np.asarray(a[j]) / np.maximum(vd[j], vdot_min)
-            psi = kernels.psi_hat_kernel(np.subtract.outer(t_j, t_i), tau_L_hat=tau_L_hat)
-            a_i += W[j, i] * (d[:, None] * psi).sum(0)
-        out.append(a_i)
-    return out
+def normad_default_bins(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0, tau2=1.25,
+                        C=300.0):
+    return learner_normad(input_trains, desired, observed, r, tau_L_hat, 0.1, tau1, tau2, C)
 
 
-def bp_reversed_lag(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5):
+def normad_membrane_tau(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0, tau2=1.25,
+                        C=300.0):
+    return learner_normad(input_trains, desired, observed, r, 10.0, coincidence_dt, tau1, tau2, C)
+
+
+def normad_no_rate(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0, tau2=1.25,
+                   C=300.0):
+    return learner_normad(input_trains, desired, observed, 1.0, tau_L_hat, coincidence_dt, tau1, tau2, C)
+
+
+def normad_forgets_to_add(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0, tau2=1.25,
+                          C=300.0):
+    dW = np.zeros(len(input_trains))
+    for t_e, e in zip(*error_instants(desired, observed, coincidence_dt)):
+        dhat = _dhat(t_e, input_trains, tau1, tau2, C, tau_L_hat)
+        dW + r * e * dhat / max(np.linalg.norm(dhat), 1e-300)  # computed, never stored (`+` instead of `+=`)
+    return dW
+
+
+def normad_only_first_instant(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0,
+                              tau2=1.25, C=300.0):
+    times, signs = error_instants(desired, observed, coincidence_dt)
+    return learner_normad(input_trains, desired[:1], observed[:0], r, tau_L_hat, coincidence_dt, tau1, tau2, C) \
+        if times.size else np.zeros(len(input_trains))
+
+
+def bp_no_clip(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5, tau1=5.0, tau2=1.25, C=300.0):
+    return learner_backprop(a, up, vd, W, low, 1e-300, tau_L_hat, tau1, tau2, C)
+
+
+def bp_multiplies(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5, tau1=5.0, tau2=1.25, C=300.0):
+    inv = [1.0 / np.maximum(np.asarray(v, dtype=float), vdot_min) for v in vd]
+    return learner_backprop(a, up, inv, W, low, 0.0, tau_L_hat, tau1, tau2, C)
+
+
+def bp_psi_not_derivative(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5, tau1=5.0, tau2=1.25, C=300.0):
+    return _bp_pairs(a, up, vd, W, low, vdot_min, lambda tj, ti: psi_hat_kernel(tj - ti, tau1, tau2, C, tau_L_hat),
+                     lambda tj, ti: tj > ti)
+
+
+def bp_reversed_lag(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5, tau1=5.0, tau2=1.25, C=300.0):
+    return _bp_pairs(a, up, vd, W, low, vdot_min,
+                     lambda tj, ti: psi_hat_kernel_dot(ti - tj, tau1, tau2, C, tau_L_hat), lambda tj, ti: ti > tj)
+
+
+def bp_reversed_lag_masked(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5, tau1=5.0, tau2=1.25, C=300.0):
+    """Reversed kernel argument with the right mask: every term is psihat'(negative) = 0."""
+    return _bp_pairs(a, up, vd, W, low, vdot_min,
+                     lambda tj, ti: psi_hat_kernel_dot(ti - tj, tau1, tau2, C, tau_L_hat), lambda tj, ti: tj > ti)
+
+
+def bp_transposed(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5, tau1=5.0, tau2=1.25, C=300.0):
+    return learner_backprop(a, up, vd, np.asarray(W).T, low, vdot_min, tau_L_hat, tau1, tau2, C)
+
+
+def bp_sign(*args):
+    return [-x for x in learner_backprop(*args)]
+
+
+def bp_one_array(*args):
+    return np.concatenate(learner_backprop(*args))
+
+
+def bp_all_zero(a, up, vd, W, low, *rest):
     return [np.zeros(len(t)) for t in low]
 
 
-def bp_transposed(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5):
-    return reference_backprop_adjoints(a, up, vd, np.asarray(W).T, low, vdot_min, tau_L_hat)
+def bp_only_first_upper_neuron(a, up, vd, W, low, *rest):
+    return learner_backprop(a[:1], up[:1], vd[:1], np.asarray(W)[:1], low, *rest)
 
 
-def bp_sign(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5):
-    return [-x for x in reference_backprop_adjoints(a, up, vd, W, low, vdot_min, tau_L_hat)]
-
-
-def bp_one_array(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5):
-    return np.concatenate(reference_backprop_adjoints(a, up, vd, W, low, vdot_min, tau_L_hat))
-
-
+#: (exercise, wrong answer, text the message must contain, texts it must not contain)
 WRONG = [
-    ("alpha_kernel", alpha_swapped, "swapped"),
-    ("alpha_kernel", alpha_no_step, "t < 0"),
-    ("alpha_kernel", alpha_defaults_only, "ignore the tau1 and tau2"),
-    ("alpha_kernel", alpha_array_for_scalar, "single number"),
-    ("lif_step", lif_euler, "forward Euler"),
-    ("lif_step", lif_no_limit, "h exp(-h/tau_L)"),
-    ("lif_step", lif_no_limit_numpy, "h exp(-h/tau_L)"),
-    ("lif_step", lif_frozen_traces, "must decay"),
-    ("lif_step", lif_plus_I2, "minus sign"),
-    ("lif_step", lif_returns_u_only, "tuple (u_new, I1_new, I2_new)"),
-    ("normad_single_update", normad_unnormalized, "no normalisation"),
-    ("normad_single_update", normad_nan_at_zero_norm, "skip those instants"),
-    ("normad_single_update", normad_sign_flipped, "sign is flipped"),
-    ("normad_single_update", normad_ignores_tau, "tau_L_hat argument"),
-    ("backprop_adjoints", bp_no_clip, "max(Vdot_j^f, vdot_min)"),
-    ("backprop_adjoints", bp_psi_not_derivative, "psi_hat_kernel_dot"),
-    ("backprop_adjoints", bp_reversed_lag, "t_j^f - t_i^g"),
-    ("backprop_adjoints", bp_transposed, "W[j, i]"),
-    ("backprop_adjoints", bp_sign, "sign is flipped"),
-    ("backprop_adjoints", bp_one_array, "one array per lower neuron"),
+    ("alpha_kernel", alpha_swapped, "swapped", ()),
+    ("alpha_kernel", alpha_no_step, "t < 0", ()),
+    ("alpha_kernel", alpha_defaults_only, "ignore the tau1 and tau2", ()),
+    ("alpha_kernel", alpha_single_exponential, "single exponential", ()),
+    ("alpha_kernel", alpha_array_for_scalar, "single number", ()),
+    ("alpha_kernel", alpha_step_at_positive_t, "[FAIL]", ()),
+    ("alpha_kernel", alpha_flattened, "wrong shape", ()),
+    ("lif_step", lif_euler, "forward Euler", ()),
+    ("lif_step", lif_no_limit, "h exp(-h/tau_L)", ()),
+    ("lif_step", lif_no_limit_numpy, "h exp(-h/tau_L)", ()),
+    ("lif_step", lif_frozen_traces, "must decay", ()),
+    ("lif_step", lif_plus_I2, "minus sign", ()),
+    ("lif_step", lif_u_does_not_decay, "u itself decays", ()),
+    ("lif_step", lif_no_division_by_C, "divide by C", ()),
+    ("lif_step", lif_swapped_traces, "traces are swapped", ()),
+    ("lif_step", lif_returns_u_only, "tuple (u_new, I1_new, I2_new)", ()),
+    ("lif_step", lif_float32, "close to the reference", ("u itself decays",)),
+    ("lif_step", lif_loose_limit, "[FAIL]", ()),
+    ("normad_single_update", normad_unnormalized, "no normalisation", ()),
+    ("normad_single_update", normad_nan_at_zero_norm, "skip those instants", ()),
+    ("normad_single_update", normad_sign_flipped, "sign is flipped", ()),
+    ("normad_single_update", normad_normalized_total, "not the sum", ()),
+    ("normad_single_update", normad_cancels_by_distance, "same bin", ()),
+    ("normad_single_update", normad_default_bins, "ignore the `coincidence_dt` argument", ()),
+    ("normad_single_update", normad_membrane_tau, "not the membrane's tau_L", ()),
+    ("normad_single_update", normad_no_rate, "learning rate r", ()),
+    ("normad_single_update", normad_forgets_to_add, "all zeros", ()),
+    ("normad_single_update", normad_only_first_instant, "[FAIL]", ()),
+    ("backprop_adjoints", bp_no_clip, "max(Vdot_j^f, vdot_min)", ()),
+    ("backprop_adjoints", bp_multiplies, "do not multiply", ()),
+    ("backprop_adjoints", bp_psi_not_derivative, "psi_hat_kernel_dot", ()),
+    ("backprop_adjoints", bp_reversed_lag, "time difference is reversed", ()),
+    ("backprop_adjoints", bp_reversed_lag_masked, "all your adjoints are 0", ("reversed",)),
+    ("backprop_adjoints", bp_all_zero, "all your adjoints are 0", ("reversed",)),
+    ("backprop_adjoints", bp_transposed, "W[j, i]", ()),
+    ("backprop_adjoints", bp_sign, "sign is flipped", ()),
+    ("backprop_adjoints", bp_one_array, "one array per lower neuron", ()),
+    ("backprop_adjoints", bp_only_first_upper_neuron, "[FAIL]", ()),
 ]
 
 
-@pytest.mark.parametrize("name, fn, hint", WRONG, ids=[f"{n}-{f.__name__}" for n, f, _ in WRONG])
-def test_wrong_implementation_fails_with_helpful_message(name, fn, hint, capsys):
-    ok, out = _run(CHECKS[name], fn, capsys)
-    assert ok is False
-    assert out.startswith("[FAIL]") and f"Exercise {checks.EXERCISES[name]} ({name})" in out
-    assert "hint:" in out and "input:" in out
-    assert hint in out, out
-    assert not checks.passed(name)
+@pytest.mark.parametrize("name, fn, hint, not_hints", WRONG, ids=[f"{n}-{f.__name__}" for n, f, _, _ in WRONG])
+def test_wrong_answer_is_caught(name, fn, hint, not_hints, capsys):
+    for hidden in (False, True):
+        ok, out = _run(CHECKS[name], fn, capsys, hidden=hidden)
+        assert ok is False
+        assert out.startswith("[FAIL]") and f"Exercise {checks.EXERCISES[name]} ({name})" in out
+        assert "hint:" in out and "input:" in out
+        assert hint in out, out
+        for text in not_hints:
+            assert text not in out, out
+        assert not checks.passed(name)
 
 
-@pytest.mark.parametrize("name", ["alpha_kernel", "normad_single_update", "backprop_adjoints"])
-def test_failure_reports_expected_value_and_location(name, capsys):
-    wrong = {"alpha_kernel": alpha_swapped, "normad_single_update": normad_sign_flipped,
-             "backprop_adjoints": bp_no_clip}[name]
-    ok, out = _run(CHECKS[name], wrong, capsys)
+def _parameters_with_defaults(name):
+    """(index, name, default) of every argument of the stub that has a default (notebook signatures)."""
+    params = list(inspect.signature(LEARNERS[name]).parameters.values())
+    return [(i, p.name, p.default) for i, p in enumerate(params) if p.default is not inspect.Parameter.empty]
+
+
+IGNORED = [(name, i, arg, default) for name in CHECKS for i, arg, default in _parameters_with_defaults(name)]
+
+
+@pytest.mark.parametrize("name, index, arg, default", IGNORED, ids=[f"{n}-{a}" for n, _, a, _ in IGNORED])
+def test_ignoring_any_argument_is_caught(name, index, arg, default, capsys):
+    """An answer that uses an argument's default instead of the value passed fails (C in exercise 3 cancels)."""
+    learner = LEARNERS[name]
+
+    def ignores(*args):
+        args = list(args)
+        args[index] = default
+        return learner(*args)
+
+    ok, out = _run(CHECKS[name], ignores, capsys)
+    if (name, arg) == ("normad_single_update", "C"):
+        # dhat is proportional to 1/C, and dW uses dhat / ||dhat||: C cannot change the update
+        assert ok, out
+        return
+    assert not ok, out
+    assert f"ignore the `{arg}` argument" in out or "ignore the tau1 and tau2" in out, out
+
+
+def test_ignoring_the_learning_rate_is_caught(capsys):
+    def fixed_rate(input_trains, desired, observed, r, *rest):
+        return learner_normad(input_trains, desired, observed, 1000.0, *rest)
+
+    ok, out = _run(check_normad_single_update, fixed_rate, capsys)
+    assert not ok and "r = 500" in out
+
+
+def test_bin_edge_pairs_are_in_the_visible_cases(capsys):
+    """The distance rule fails on a visible case, at one of the straddling pairs, with the bin hint."""
+    ok, out = _run(check_normad_single_update, normad_cancels_by_distance, capsys)
     assert not ok
-    assert "expected:" in out and "you return:" in out and "problem:" in out
-    assert {"alpha_kernel": "at t = ", "normad_single_update": "at input neuron i = ",
-            "backprop_adjoints": "at lower neuron i = "}[name] in out
+    assert "straddle" in out.splitlines()[0]  # the failing case is one built around a bin edge
+    assert "floor(t / coincidence_dt)" in out
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+def test_a_near_miss_gets_the_close_hint_not_a_mistake_that_equals_the_answer(name, capsys):
+    """A result off by 5e-7 (relative) fails but must not be told about a mistake it did not make."""
+    learner = LEARNERS[name]
+
+    def near(*args):
+        out = learner(*args)
+        if name == "lif_step":
+            return (out[0] * (1 + 5e-7) + 1e-9,) + tuple(out[1:])
+        if name == "backprop_adjoints":
+            return [x * (1 + 5e-7) for x in out]
+        return np.asarray(out) * (1 + 5e-7)
+
+    ok, out = _run(CHECKS[name], near, capsys)
+    assert not ok, out
+    assert "close to the reference" in out, out
+
+
+def test_hint_is_skipped_for_a_mistake_that_equals_the_right_answer():
+    case = checks._Case("x", {"u": 0.0}, (1.0, 2.0), [("u itself decays", lambda: (1.0, 2.0)),
+                                                       ("traces swapped", lambda: (1.0, 3.0))])
+    assert checks._hint(case, (1.0000005, 2.0), "default") != "u itself decays"
+    assert checks._hint(case, (1.0, 3.0), "default") == "traces swapped"
+    assert checks._hint(case, (7.0, 3.5), "default") == "default"
+
+
+def test_failure_reports_expected_value_and_location(capsys):
+    for check, wrong, where in ((check_alpha_kernel, alpha_swapped, "at t = "),
+                                (check_normad_single_update, normad_sign_flipped, "at input neuron i = "),
+                                (check_backprop_adjoints, bp_no_clip, "at lower neuron i = ")):
+        ok, out = _run(check, wrong, capsys)
+        assert not ok
+        assert "expected:" in out and "you return:" in out and "problem:" in out and where in out
 
 
 def test_alpha_swapped_message_shows_both_values(capsys):
@@ -288,10 +612,189 @@ def test_alpha_swapped_message_shows_both_values(capsys):
     assert "expected 0.4724662194, got -0.4724662194" in problem and "at t = 2.3 ms" in problem
 
 
+# --------------------------------------------------------------------------
+# borrowed answers are refused
+# --------------------------------------------------------------------------
+
+_lib_alpha = kernels.alpha_kernel  # an alias at module level
+
+
+def borrowed_alpha_wrapper(t, tau1=5.0, tau2=1.25):
+    return kernels.alpha_kernel(t, tau1, tau2)
+
+
+def borrowed_alpha_alias(t, tau1=5.0, tau2=1.25):
+    return _lib_alpha(t, tau1, tau2)
+
+
+def borrowed_alpha_import(t, tau1=5.0, tau2=1.25):
+    from normad_edu.kernels import alpha_kernel as a
+
+    return a(t, tau1, tau2)
+
+
+def borrowed_alpha_module_import(t, tau1=5.0, tau2=1.25):
+    import normad_edu.kernels as K
+
+    return K.alpha_kernel(t, tau1, tau2)
+
+
+def borrowed_alpha_default_argument(t, tau1=5.0, tau2=1.25, _f=kernels.alpha_kernel):
+    return _f(t, tau1, tau2)
+
+
+def _make_closure():
+    f = getattr(kernels, "alpha_kernel")
+
+    def alpha_kernel(t, tau1=5.0, tau2=1.25):
+        return f(t, tau1, tau2)
+
+    return alpha_kernel
+
+
+def _helper(t, tau1, tau2):
+    return _lib_alpha(t, tau1, tau2)
+
+
+def borrowed_alpha_through_a_helper(t, tau1=5.0, tau2=1.25):
+    return _helper(t, tau1, tau2)
+
+
+def borrowed_alpha_by_name(t, tau1=5.0, tau2=1.25):
+    module = importlib.import_module("normad_edu." + "kernels")
+    return getattr(module, "alpha_" + "kernel")(t, tau1, tau2)
+
+
+def borrowed_alpha_swallowed(t, tau1=5.0, tau2=1.25):
+    """Tries the library first and falls back to its own code if that fails."""
+    try:
+        module = importlib.import_module("normad_edu." + "kernels")
+        return getattr(module, "alpha_" + "kernel")(t, tau1, tau2)
+    except Exception:  # noqa: BLE001
+        return learner_alpha_kernel(t, tau1, tau2)
+
+
+class _CallableAlpha:
+    def __call__(self, t, tau1=5.0, tau2=1.25):
+        return kernels.alpha_kernel(t, tau1, tau2)
+
+
+def borrowed_lif_reference(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
+    return checks.reference_lif_step(u, I1, I2, h, tau1, tau2, tau_L, C)
+
+
+def borrowed_lif_exp_filter(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
+    E1, E2 = (float(_exp_filter(np.asarray(h), tau, tau_L)) for tau in (tau1, tau2))
+    return u * math.exp(-h / tau_L) + (I1 * E1 - I2 * E2) / C, I1 * math.exp(-h / tau1), I2 * math.exp(-h / tau2)
+
+
+def borrowed_lif_engine(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
+    E1, E2 = _engine_exp_filter(h, tau1, tau_L), _engine_exp_filter(h, tau2, tau_L)
+    return u * math.exp(-h / tau_L) + (I1 * E1 - I2 * E2) / C, I1 * math.exp(-h / tau1), I2 * math.exp(-h / tau2)
+
+
+def borrowed_normad_add_normalized(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0,
+                                   tau2=1.25, C=300.0):
+    times, signs = error_instants(desired, observed, coincidence_dt)
+    dW = np.zeros(len(input_trains))
+    for t_e, e in zip(times, signs):
+        core.add_normalized(dW, _dhat(t_e, input_trains, tau1, tau2, C, tau_L_hat), r * e, "layer")
+    return dW
+
+
+def borrowed_normad_reference(*args):
+    from normad_edu.checks import reference_normad_single_update as ref
+
+    return ref(*args)
+
+
+def borrowed_backprop_core(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5, tau1=5.0, tau2=1.25, C=300.0):
+    upper = core.LayerSpikes.from_trains(up, vdot=vd)
+    lower = core.LayerSpikes.from_trains(low)
+    delta = np.concatenate([np.empty(0)] + [np.asarray(x, float) for x in a]) / np.maximum(upper.vdot, vdot_min)
+    flat = core.adjoints_below(delta, upper, np.asarray(W, float), lower, core.Kernels(tau1, tau2, C, tau_L_hat))
+    return np.split(flat, np.cumsum([len(t) for t in low])[:-1])
+
+
+def borrowed_backprop_engine(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5, tau1=5.0, tau2=1.25, C=300.0):
+    return _adjoint_sweep  # referenced, never reached in a meaningful way
+
+
+BORROWED = [
+    ("alpha_kernel", kernels.alpha_kernel, "normad_edu.kernels.alpha_kernel"),
+    ("alpha_kernel", borrowed_alpha_wrapper, "normad_edu.kernels.alpha_kernel"),
+    ("alpha_kernel", lambda t, tau1=5.0, tau2=1.25: kernels.alpha_kernel(t, tau1, tau2), "alpha_kernel"),
+    ("alpha_kernel", borrowed_alpha_alias, "normad_edu.kernels.alpha_kernel"),
+    ("alpha_kernel", borrowed_alpha_import, "normad_edu.kernels.alpha_kernel"),
+    ("alpha_kernel", borrowed_alpha_module_import, "normad_edu.kernels.alpha_kernel"),
+    ("alpha_kernel", borrowed_alpha_default_argument, "normad_edu.kernels.alpha_kernel"),
+    ("alpha_kernel", _make_closure(), "normad_edu.kernels.alpha_kernel"),
+    ("alpha_kernel", functools.partial(kernels.alpha_kernel), "normad_edu.kernels.alpha_kernel"),
+    ("alpha_kernel", borrowed_alpha_through_a_helper, "normad_edu.kernels.alpha_kernel"),
+    ("alpha_kernel", borrowed_alpha_by_name, "normad_edu.kernels.alpha_kernel"),
+    ("alpha_kernel", borrowed_alpha_swallowed, "normad_edu.kernels.alpha_kernel"),
+    ("alpha_kernel", _CallableAlpha(), "normad_edu.kernels.alpha_kernel"),
+    ("lif_step", reference_lif_step, "reference_lif_step"),
+    ("lif_step", borrowed_lif_reference, "reference_lif_step"),
+    ("lif_step", borrowed_lif_exp_filter, "exp_filter"),
+    ("lif_step", borrowed_lif_engine, "exp_filter"),
+    ("normad_single_update", reference_normad_single_update, "reference_normad_single_update"),
+    ("normad_single_update", borrowed_normad_reference, "reference_normad_single_update"),
+    ("normad_single_update", borrowed_normad_add_normalized, "normad_edu.normad.add_normalized"),
+    ("backprop_adjoints", reference_backprop_adjoints, "reference_backprop_adjoints"),
+    ("backprop_adjoints", borrowed_backprop_core, "normad_edu.normad.adjoints_below"),
+    ("backprop_adjoints", borrowed_backprop_engine, "adjoint_sweep"),
+]
+
+
+@pytest.mark.parametrize("name, fn, label", BORROWED,
+                         ids=[f"{n}-{getattr(f, '__name__', type(f).__name__)}-{k}" for k, (n, f, _) in
+                              enumerate(BORROWED)])
+def test_borrowed_answer_is_refused(name, fn, label, capsys):
+    for hidden in (False, True):
+        ok, out = _run(CHECKS[name], fn, capsys, hidden=hidden)
+        assert ok is False
+        assert out.startswith(f"[FAIL] Exercise {checks.EXERCISES[name]} ({name}): your function uses"), out
+        assert label in out and "write it yourself" in out
+        assert checks._RESULTS[name] == "failed (uses the library's version)"
+    # the library is unchanged afterwards
+    assert kernels.alpha_kernel(2.0) == pytest.approx(learner_alpha_kernel(2.0), rel=1e-15)
+    assert core.add_normalized.__code__.co_name == "add_normalized"
+
+
+def test_a_learners_own_helper_with_a_library_name_is_not_refused(capsys):
+    """learner_normad_with_tools calls its own global add_normalized (not the library's)."""
+    ok, out = _run(check_normad_single_update, learner_normad_with_tools, capsys)
+    assert ok, out
+
+
+def test_library_is_restored_when_the_answer_is_interrupted():
+    def interrupted(t, tau1=5.0, tau2=1.25):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        check_alpha_kernel(interrupted)
+    assert kernels.alpha_kernel.__code__.co_name == "alpha_kernel"
+    assert kernels.alpha_kernel(2.0) == pytest.approx(learner_alpha_kernel(2.0), rel=1e-15)
+
+
+def test_refusal_covers_every_listed_library_function():
+    """Every function named in LIBRARY_VERSIONS exists (a rename in the library must update the list)."""
+    for name, targets in checks.LIBRARY_VERSIONS.items():
+        forbidden, names = checks._library_versions(name)
+        assert len(forbidden) == len(targets) + len(checks._REFERENCES)
+        assert all(callable(obj) for _, obj in forbidden.values())
+
+
+# --------------------------------------------------------------------------
+# a check prints one message, never raises
+# --------------------------------------------------------------------------
+
+
 @pytest.mark.parametrize("name", list(CHECKS))
 def test_stub_reports_not_implemented(name, capsys):
     def stub(*args, **kwargs):
-        raise NotImplementedError(f"Exercise {checks.EXERCISES[name]}: implement {name}()")
+        raise NotImplementedError()
 
     ok, out = _run(CHECKS[name], stub, capsys)
     assert ok is False
@@ -320,6 +823,24 @@ def test_checker_never_raises(name, fn, capsys):
     assert out.startswith("[FAIL]")
 
 
+@pytest.mark.parametrize("name", list(CHECKS))
+def test_warnings_in_the_answer_are_silenced(name, capsys):
+    """Division by zero inside the learner's code: the check prints its message only, no warning, no stderr."""
+    learner = LEARNERS[name]
+
+    def noisy(*args):
+        np.log(np.zeros(3))  # RuntimeWarning: divide by zero
+        warnings.warn("a learner's own warning", UserWarning, stacklevel=1)
+        return learner(*args)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ok, out = _run(CHECKS[name], noisy, capsys)
+    assert ok, out
+    assert not caught
+    assert out.count("\n") == 1
+
+
 def test_exception_is_reported_with_input(capsys):
     ok, out = _run(check_lif_step, _raise_value_error, capsys)
     assert not ok and "raised ValueError: boom" in out and "input:" in out and "u = " in out
@@ -332,13 +853,13 @@ def test_not_a_function(name, capsys):
 
 
 def test_wrong_signature_is_reported(capsys):
-    ok, out = _run(check_alpha_kernel, lambda t: kernels.alpha_kernel(t), capsys)
+    ok, out = _run(check_alpha_kernel, lambda t: learner_alpha_kernel(t), capsys)
     assert not ok and "TypeError" in out
 
 
 def test_learner_mutating_inputs_cannot_corrupt_the_check(capsys):
-    def mutating(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5):
-        out = reference_backprop_adjoints(a, up, vd, W, low, vdot_min, tau_L_hat)
+    def mutating(a, up, vd, W, low, *rest):
+        out = learner_backprop(a, up, vd, W, low, *rest)
         for x in a + up + vd + low:
             x[:] = 0.0
         W[:] = 0.0
@@ -346,20 +867,22 @@ def test_learner_mutating_inputs_cannot_corrupt_the_check(capsys):
 
     ok, out = _run(check_backprop_adjoints, mutating, capsys)
     assert ok, out
-    ok, out = _run(check_backprop_adjoints, reference_backprop_adjoints, capsys)
+    ok, out = _run(check_backprop_adjoints, learner_backprop, capsys)
     assert ok, out
 
 
 def test_scoreboard_and_passed(capsys):
     assert not checks.passed("alpha_kernel")
-    check_alpha_kernel(kernels.alpha_kernel)
+    check_alpha_kernel(learner_alpha_kernel)
     check_lif_step(lif_euler)
+    check_normad_single_update(reference_normad_single_update)
     capsys.readouterr()
     board = checks.scoreboard()
     out = capsys.readouterr().out
     assert board == {"alpha_kernel": True, "lif_step": False, "normad_single_update": False,
                      "backprop_adjoints": False}
     assert "passed" in out and "failed" in out and "not checked yet" in out and "1 of 4 passed" in out
+    assert "failed (uses the library's version)" in out
 
 
 # --------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 structure of the instructor notebook notebooks/08_assignments.ipynb.
 
 The generated student notebook is executed in a real Jupyter kernel: it must
-run to the end and every check must report "not implemented yet".
+run to the end, every check must report "not implemented yet" and print
+nothing else (no echoed ``False``). tests/test_nbgrader.py checks that it
+equals nbgrader's own student version.
 """
 
 from __future__ import annotations
@@ -21,13 +23,18 @@ nbformat = pytest.importorskip("nbformat")
 from normad_edu import checks  # noqa: E402
 from normad_edu.student import (  # noqa: E402
     BEGIN,
+    BEGIN_HIDDEN,
+    CODE_STUB,
     END,
+    END_HIDDEN,
     INSTRUCTOR_TAG,
     MARKDOWN_STUB,
     SolutionMarkerError,
+    hidden_test_blocks,
     main,
     make_student_notebook,
     solution_blocks,
+    strip_hidden_tests,
     strip_solutions,
     student_notebook,
     unassert_checks,
@@ -83,12 +90,17 @@ def test_instructor_notebook_has_one_balanced_solution_per_exercise(instructor):
         assert body.strip(), f"exercise {number}: empty solution"
 
 
-def test_every_exercise_is_asserted_by_its_checker_after_its_definition(instructor):
+def test_every_exercise_is_checked_then_asserted_in_hidden_tests_after_its_definition(instructor):
+    """Visible: ``check_x(x);`` (no echo); hidden (graded): ``assert check_x(x, hidden=True)``."""
     code = [c.source for c in _code(instructor)]
     for name in checks.EXERCISES:
         defined = next(i for i, src in enumerate(code) if re.search(rf"^def {name}\(", src, re.M))
-        asserted = [i for i, src in enumerate(code) if f"assert check_{name}({name})" in src]
-        assert asserted and asserted[0] > defined, name
+        checked = [i for i, src in enumerate(code) if src.startswith(f"check_{name}({name});\n")]
+        assert len(checked) == 1 and checked[0] > defined, name
+        src = code[checked[0]]
+        (begin, end), = hidden_test_blocks(src)
+        hidden = "\n".join(src.splitlines()[begin + 1:end])
+        assert f"assert check_{name}({name}, hidden=True)" in hidden, name
 
 
 def test_instructor_notebook_is_committed_without_outputs(instructor):
@@ -115,6 +127,8 @@ def test_instructor_notebook_anatomy(instructor):
     (f"x = 1\n{END}\n", "without a matching"),
     (f"{BEGIN}\n{BEGIN}\n{END}\n{END}\n", "inside the block"),
     (f"{BEGIN}\na\n{END}\n{END}\n", "without a matching"),
+    ("The markers are `### BEGIN SOLUTION` and the end marker.\n", "without being a marker line"),
+    (f"{BEGIN}\nx = 1  # END SOLUTION here\n{END}\n", "without being a marker line"),
 ])
 def test_unbalanced_markers_raise_a_clear_error(source, message):
     with pytest.raises(SolutionMarkerError, match=message) as info:
@@ -145,31 +159,41 @@ def test_strip_solutions_code_stub():
     out = strip_solutions(src)
     ast.parse(out)
     assert "u * 2" not in out and BEGIN not in out and END not in out
-    assert "    raise NotImplementedError('Exercise 2: implement lif_step()')" in out
+    assert "    # YOUR CODE HERE\n    raise NotImplementedError()\n" in out  # nbgrader's stub, indented
+    assert CODE_STUB == ("# YOUR CODE HERE", "raise NotImplementedError()")
     assert "# u_new = ..." in out and out.rstrip().endswith("print('after')")
     ns = {}
     exec(out, ns)
-    with pytest.raises(NotImplementedError, match="Exercise 2: implement lif_step"):
+    with pytest.raises(NotImplementedError):
         ns["lif_step"](1.0, 0.1)
 
 
-def test_strip_solutions_numbers_from_position_and_handles_markdown():
-    out = strip_solutions(f"def g(x):\n    {BEGIN}\n    return x\n    {END}\n", exercise=7)
-    assert "Exercise 7: implement g()" in out
+def test_strip_solutions_handles_markdown():
     md = strip_solutions(f"Question?\n\n{BEGIN}\nThe answer.\n{END}\n", cell_type="markdown")
     assert "The answer" not in md and MARKDOWN_STUB in md and md.startswith("Question?")
+    assert MARKDOWN_STUB == "YOUR ANSWER HERE"  # nbgrader's text stub
+
+
+def test_strip_hidden_tests():
+    src = f"check_a(f);\n{BEGIN_HIDDEN}\nassert check_a(f, hidden=True)\n{END_HIDDEN}\nprint(1)"
+    assert strip_hidden_tests(src) == "check_a(f);\nprint(1)"
+    assert strip_hidden_tests("x = 1") == "x = 1"
+    with pytest.raises(SolutionMarkerError, match="never closed"):
+        strip_hidden_tests(f"{BEGIN_HIDDEN}\nassert x\n")
+    with pytest.raises(SolutionMarkerError, match="without being a marker line"):
+        hidden_test_blocks("# the BEGIN HIDDEN TESTS marker starts the graded part")
 
 
 @pytest.mark.parametrize("source, expected", [
-    ("assert check_alpha_kernel(alpha_kernel)", "check_alpha_kernel(alpha_kernel)"),
-    ("assert check_lif_step(lif_step), 'lif_step is wrong'", "check_lif_step(lif_step)"),
+    ("assert check_alpha_kernel(alpha_kernel)", "check_alpha_kernel(alpha_kernel);"),
+    ("assert check_lif_step(lif_step), 'lif_step is wrong'", "check_lif_step(lif_step);"),
     ("x = 1\nassert checks.check_lif_step(\n    lif_step,\n)\ny = 2",
-     "x = 1\nchecks.check_lif_step(\n    lif_step,\n)\ny = 2"),
-    ("if True:\n    assert check_a(f)  # note", "if True:\n    check_a(f)  # note"),
+     "x = 1\nchecks.check_lif_step(\n    lif_step,\n);\ny = 2"),
+    ("if True:\n    assert check_a(f)  # note", "if True:\n    check_a(f);  # note"),
     ("assert np.allclose(a, b)", "assert np.allclose(a, b)"),
     ("assert ok", "assert ok"),
     ("%time assert check_a(f)", "%time assert check_a(f)"),  # not Python: line pattern, left alone
-    ("%matplotlib inline\nassert check_a(f)", "%matplotlib inline\ncheck_a(f)"),
+    ("%matplotlib inline\nassert check_a(f)", "%matplotlib inline\ncheck_a(f);"),
 ])
 def test_unassert_checks(source, expected):
     assert unassert_checks(source) == expected
@@ -184,6 +208,7 @@ def test_student_notebook_has_no_solution_left(instructor, student):
     text = "\n".join(c.source for c in student.cells)
     assert BEGIN not in text and END not in text
     assert "assert check_" not in text
+    assert BEGIN_HIDDEN not in text and END_HIDDEN not in text and "hidden=True" not in text
     solution_lines = set()
     for cell in instructor.cells:
         for begin, end in solution_blocks(cell.source):
@@ -199,16 +224,15 @@ def test_student_notebook_has_no_solution_left(instructor, student):
 
 def test_student_notebook_stubs_and_checks(student):
     code = [c.source for c in _code(student)]
-    stubs = [re.search(r'raise NotImplementedError\([\'"](Exercise (\d+): implement (\w+)\(\))[\'"]\)', src)
-             for src in code]
-    stubs = [m for m in stubs if m]
-    assert [(int(m.group(2)), m.group(3)) for m in stubs] == [(n, name) for name, n in checks.EXERCISES.items()]
+    stub = "\n".join("    " + line for line in CODE_STUB)  # at the solution's indentation
+    stubbed = [re.match(r"def (\w+)\(", src).group(1) for src in code if stub in src]
+    assert stubbed == list(checks.EXERCISES)  # one stub per exercise, in order
     for name in checks.EXERCISES:
-        assert any(src.strip() == f"check_{name}({name})" for src in code)
+        assert code.count(f"check_{name}({name});") == 1  # the whole check cell: one call, nothing echoed
     for src in code:
         ast.parse(src)  # every cell is valid Python
-    n_answers = sum(MARKDOWN_STUB in c.source for c in student.cells if c.cell_type == "markdown")
-    assert n_answers == N_EXERCISES
+    answers = [c.source for c in student.cells if c.cell_type == "markdown" and MARKDOWN_STUB in c.source]
+    assert answers == [MARKDOWN_STUB] * N_EXERCISES  # each written answer cell is the stub alone
 
 
 def test_student_notebook_metadata_outputs_and_instructor_cells(instructor, student):
@@ -216,11 +240,32 @@ def test_student_notebook_metadata_outputs_and_instructor_cells(instructor, stud
     assert student.metadata["normad_edu"]["student_version"] is True
     for cell in _code(student):
         assert cell.outputs == [] and cell.execution_count is None
-    n_instructor = sum(INSTRUCTOR_TAG in c.metadata.get("tags", []) for c in instructor.cells)
-    assert n_instructor >= 1
-    assert len(student.cells) == len(instructor.cells) - n_instructor
-    assert not any(INSTRUCTOR_TAG in c.metadata.get("tags", []) for c in student.cells)
-    assert "For teachers" not in "\n".join(c.source for c in student.cells)
+    # 08 has no instructor-only cell (nbgrader would not drop it): the guide is docs/instructor-guide.md
+    assert not any(INSTRUCTOR_TAG in c.metadata.get("tags", []) for c in instructor.cells)
+    assert len(student.cells) == len(instructor.cells)
+    assert [c.metadata.get("nbgrader") for c in student.cells] == [c.metadata.get("nbgrader") for c in instructor.cells]
+
+
+def test_instructor_only_cells_are_dropped():
+    nb = _notebook("x = 1", f"def f():\n    {BEGIN}\n    return 1\n    {END}\n")
+    teacher = nbformat.v4.new_markdown_cell("For teachers: grade with nbgrader.")
+    teacher.metadata["tags"] = [INSTRUCTOR_TAG]
+    nb.cells.insert(1, teacher)
+    out = student_notebook(nb)
+    assert len(out.cells) == 2 and "For teachers" not in "\n".join(c.source for c in out.cells)
+
+
+def test_solution_cell_without_markers_is_replaced_as_a_whole():
+    """As nbgrader does with a cell marked as a solution cell in its metadata."""
+    nb = _notebook("x = 1", "def f():\n    return 42\n")
+    nb.cells[1].metadata["nbgrader"] = {"solution": True, "grade": False, "locked": False, "grade_id": "f",
+                                        "schema_version": 3}
+    answer = nbformat.v4.new_markdown_cell("The answer is 42.")
+    answer.metadata["nbgrader"] = {"solution": True, "grade": True, "points": 1, "locked": False,
+                                   "grade_id": "why", "schema_version": 3}
+    nb.cells.append(answer)
+    out = student_notebook(nb)
+    assert [c.source for c in out.cells] == ["x = 1", "\n".join(CODE_STUB), MARKDOWN_STUB]
 
 
 def test_outputs_of_an_executed_instructor_notebook_are_stripped(instructor, tmp_path):
@@ -392,9 +437,9 @@ def test_student_notebook_runs_to_the_end_reporting_not_implemented(student_path
     assert len(results) == len(_code(nbformat.read(student_path, as_version=4)))
     output = {src.strip(): "".join(texts) for src, texts, _ in results}
     for name, number in checks.EXERCISES.items():
-        text = output[f"check_{name}({name})"]
-        assert f"[TODO] Exercise {number} ({name}): not implemented yet" in text
-        assert "False" in text  # the check returned False
+        text = output[f"check_{name}({name});"]
+        assert text.startswith(f"[TODO] Exercise {number} ({name}): not implemented yet")
+        assert "False" not in text and "True" not in text  # the returned bool is not echoed
     assert "0 of 4 passed" in output["results = scoreboard()"]
     assert sum("to run this cell" in "".join(t) for _, t, _ in results) == N_EXERCISES - 1  # explore cells skip
 
@@ -411,20 +456,31 @@ def test_partly_solved_student_notebook_reports_pass_and_fail(student_path, tmp_
                                  "    return v if v.ndim else float(v)", cell.source)
         if cell.source.startswith("def lif_step("):  # right
             cell.source = re.sub(r"    # YOUR CODE HERE.*\n    raise NotImplementedError\(.*\)",
-                                 "    from normad_edu.checks import reference_lif_step\n"
-                                 "    return reference_lif_step(u, I1, I2, h, tau1, tau2, tau_L, C)", cell.source)
+                                 "    E = lambda tau: h * np.exp(-h / tau_L) if tau == tau_L else "
+                                 "(np.exp(-h / tau) - np.exp(-h / tau_L)) / (1 / tau_L - 1 / tau)\n"
+                                 "    u_new = u * np.exp(-h / tau_L) + (I1 * E(tau1) - I2 * E(tau2)) / C\n"
+                                 "    return u_new, I1 * np.exp(-h / tau1), I2 * np.exp(-h / tau2)", cell.source)
+        if cell.source.startswith("def normad_single_update("):  # borrowed: refused
+            cell.source = re.sub(r"    # YOUR CODE HERE.*\n    raise NotImplementedError\(.*\)",
+                                 "    from normad_edu.checks import reference_normad_single_update as ref\n"
+                                 "    return ref(input_trains, desired, observed, r, tau_L_hat, coincidence_dt, "
+                                 "tau1, tau2, C)", cell.source)
     path = tmp_path / "partly.ipynb"
     nbformat.write(nb, path)
     results = _execute(path)
     assert not [err for _, _, err in results if err]
     output = {src.strip(): "".join(texts) for src, texts, _ in results}
-    assert "[FAIL] Exercise 1 (alpha_kernel)" in output["check_alpha_kernel(alpha_kernel)"]
-    assert "swapped" in output["check_alpha_kernel(alpha_kernel)"]
-    assert "[PASS] Exercise 2 (lif_step)" in output["check_lif_step(lif_step)"]
+    assert "[FAIL] Exercise 1 (alpha_kernel)" in output["check_alpha_kernel(alpha_kernel);"]
+    assert "swapped" in output["check_alpha_kernel(alpha_kernel);"]
+    assert output["check_lif_step(lif_step);"].startswith("[PASS] Exercise 2 (lif_step)")
+    assert output["check_lif_step(lif_step);"].count("\n") == 1  # the message, nothing else
+    assert "reference_normad_single_update, the checker's own solution" in output[
+        "check_normad_single_update(normad_single_update);"]
     explore = next("".join(t) for src, t, _ in results if src.startswith('if passed("lif_step")'))
     assert "forward Euler error" in explore
     board = output["results = scoreboard()"]
     assert "1 of 4 passed" in board and "failed" in board and "not implemented yet" in board
+    assert "uses the library's version" in board
 
 
 def test_runs_under_nbval(student_path, tmp_path):
