@@ -537,10 +537,11 @@ def test_notebook_exercise_stub_check_and_solution(prefix, name):
 def test_think_questions_have_folded_answers_and_no_unanswered_try_it(path):
     cells = _cells(path)
     md = [c["text"] for c in cells if c["cell_type"] == "markdown"]
-    think = [t for t in md if "Think!" in t]
+    think = [c["text"] for c in cells if "think" in c["tags"]]
     assert think, f"{path.name}: no Think! questions"
+    assert len(think) == sum(bool(re.search(r"^#+ Think!", t, re.M)) for t in md)     # every Think! cell tagged
     for text in think:
-        n_questions = len(re.findall(r"^\s*\d+\.\s", text, re.M))
+        n_questions = len(re.findall(r"^\*\*\d+\.\*\* ", text, re.M))
         assert n_questions >= 1 and text.count("<summary>Answer</summary>") == n_questions, text[:200]
         assert text.count("<details>") == text.count("</details>")
     assert not any(re.search(r"^#+ .*Try it", t, re.M) and "Answer" not in t and "Think!" not in t for t in md)
