@@ -27,7 +27,7 @@ exercise   learner writes            practises
 =========  ========================  ==========================================
 1.1        ``synaptic_charge``       area of alpha (1.1) and the current (1.3)
 2.1        ``v_after_reset``         the post-reset potential (2.5)
-3.1        ``correlation``           the closed form of the metric (3.3)
+3.1        ``spike_correlation``     the closed form of the metric (3.4)
 4.1        ``reset_gradient``        the gradient with a reset (4.7)
 5.1        ``spike_time_gradient``   the derivative of a spike time (5.3)
 6.1        ``xor_encode``            the XOR spike-time encoding (Sec. 1 of 06)
@@ -66,9 +66,9 @@ RTOL = 1e-7
 
 __all__ = [
     "Verdict", "EXERCISES", "evaluate",
-    "check_synaptic_charge", "check_v_after_reset", "check_correlation", "check_reset_gradient",
+    "check_synaptic_charge", "check_v_after_reset", "check_spike_correlation", "check_reset_gradient",
     "check_spike_time_gradient", "check_xor_encode",
-    "reference_synaptic_charge", "reference_v_after_reset", "reference_correlation", "reference_reset_gradient",
+    "reference_synaptic_charge", "reference_v_after_reset", "reference_spike_correlation", "reference_reset_gradient",
     "reference_spike_time_gradient", "reference_xor_encode",
 ]
 
@@ -111,8 +111,8 @@ def reference_v_after_reset(t, t_spike: float, v_free: Callable, t_ref: float = 
     return np.where(t < t_spike, vf, np.where(t < t0, EL, after))
 
 
-def reference_correlation(a, b, sigma: float = SIGMA) -> float:
-    """Spike correlation metric (3.3) in closed form, exercise 3.1.
+def reference_spike_correlation(a, b, sigma: float = SIGMA) -> float:
+    """Spike correlation metric in closed form (3.4), exercise 3.1.
 
     ``C = sum_ij g(a_i - b_j) / sqrt(sum_ij g(a_i - a_j) sum_ij g(b_i - b_j))``
     with ``g(x) = exp(-x^2 / (4 sigma^2))``; 1 if both trains are empty, 0 if
@@ -362,7 +362,7 @@ def _call(fn: Callable, case: _Case):
 
 
 def evaluate(exercise: str, fn) -> Verdict:
-    """Run the checker of ``exercise`` (a function name, e.g. ``"correlation"``) on ``fn``.
+    """Run the checker of ``exercise`` (a function name, e.g. ``"spike_correlation"``) on ``fn``.
 
     Never raises: whatever ``fn`` does is reported in the returned
     :class:`Verdict`. The ``check_*`` functions print its message.
@@ -662,7 +662,7 @@ def _correlation_cases() -> tuple:
         ("a burst against one spike (cross terms within a train matter)", np.array([10.0, 11.0, 12.0]),
          np.array([11.0]), 3.0),
     ]
-    return tuple(_Case(s[0], tuple(s[1:]), names, reference_correlation(*s[1:])) for s in spec)
+    return tuple(_Case(s[0], tuple(s[1:]), names, reference_spike_correlation(*s[1:])) for s in spec)
 
 
 def _corr_variant(*, denom=4.0, sigma_power=2, norm="cosine", empty=True):
@@ -696,7 +696,7 @@ def _normalise(ab, aa, bb, n_a, n_b, norm):
 
 
 _CORRELATION = _Exercise(
-    "3.1", "correlation", _correlation_cases, "scalar",
+    "3.1", "spike_correlation", _correlation_cases, "scalar",
     recipe="C = sum_ij g(a_i - b_j) / sqrt(sum_ij g(a_i - a_j) * sum_ij g(b_i - b_j)) with "
            "g(x) = exp(-x^2 / (4 sigma^2)); 1 if both trains are empty, 0 if exactly one is.",
     mistakes=(
@@ -712,7 +712,7 @@ _CORRELATION = _Exercise(
         _Mistake("handle empty trains first: both empty gives 1 (identical), exactly one empty gives 0.",
                  _corr_variant(empty=False)),
         _Mistake("use the sigma argument (you seem to use the default 2 ms).",
-                 lambda a, b, sigma=SIGMA: reference_correlation(a, b, SIGMA)),
+                 lambda a, b, sigma=SIGMA: reference_spike_correlation(a, b, SIGMA)),
     ),
     forbidden=(_metrics.correlation, _metrics.correlation_padded, _metrics._gaussian_inner),
     allowed="with numpy: a double sum over spike pairs, e.g. np.subtract.outer",
@@ -720,9 +720,9 @@ _CORRELATION = _Exercise(
 )
 
 
-def check_correlation(correlation) -> None:
-    """Print the verdict on a learner's ``correlation(a, b, sigma)`` (exercise 3.1)."""
-    _check("correlation", correlation)
+def check_spike_correlation(spike_correlation) -> None:
+    """Print the verdict on a learner's ``spike_correlation(a, b, sigma)`` (exercise 3.1)."""
+    _check("spike_correlation", spike_correlation)
 
 
 # ---------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from normad_edu.kernels import alpha_kernel, psi_kernel, psi_kernel_dot
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 COURSE = sorted(NOTEBOOKS.glob("0[0-6]_*.ipynb"))
-EXERCISE_NOTEBOOKS = {"01": "synaptic_charge", "02": "v_after_reset", "03": "correlation", "04": "reset_gradient",
+EXERCISE_NOTEBOOKS = {"01": "synaptic_charge", "02": "v_after_reset", "03": "spike_correlation", "04": "reset_gradient",
                       "05": "spike_time_gradient", "06": "xor_encode"}
 
 
@@ -106,7 +106,7 @@ def test_reference_correlation_equals_the_library():
     for _ in range(20):
         a, b = (np.sort(rng.uniform(0, 100, rng.integers(0, 6))) for _ in range(2))
         sigma = rng.uniform(0.3, 6.0)
-        assert P.reference_correlation(a, b, sigma) == pytest.approx(correlation(a, b, sigma), rel=1e-12, abs=1e-15)
+        assert P.reference_spike_correlation(a, b, sigma) == pytest.approx(correlation(a, b, sigma), rel=1e-12, abs=1e-15)
 
 
 def test_reference_spike_time_gradient_matches_finite_differences_of_the_simulator():
@@ -365,12 +365,12 @@ XOR_WRONG = {
         a ^ b, b, s0, s1, ref, n, dt),
 }
 
-RIGHT = {"synaptic_charge": _charge_right, "v_after_reset": _reset_right, "correlation": _corr_right,
+RIGHT = {"synaptic_charge": _charge_right, "v_after_reset": _reset_right, "spike_correlation": _corr_right,
          "reset_gradient": _grad_right, "spike_time_gradient": _stg_right, "xor_encode": _xor_right}
-WRONG = {"synaptic_charge": CHARGE_WRONG, "v_after_reset": RESET_WRONG, "correlation": CORRELATION_WRONG,
+WRONG = {"synaptic_charge": CHARGE_WRONG, "v_after_reset": RESET_WRONG, "spike_correlation": CORRELATION_WRONG,
          "reset_gradient": GRADIENT_WRONG, "spike_time_gradient": SPIKE_TIME_WRONG, "xor_encode": XOR_WRONG}
-REFUSED = {("v_after_reset", "uses the simulator"), ("correlation", "library call"),
-           ("correlation", "library call through a widget helper"), ("spike_time_gradient", "Vdot from the simulator"),
+REFUSED = {("v_after_reset", "uses the simulator"), ("spike_correlation", "library call"),
+           ("spike_correlation", "library call through a widget helper"), ("spike_time_gradient", "Vdot from the simulator"),
            ("xor_encode", "library call")}
 
 
@@ -487,7 +487,7 @@ def test_checker_does_not_let_the_learner_change_its_cases():
 
 
 def test_refusal_names_the_library_function():
-    msg = P.evaluate("correlation", _corr_library).message
+    msg = P.evaluate("spike_correlation", _corr_library).message
     assert "normad_edu.metrics.correlation" in msg and "refused" in msg
     assert P.evaluate("xor_encode", _xor_library).status == "refused"
     assert sys.getprofile() is None
