@@ -29,7 +29,7 @@ exercise   learner writes            practises
 2.1        ``v_after_reset``         the post-reset potential (2.5)
 3.1        ``spike_correlation``     the closed form of the metric (3.4)
 4.1        ``reset_gradient``        the gradient with a reset (4.7)
-5.1        ``spike_time_gradient``   the derivative of a spike time (5.3)
+5.1        ``spike_time_gradient``   the derivative of a spike time (5.4)
 6.1        ``xor_encode``            the XOR spike-time encoding (Sec. 1 of 06)
 =========  ========================  ==========================================
 
@@ -156,7 +156,7 @@ def reference_spike_time_gradient(t_f: float, trains: Sequence, w, tau1: float =
                                   tau_L: float = TAU_L) -> np.ndarray:
     """``dt_f / dw_i`` (ms/pA) of a neuron's first spike at ``t_f`` (ms), exercise 5.1.
 
-    The implicit function theorem at ``V(t_f) = V_T`` (5.3):
+    The implicit function theorem at ``V(t_f) = V_T`` (5.4):
     ``dt_f/dw_i = -d_i(t_f) / Vdot(t_f)`` with ``d_i(t) = sum_f psi(t - t_i^f)``
     and ``Vdot(t_f) = sum_i w_i sum_f psi'(t_f - t_i^f)`` (no reset before
     ``t_f``). ``psi`` from its three-exponential closed form (2.4). Both
@@ -905,7 +905,7 @@ def _stg_default(param):
 
 _SPIKE_TIME = _Exercise(
     "5.1", "spike_time_gradient", _spike_time_cases, "array",
-    recipe="dt_f/dw_i = -d_i(t_f) / Vdot(t_f) (5.3), with d_i(t_f) = sum_f psi(t_f - t_i^f) "
+    recipe="dt_f/dw_i = -d_i(t_f) / Vdot(t_f) (5.4), with d_i(t_f) = sum_f psi(t_f - t_i^f) "
            "(psi_kernel(s, tau1, tau2, tau_L=tau_L)) and Vdot(t_f) = sum_i w_i sum_f psi'(t_f - t_i^f) "
            "(psi_kernel_dot).",
     mistakes=(
