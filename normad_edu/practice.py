@@ -923,7 +923,7 @@ _SPIKE_TIME = _Exercise(
         _Mistake("use the tau_L argument (you seem to use the default 10 ms).", _stg_default("tau_L")),
     ),
     forbidden=(_network.forward, _lif.simulate_layer),
-    allowed="from psi_kernel and psi_kernel_dot (notebook 02); the simulator is what (5.3) is checked against",
+    allowed="from psi_kernel and psi_kernel_dot (notebook 02); the simulator is what (5.4) is checked against",
     note="Multiplied by the error, this is what NormAD sends back through every hidden spike.",
 )
 
