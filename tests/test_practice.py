@@ -555,8 +555,11 @@ def test_one_equation_numbering_across_the_course():
         assert all(re.fullmatch(rf"{n}\.\d+", t) for t in tags), f"{path.name}: labels {tags}"
         assert [int(t.split(".")[1]) for t in tags] == list(range(1, len(tags) + 1)), f"{path.name}: {tags}"
         assert not re.search(r"\(R\d+\)|\bR\d+\b", text), f"{path.name} still uses (R n) labels"
-        # every cited label exists somewhere in the course
-        for cited in re.findall(r"\((\d)\.(\d+)\)", text):
+        # every label cited in the prose or in a code comment exists somewhere in the course
+        prose = "\n".join(c["text"] if c["cell_type"] == "markdown" else
+                          "\n".join(line.partition("#")[2] for line in c["text"].splitlines())
+                          for c in _cells(path))
+        for cited in re.findall(r"\((\d)\.(\d+)\)", prose):
             label = f"{int(cited[0])}.{cited[1]}"
             owner = _cells(_notebook(f"0{cited[0]}"))
             assert any(f"\\tag{{{label}}}" in c["text"] for c in owner), f"{path.name} cites ({label}), not defined"
