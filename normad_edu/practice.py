@@ -14,8 +14,10 @@ one message and returns nothing:
   advice of a mistake it did not make), else the general recipe;
 * ``refused`` -- the function calls the library's own implementation of what
   the exercise asks for (e.g. :func:`normad_edu.metrics.correlation` in
-  exercise 3.1): detected at run time by a profiler hook, so an alias or an
-  import inside the function does not hide it.
+  exercise 3.1) or any code of this module (its ``reference_*`` solutions,
+  its mistakes): detected at run time by a profiler hook, so an alias or an
+  import inside the function does not hide it. The functions a case hands
+  to the learner (``v_free``, ``d``) may of course be called.
 
 The cases vary every argument of each exercise (so an answer that ignores an
 argument and uses its default fails) and include the edge cases the
@@ -45,7 +47,7 @@ import math
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -240,42 +242,47 @@ class _Exercise:
         return f"Exercise {self.number} ({self.name})"
 
 
-class _Forbidden(Exception):
-    """Raised inside the learner's call when it reaches a forbidden function."""
-
-    def __init__(self, qualname: str):
-        super().__init__(qualname)
-        self.qualname = qualname
-
-
 class _CallWatch:
-    """Profiler hook that notes the first call of a forbidden function.
+    """Profiler hook that notes the first forbidden call made by the learner's function.
 
-    Works on the function's code object, so ``from normad_edu.metrics import
-    correlation as c`` inside the learner's function is seen as well.
+    Forbidden: the library functions that compute what the exercise asks for,
+    and every function of this module (the checkers' own references and
+    mistakes) except the callables a case hands to the learner (``v_free``,
+    ``d``). Works on code objects, so an alias or an import inside the
+    learner's function does not hide a call.
     """
 
-    def __init__(self, functions: Sequence[Callable]):
+    def __init__(self, functions: Sequence[Callable], allowed: Sequence = ()):
         self.codes = {}
         for fn in functions:
             fn = inspect.unwrap(fn)
             self.codes[fn.__code__] = f"{fn.__module__}.{fn.__qualname__}"
+        self.allowed = set()
+        stack = [a.__code__ for a in allowed if callable(a) and hasattr(a, "__code__")]
+        while stack:                                      # the callables and the code nested in them
+            code = stack.pop()
+            self.allowed.add(code)
+            stack += [c for c in code.co_consts if inspect.iscode(c)]
         self.hit: str | None = None
 
     def _hook(self, frame, event, arg):
-        if event == "call" and self.hit is None and frame.f_code in self.codes:
-            self.hit = self.codes[frame.f_code]
+        if event == "call" and self.hit is None:
+            code = frame.f_code
+            if code in self.codes:
+                self.hit = self.codes[code]
+            elif code.co_filename == __file__ and code not in self.allowed:
+                self.hit = f"{__name__}.{code.co_qualname if hasattr(code, 'co_qualname') else code.co_name}"
         if self._previous is not None:
             self._previous(frame, event, arg)
 
-    def __enter__(self):
+    def call(self, fn: Callable, args: tuple):
+        """``fn(*args)`` with the hook on for exactly that call."""
         self._previous = sys.getprofile()
         sys.setprofile(self._hook)
-        return self
-
-    def __exit__(self, *exc):
-        sys.setprofile(self._previous)
-        return False
+        try:
+            return fn(*args)
+        finally:
+            sys.setprofile(self._previous)
 
 
 def _fmt(x, depth: int = 0) -> str:
@@ -357,16 +364,14 @@ def _difference(kind: str, expected, got) -> str | None:
     return f"at index {idx}: expected {exp[idx]:.10g}, got {arr[idx]:.10g}"
 
 
-def _call(fn: Callable, case: _Case):
-    return fn(*copy.deepcopy(case.args))
-
-
 def evaluate(exercise: str, fn) -> Verdict:
     """Run the checker of ``exercise`` (a function name, e.g. ``"spike_correlation"``) on ``fn``.
 
     Never raises: whatever ``fn`` does is reported in the returned
     :class:`Verdict`. The ``check_*`` functions print its message.
     """
+    if exercise not in EXERCISES:
+        raise ValueError(f"exercise must be one of {sorted(EXERCISES)}, got {exercise!r}")
     ex = EXERCISES[exercise]
     if not callable(fn):
         return Verdict("wrong", f"{ex.title}: expected a function, got {_fmt(fn)}. Pass the function itself: "
@@ -374,10 +379,10 @@ def evaluate(exercise: str, fn) -> Verdict:
     cases = ex.cases()
     results = []
     for case in cases:
-        watch = _CallWatch(ex.forbidden)
+        args = copy.deepcopy(case.args)                   # the learner cannot change the cases
+        watch = _CallWatch(ex.forbidden, allowed=args)
         try:
-            with watch:
-                got = _call(fn, case)
+            got = watch.call(fn, args)
         except NotImplementedError:
             return Verdict("not implemented", f"{ex.title}: not implemented yet. Write the function in the cell "
                                               f"above (replace the `raise NotImplementedError` line), run it, "
@@ -391,6 +396,11 @@ def evaluate(exercise: str, fn) -> Verdict:
         if watch.hit is not None:
             return _refused(ex, watch.hit)
         results.append(got)
+    return _judge(ex, cases, results)
+
+
+def _judge(ex: _Exercise, cases, results) -> Verdict:
+    """The verdict on the results of a function that ran on every case."""
     problems = [_safe_difference(ex.kind, case.expected, got) for case, got in zip(cases, results)]
     bad = [i for i, p in enumerate(problems) if p is not None]
     if not bad:
@@ -418,8 +428,9 @@ def _inputs(case: _Case) -> str:
 
 
 def _refused(ex: _Exercise, qualname: str) -> Verdict:
-    return Verdict("refused", f"{ex.title}: refused, your function calls {qualname}, the library's own "
-                              f"implementation of what this exercise asks you to write. Write it yourself"
+    what = ("the checker's own code" if qualname.startswith(__name__ + ".") else
+            "the library's own implementation of what this exercise asks you to write")
+    return Verdict("refused", f"{ex.title}: refused, your function calls {qualname}, {what}. Write it yourself"
                               + (f" ({ex.allowed})." if ex.allowed else "."))
 
 

@@ -178,6 +178,7 @@ def _charge_numerical(t, trains, w, tau1=5.0, tau2=1.25):   # a trapezoid on a 0
     return float(np.trapezoid(current, grid)) if np.ndim(current) else 0.0
 
 
+_FIRST_CHARGE = P.EXERCISES["synaptic_charge"].cases()[0].expected
 CHARGE_WRONG = {
     "counts spikes after t": lambda t, tr, w, a=5.0, b=1.25: sum(
         wi * np.sum(a * (1 - np.exp(-(t - np.asarray(x)) / a)) - b * (1 - np.exp(-(t - np.asarray(x)) / b)))
@@ -192,7 +193,7 @@ CHARGE_WRONG = {
     "<= instead of < at the spike": lambda t, tr, w, a=5.0, b=1.25: _charge_right(t, tr, w, a, b) + sum(
         wi * np.sum(np.asarray(x) == t) * 1.0 for wi, x in zip(w, tr)),
     "numerical trapezoid": _charge_numerical,
-    "hard-coded first case": lambda t, tr, w, a=5.0, b=1.25: P.EXERCISES["synaptic_charge"].cases()[0].expected,
+    "hard-coded first case": lambda t, tr, w, a=5.0, b=1.25: _FIRST_CHARGE,
     "returns the charge of synapse 0 only": lambda t, tr, w, a=5.0, b=1.25: _charge_right(t, tr[:1], w[:1], a, b),
 }
 
@@ -261,36 +262,16 @@ CORRELATION_WRONG = {
 }
 
 
-def _grad_right(t, spikes, d, t_ref=2.0, tau_L=10.0):
+def _grad_right(t, spikes, d, t_ref=2.0, tau_L=10.0, *, clamp=True, memory_at="t0"):
+    """(4.7); ``clamp=False``: no zero while refractory; ``memory_at="spike"``: d(t_f) instead of d(t0)."""
     t = np.asarray(t, dtype=float)
     g = np.asarray(d(t), dtype=float).copy()
     for q, tq in enumerate(t):
         past = [s for s in spikes if s <= tq]
         if past:
             t0 = past[-1] + t_ref
-            g[q] = 0.0 if tq < t0 else g[q] - np.exp(-(tq - t0) / tau_L) * np.asarray(d(np.array([t0])))[0]
-    return g
-
-
-def _grad_formula_everywhere(t, spikes, d, t_ref=2.0, tau_L=10.0):
-    t = np.asarray(t, dtype=float)
-    g = np.asarray(d(t), dtype=float).copy()
-    for q, tq in enumerate(t):
-        past = [s for s in spikes if s <= tq]
-        if past:
-            t0 = past[-1] + t_ref
-            g[q] = g[q] - np.exp(-(tq - t0) / tau_L) * np.asarray(d(np.array([t0])))[0]
-    return g
-
-
-def _grad_at_spike(t, spikes, d, t_ref=2.0, tau_L=10.0):
-    t = np.asarray(t, dtype=float)
-    g = np.asarray(d(t), dtype=float).copy()
-    for q, tq in enumerate(t):
-        past = [s for s in spikes if s <= tq]
-        if past:
-            t0 = past[-1] + t_ref
-            g[q] = 0.0 if tq < t0 else g[q] - np.exp(-(tq - t0) / tau_L) * np.asarray(d(np.array([past[-1]])))[0]
+            t_mem = t0 if memory_at == "t0" else past[-1]
+            g[q] = 0.0 if clamp and tq < t0 else g[q] - np.exp(-(tq - t0) / tau_L) * np.asarray(d(np.array([t_mem])))[0]
     return g
 
 
@@ -299,9 +280,9 @@ GRADIENT_WRONG = {
     "ignores t_ref": lambda t, sp, d, tr=2.0, tl=10.0: _grad_right(t, sp, d, 2.0, tl),
     "ignores tau_L": lambda t, sp, d, tr=2.0, tl=10.0: _grad_right(t, sp, d, tr, 10.0),
     "first reset instead of last": lambda t, sp, d, tr=2.0, tl=10.0: _grad_right(t, list(sp)[:1], d, tr, tl),
-    "no zero while refractory": lambda t, sp, d, tr=2.0, tl=10.0: _grad_formula_everywhere(t, sp, d, tr, tl),
+    "no zero while refractory": lambda t, sp, d, tr=2.0, tl=10.0: _grad_right(t, sp, d, tr, tl, clamp=False),
     "transposed result": lambda t, sp, d, tr=2.0, tl=10.0: _grad_right(t, sp, d, tr, tl).T,
-    "d(t_f) instead of d(t0)": lambda t, sp, d, tr=2.0, tl=10.0: _grad_at_spike(t, sp, d, tr, tl),
+    "d(t_f) instead of d(t0)": lambda t, sp, d, tr=2.0, tl=10.0: _grad_right(t, sp, d, tr, tl, memory_at="spike"),
     "raises on an empty spike list": lambda t, sp, d, tr=2.0, tl=10.0: _grad_right(t, sp, d, tr, tl) + 0 * sp[0],
 }
 
@@ -392,13 +373,20 @@ def test_wrong_answer_is_caught(name, label):
     assert verdict.status == expected, f"{name} / {label}: {verdict.status}\n{verdict.message}"
 
 
+def _results(name, fn):
+    with np.errstate(all="ignore"):
+        return [fn(*c.args) for c in P.EXERCISES[name].cases()]
+
+
 @pytest.mark.parametrize("name", sorted(P.EXERCISES))
 def test_every_known_mistake_is_caught_with_its_own_hint(name):
     ex = P.EXERCISES[name]
     assert len(ex.mistakes) >= 5
     for mistake in ex.mistakes:
-        verdict = P.evaluate(name, mistake.fn)
+        verdict = P._judge(ex, ex.cases(), _results(name, mistake.fn))
         assert verdict.status == "wrong" and f"hint:     {mistake.hint}" in verdict.message, verdict.message
+        # passed as the learner's function, a mistake of the checker's own module is refused
+        assert P.evaluate(name, mistake.fn).status == "refused"
 
 
 @pytest.mark.parametrize("name", sorted(P.EXERCISES))
@@ -439,7 +427,7 @@ def test_a_hint_needs_the_mistake_on_every_case():
         return _reset_right(t, t_spike, v_free, t_ref, tau_L, EL)
 
     assert sum(c.args[3] == 5.0 for c in cases) == 1
-    verdict = P.evaluate("v_after_reset", partly)
+    verdict = P._judge(ex, cases, _results("v_after_reset", partly))
     assert verdict.status == "wrong" and ex.mistakes[0].hint not in verdict.message
     assert f"hint:     {ex.recipe}" in verdict.message
 
@@ -491,6 +479,20 @@ def test_refusal_names_the_library_function():
     assert "normad_edu.metrics.correlation" in msg and "refused" in msg
     assert P.evaluate("xor_encode", _xor_library).status == "refused"
     assert sys.getprofile() is None
+
+
+@pytest.mark.parametrize("name", sorted(P.EXERCISES))
+def test_the_checkers_own_reference_is_refused(name):
+    reference = getattr(P, f"reference_{name}")
+    for fn in (reference, lambda *a: reference(*a), lambda *a: P.EXERCISES[name].mistakes[0].fn(*a)):
+        verdict = P.evaluate(name, fn)
+        assert verdict.status == "refused" and "the checker's own code" in verdict.message, verdict.message
+
+
+def test_the_callables_a_case_hands_over_may_be_called():
+    """v_after_reset and reset_gradient get functions defined in practice.py: calling them is the exercise."""
+    assert P.evaluate("v_after_reset", _reset_right).passed
+    assert P.evaluate("reset_gradient", _grad_right).passed
 
 
 # ---------------------------------------------------------------------------
@@ -563,3 +565,8 @@ def test_one_equation_numbering_across_the_course():
             label = f"{int(cited[0])}.{cited[1]}"
             owner = _cells(_notebook(f"0{cited[0]}"))
             assert any(f"\\tag{{{label}}}" in c["text"] for c in owner), f"{path.name} cites ({label}), not defined"
+
+
+def test_evaluate_names_the_exercises_it_knows():
+    with pytest.raises(ValueError, match="exercise must be one of .*spike_correlation.*got 'correlation'"):
+        P.evaluate("correlation", _corr_right)
