@@ -465,7 +465,7 @@ def _charge_cases() -> tuple:
     rng = np.random.default_rng(11)
     rand_trains = [np.sort(np.round(rng.uniform(0.0, 60.0, rng.integers(0, 5)), 3)) for _ in range(7)]
     rand_w = np.round(rng.normal(300.0, 700.0, 7), 1)
-    spec = [
+    table = [
         ("t = 25 ms, 4 synapses (one silent, one inhibitory), default time constants", 25.0, trains, w, TAU1, TAU2),
         ("t = 5 ms: the spikes at 7, 11.5 and 18.25 ms have not happened yet", 5.0, trains, w, TAU1, TAU2),
         ("t = 0.3 ms, before every spike: no charge yet", 0.3, trains, w, TAU1, TAU2),
@@ -476,7 +476,7 @@ def _charge_cases() -> tuple:
         ("tau1 = 3 ms, tau2 = 2.5 ms: close time constants", 9.0, trains, w, 3.0, 2.5),
         ("7 random synapses, tau1 = 8 ms, tau2 = 2 ms", 41.3, rand_trains, rand_w, 8.0, 2.0),
     ]
-    return tuple(_Case(s[0], tuple(s[1:]), names, reference_synaptic_charge(*s[1:])) for s in spec)
+    return tuple(_Case(s[0], tuple(s[1:]), names, reference_synaptic_charge(*s[1:])) for s in table)
 
 
 def _charge_no_causality(t, trains, w, tau1=TAU1, tau2=TAU2):
@@ -583,7 +583,7 @@ def _reset_cases() -> tuple:
     trains = [np.sort(rng.uniform(0.0, 30.0, 3)) for _ in range(6)]
     vf_default = _vfree_psi(trains, rng.uniform(500.0, 2500.0, 6), EL_DEFAULT, TAU_L)
     t_a = np.arange(0.0, 40.0, 0.5) + 0.013                     # never exactly at a spike time
-    spec = [
+    table = [
         ("defaults (t_ref = 2 ms, tau_L = 10 ms, EL = -70 mV), a potential made of psi bumps",
          t_a, 12.3, vf_default, T_REF, TAU_L, EL_DEFAULT),
         ("t_ref = 5 ms", t_a, 8.05, _vfree_smooth(EL_DEFAULT, 120.0, 6.0, 15.0, 3.0), 5.0, TAU_L, EL_DEFAULT),
@@ -594,7 +594,7 @@ def _reset_cases() -> tuple:
         ("a query exactly at t0 = t_spike + t_ref (V is continuous there)", np.array([11.0, 14.0, 14.5]), 12.0,
          _vfree_smooth(EL_DEFAULT, 110.0, 4.0, 5.0, 2.5), 2.5, TAU_L, EL_DEFAULT),
     ]
-    return tuple(_Case(s[0], tuple(s[1:]), names, reference_v_after_reset(*s[1:])) for s in spec)
+    return tuple(_Case(s[0], tuple(s[1:]), names, reference_v_after_reset(*s[1:])) for s in table)
 
 
 def _reset_variant(*, hold=True, from_spike=False, el_offset=True, subtract=True, decay=True, sign=1.0,
@@ -661,7 +661,7 @@ def _correlation_cases() -> tuple:
     rng = np.random.default_rng(31)
     ra = np.sort(np.round(rng.uniform(0.0, 100.0, 7), 3))
     rb = np.sort(np.concatenate([ra[:4] + np.round(rng.normal(0.0, 1.5, 4), 3), [55.5]]))
-    spec = [
+    table = [
         ("three spikes each, two of them close (sigma = 2 ms)", np.array([10.0, 30.0, 31.5]),
          np.array([10.4, 29.0, 45.0]), SIGMA),
         ("identical trains (sigma = 1 ms)", np.array([5.0, 17.0, 40.0]), np.array([5.0, 17.0, 40.0]), 1.0),
@@ -673,7 +673,7 @@ def _correlation_cases() -> tuple:
         ("a burst against one spike (cross terms within a train matter)", np.array([10.0, 11.0, 12.0]),
          np.array([11.0]), 3.0),
     ]
-    return tuple(_Case(s[0], tuple(s[1:]), names, reference_spike_correlation(*s[1:])) for s in spec)
+    return tuple(_Case(s[0], tuple(s[1:]), names, reference_spike_correlation(*s[1:])) for s in table)
 
 
 def _corr_variant(*, denom=4.0, sigma_power=2, norm="cosine", empty=True):
@@ -761,7 +761,7 @@ def _gradient_cases() -> tuple:
     trains = [np.sort(np.round(rng.uniform(0.0, 60.0, rng.integers(1, 5)), 3)) for _ in range(5)]
     tq = np.array([1.0, 6.2, 13.9, 14.6, 20.0, 27.35, 31.0, 39.9, 44.0, 52.5])
     spikes = np.array([14.1, 30.2, 40.0])
-    spec = [
+    table = [
         ("three output spikes, defaults (t_ref = 2 ms, tau_L = 10 ms); queries before, during and after resets",
          tq, spikes, _d_function(trains, TAU_L), T_REF, TAU_L),
         ("no output spike at all: no reset", tq, np.array([]), _d_function(trains, TAU_L), T_REF, TAU_L),
@@ -770,7 +770,7 @@ def _gradient_cases() -> tuple:
         ("t_ref = 0.5 ms and tau_L = 25 ms, closely spaced spikes", np.linspace(5.0, 45.0, 17),
          np.array([9.3, 12.0, 13.1, 30.0]), _d_function(trains, 25.0), 0.5, 25.0),
     ]
-    return tuple(_Case(s[0], tuple(s[1:]), names, reference_reset_gradient(*s[1:])) for s in spec)
+    return tuple(_Case(s[0], tuple(s[1:]), names, reference_reset_gradient(*s[1:])) for s in table)
 
 
 def _gradient_variant(*, which="last", hold=True, from_spike=False, sign=1.0, reset=True):
@@ -861,7 +861,7 @@ def _spike_time_cases() -> tuple:
     names = ("t_f", "trains", "w", "tau1", "tau2", "tau_L")
     rng = np.random.default_rng(51)
     cases = []
-    spec = [
+    table = [
         ("defaults (tau1 = 5, tau2 = 1.25, C = 300, tau_L = 10)", 8, TAU1, TAU2, C_DEFAULT, TAU_L),
         ("tau1 = 8 ms", 6, 8.0, TAU2, C_DEFAULT, TAU_L),
         ("tau2 = 0.5 ms", 10, TAU1, 0.5, C_DEFAULT, TAU_L),
@@ -869,7 +869,7 @@ def _spike_time_cases() -> tuple:
         ("tau_L = 20 ms", 9, TAU1, TAU2, C_DEFAULT, 20.0),
         ("tau_L = tau1 = 4 ms (psi's limit case) and tau2 = 1 ms", 8, 4.0, 1.0, C_DEFAULT, 4.0),
     ]
-    for label, n, tau1, tau2, C, tau_L in spec:
+    for label, n, tau1, tau2, C, tau_L in table:
         trains = [np.sort(np.round(rng.uniform(0.0, 40.0, rng.integers(1, 4)), 3)) for _ in range(n)]
         trains[1] = np.append(trains[1], 150.0)           # a spike after t_f, which cannot matter
         scale = 1.0
@@ -952,8 +952,8 @@ def check_spike_time_gradient(spike_time_gradient) -> None:
 def _xor_cases() -> tuple:
     names = ("bit_a", "bit_b", "start_0", "start_1", "reference_start", "n_per_set", "stagger")
     default = (0.0, 6.0, 0.0, 18, 1.0)
-    spec = [(f"{a} XOR {b}, the defaults of notebook 06", a, b, *default) for a in (0, 1) for b in (0, 1)]
-    spec += [
+    table = [(f"{a} XOR {b}, the defaults of notebook 06", a, b, *default) for a in (0, 1) for b in (0, 1)]
+    table += [
         ("0 XOR 1 with start_0 = 2 ms", 0, 1, 2.0, 6.0, 0.0, 18, 1.0),
         ("1 XOR 0 with start_1 = 9.5 ms", 1, 0, 0.0, 9.5, 0.0, 18, 1.0),
         ("1 XOR 1 with reference_start = 4 ms", 1, 1, 0.0, 6.0, 4.0, 18, 1.0),
@@ -961,7 +961,7 @@ def _xor_cases() -> tuple:
         ("1 XOR 0, stagger = 0.5 ms", 1, 0, 0.0, 6.0, 0.0, 18, 0.5),
         ("0 XOR 1, everything changed", 0, 1, 1.0, 3.0, 10.0, 3, 2.5),
     ]
-    return tuple(_Case(s[0], tuple(s[1:]), names, reference_xor_encode(*s[1:])) for s in spec)
+    return tuple(_Case(s[0], tuple(s[1:]), names, reference_xor_encode(*s[1:])) for s in table)
 
 
 def _xor_variant(*, order="abr", bit_map="normal", ref="reference", m_from=0, stagger=True):
