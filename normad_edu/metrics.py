@@ -112,7 +112,7 @@ def correlation(train_a, train_b, sigma: float = SIGMA, T: float | None = None) 
     "A new correlation-based measure of spike timing reliability",
     Neurocomputing 52-54 (2003) 925-931.
 
-    S. R. Anwani, B. Rajendran, "Training multi-layer spiking neural networks
+    N. Anwani, B. Rajendran, "Training multi-layer spiking neural networks
     using NormAD based spatio-temporal error backpropagation",
     Neurocomputing 380 (2020) 67-77.
 

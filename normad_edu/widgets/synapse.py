@@ -124,8 +124,8 @@ def synapse_traces(
     c = np.zeros((len(pops), t.size))
     for i, tr in enumerate(pops):
         if tr.size:
-            c[i] = alpha_kernel(t[:, None] - tr[None, :], tau1, tau2).sum(axis=1)  # Eq. (2)
-    current = w @ c  # Eq. (3): I(t) = w^T c(t)
+            c[i] = alpha_kernel(t[:, None] - tr[None, :], tau1, tau2).sum(axis=1)  # (1.2)
+    current = w @ c  # (1.3): I(t) = w^T c(t)
     t_peak, a_peak = alpha_peak(tau1, tau2)
     charge = float(sum(wi * tr.size for wi, tr in zip(w, pops)) * (tau1 - tau2))
     return dict(t=t, alpha=alpha, c=c, I=current, t_peak=t_peak, alpha_peak=a_peak, charge=charge,
@@ -141,14 +141,14 @@ def synapse_figure(data: dict, tau1: float, tau2: float):
     ax.plot([data["t_peak"]], [data["alpha_peak"]], "o", color="C3",
             label=rf"analytic peak $t^*$ = {data['t_peak']:.2f} ms, $\alpha(t^*)$ = {data['alpha_peak']:.3f}")
     ax.set_ylabel(r"$\alpha(t)$")
-    ax.set_title(rf"Eq. (1): $\tau_1$ = {tau1:.2f} ms, $\tau_2$ = {tau2:.2f} ms", fontsize=10, loc="left")
+    ax.set_title(rf"(1.1): $\tau_1$ = {tau1:.2f} ms, $\tau_2$ = {tau2:.2f} ms", fontsize=10, loc="left")
     ax.legend(fontsize=8, loc="upper right")
     ax = axes[1]
     for i, (ci, tr) in enumerate(zip(data["c"], data["trains"])):
         line, = ax.plot(t, ci, color=f"C{i}", label=f"$c_{i + 1}(t)$")
         ax.plot(tr, np.zeros(tr.size), "|", color=line.get_color(), markersize=14, mew=2)
     ax.set_ylabel(r"$c_i(t)$")
-    ax.set_title("Eq. (2): each spike (tick) adds one kernel", fontsize=10, loc="left")
+    ax.set_title("(1.2): each spike (tick) adds one kernel", fontsize=10, loc="left")
     ax.legend(fontsize=8, loc="upper right")
     ax = axes[2]
     ax.plot(t, data["I"], color="k")
@@ -156,7 +156,7 @@ def synapse_figure(data: dict, tau1: float, tau2: float):
     ax.set_ylabel("I(t) (pA)")
     ax.set_xlabel("time (ms)")
     weights = ", ".join(f"{w:.0f}" for w in data["weights"])
-    ax.set_title(f"Eq. (3): I(t) = w$^T$c(t), w = [{weights}] pA; charge {data['charge']:.0f} pA ms",
+    ax.set_title(f"(1.3): I(t) = w$^T$c(t), w = [{weights}] pA; charge {data['charge']:.0f} pA ms",
                  fontsize=10, loc="left")
     ax.set_xlim(0.0, t[-1])
     fig.tight_layout()
