@@ -24,7 +24,7 @@ machine is shared: the minimum is the least disturbed call). Rows:
 * error instants and correlation as :func:`normad_edu.training.train`
   computes them; packing the record for the engine; argument checks;
 * ``training.train``: the wall time of an iteration minus the time inside
-  forward, normad_update, the error instants and the correlation (measured
+  the forward pass (simulate_network), normad_update, the error instants and the correlation (measured
   by wrapping those functions): the Python overhead of the loop.
 
 Usage::
@@ -159,7 +159,7 @@ def main(argv=None) -> None:
     code = engine.PER_LAYER
     packed = engine.pack_record(rec)
     dW = np.zeros(packed.weights.shape)
-    kargs = (packed.layout, packed.spike_t, packed.spike_count, packed.vdot, packed.weights,
+    kargs = (packed.layout, packed.input_t, packed.spike_t, packed.spike_count, packed.vdot, packed.weights,
              np.ascontiguousarray(err_t), np.ascontiguousarray(err_s, dtype=np.int8), rates, plastic.astype(np.bool_),
              code, syn.tau1, syn.tau2, params.tau_L_hat, lif.C, params.vdot_min)
     t_kernel = best_ms(lambda: engine.backward_batch(*kargs, dW), R, B)
@@ -206,7 +206,7 @@ def main(argv=None) -> None:
                 spent[name] = spent.get(name, 0.0) + time.perf_counter() - t0
         return wrapper
 
-    originals = {n: getattr(training, n) for n in ("forward", "normad_update", "correlation_padded",
+    originals = {n: getattr(training, n) for n in ("simulate_network", "normad_update", "correlation_padded",
                                                     "_error_instants_padded")}
     n_it = args.train_iterations
     config = replace(ex.config, max_iter=n_it, threshold=1.0, raster_every=1)

@@ -20,7 +20,9 @@ occupies ``[offset[l], offset[l + 1])`` of that row and the kernel views it
 with its own shape ``(n_l, K_l)`` or ``(n_l, n_{l-1})``. So the engine holds
 what each layer needs and no more (padding every layer to the largest one
 asked for (n_max)^2 weights per layer: 60 GiB for 20 problems of a
-20,000-input neuron).
+20,000-input neuron). The input spike times, often the largest array, are
+not copied: the kernel reads them from the record's own ``(B, n_0, K_0)``
+array (``PackedRecord.input_t``).
 
 Units: ms, mV, pF, pA (see :mod:`normad_edu.normad`).
 """
@@ -44,9 +46,9 @@ class Layout(NamedTuple):
     ``width[l]``: spike slots K_l of layer l < L; ``*_offset``: start of each
     layer's block (one more entry than blocks). Spikes (times, counts, Vdot)
     are stored for layers 0 .. L-1 (the output layer's spikes enter only
-    through the error instants), Vdot only for hidden layers 1 .. L-1 (a
-    zero-length block for the others), weights W^l for l = 1 .. L at block
-    l - 1.
+    through the error instants), times and Vdot only for hidden layers
+    1 .. L-1 (a zero-length block for layer 0, whose times are
+    ``PackedRecord.input_t``), weights W^l for l = 1 .. L at block l - 1.
     """
 
     sizes: np.ndarray
@@ -61,7 +63,8 @@ class PackedRecord(NamedTuple):
     """A forward record as flat per-problem rows (see :class:`Layout`)."""
 
     layout: Layout
-    spike_t: np.ndarray      # (B, sum_l n_l K_l) spike times (ms), +inf padding
+    input_t: np.ndarray      # (B, n_0, K_0) input spike times (ms), +inf padding: the record's array, not a copy
+    spike_t: np.ndarray      # (B, sum_{hidden l} n_l K_l) spike times (ms), +inf padding
     spike_count: np.ndarray  # (B, sum_l n_l) int64
     vdot: np.ndarray         # (B, sum_{hidden l} n_l K_l) dV/dt at each spike (mV/ms)
     weights: np.ndarray      # (B, sum_l n_l n_{l-1}) W^l (pA)
@@ -96,14 +99,15 @@ def pack_record(record) -> PackedRecord:
     layout = Layout(
         sizes=np.array(sizes, dtype=np.int64),
         width=np.array(width, dtype=np.int64),
-        spike_offset=_offsets(sizes[l] * width[l] for l in range(L)),
+        spike_offset=_offsets(sizes[l] * width[l] if 0 < l else 0 for l in range(L)),
         count_offset=_offsets(sizes[:L]),
         vdot_offset=_offsets(sizes[l] * width[l] if 0 < l else 0 for l in range(L)),
         weight_offset=_offsets(sizes[l + 1] * sizes[l] for l in range(L)),
     )
     return PackedRecord(
         layout=layout,
-        spike_t=_rows([s.times for s in spikes], B, np.float64),
+        input_t=np.ascontiguousarray(record.inputs.times, dtype=np.float64),
+        spike_t=_rows([s.times for s in spikes[1:]], B, np.float64),
         spike_count=_rows([s.counts for s in spikes], B, np.int64),
         vdot=_rows([s.vdot for s in spikes[1:]], B, np.float64),
         weights=_rows(record.weights, B, np.float64),
@@ -272,12 +276,13 @@ NO_NORMALIZATION, PER_LAYER, PER_NEURON = 0, 1, 2
 # ---------------------------------------------------------------------------
 
 @numba.njit(cache=True)
-def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic, normalize,
-                 tau1, tau2, tau_L_hat, C, vdot_min, dW_buf):
+def backward_one(layout, in_t, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic,
+                 normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf):
     """Accumulate the NormAD updates of every plastic layer of one problem into ``dW_buf``.
 
-    ``times_buf``, ``counts_buf``, ``vdot_buf``, ``weights_buf``, ``dW_buf``: this
-    problem's flat rows (see :class:`Layout`). ``err_t``/``err_s`` (n_L, E):
+    ``in_t`` (n_0, K_0): this problem's input spike times; ``times_buf``,
+    ``counts_buf``, ``vdot_buf``, ``weights_buf``, ``dW_buf``: its flat rows
+    (see :class:`Layout`). ``err_t``/``err_s`` (n_L, E):
     error instants of each output neuron and their signs (+-1, 0 = padding,
     nonzero first). ``rates[l-1]``/``plastic[l-1]``: r_l and whether W^l
     learns. ``normalize``: NO_NORMALIZATION (gradient check), PER_LAYER
@@ -304,7 +309,7 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
     vdot_clipped = np.empty(start[L])
     for l in range(L):
         n, K = sizes[l], layout.width[l]
-        times_l = times_buf[layout.spike_offset[l]:layout.spike_offset[l + 1]].reshape((n, K))
+        times_l = in_t if l == 0 else times_buf[layout.spike_offset[l]:layout.spike_offset[l + 1]].reshape((n, K))
         counts_l = counts_buf[layout.count_offset[l]:layout.count_offset[l + 1]]
         t_l, j_l, f_l = flatten_spikes(times_l, counts_l, n)
         for p in range(t_l.shape[0]):  # (loops, not slice assignments: those compile for seconds)
@@ -399,20 +404,20 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
 
 
 @numba.njit(cache=True, nogil=True)
-def backward_range(lo, hi, layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic,
+def backward_range(lo, hi, layout, in_t, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic,
                    normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf):
     """:func:`backward_one` for problems lo .. hi-1 of the batch (run in parallel by
     :func:`normad_edu._engine.threads.over_batch`)."""
     for b in range(lo, hi):
-        backward_one(layout, times_buf[b], counts_buf[b], vdot_buf[b], weights_buf[b], err_t[b], err_s[b], rates,
-                     plastic, normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf[b])
+        backward_one(layout, in_t[b], times_buf[b], counts_buf[b], vdot_buf[b], weights_buf[b], err_t[b], err_s[b],
+                     rates, plastic, normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf[b])
 
 
-def backward_batch(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic, normalize,
-                   tau1, tau2, tau_L_hat, C, vdot_min, dW_buf) -> None:
+def backward_batch(layout, in_t, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic,
+                   normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf) -> None:
     """:func:`backward_one` for every problem b of the batch, in parallel."""
-    over_batch(backward_range, times_buf.shape[0], layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s,
-               rates, plastic, normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf)
+    over_batch(backward_range, times_buf.shape[0], layout, in_t, times_buf, counts_buf, vdot_buf, weights_buf, err_t,
+               err_s, rates, plastic, normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf)
 
 
 def run_backward(record, err_t, err_s, rates, plastic, *, normalize: int, tau1: float, tau2: float,
@@ -423,13 +428,13 @@ def run_backward(record, err_t, err_s, rates, plastic, *, normalize: int, tau1: 
     packed = pack_record(record)
     dW = np.zeros(packed.weights.shape)
     if np.any(plastic):
-        args = (packed.layout, packed.spike_t, packed.spike_count, packed.vdot, packed.weights,
+        args = (packed.layout, packed.input_t, packed.spike_t, packed.spike_count, packed.vdot, packed.weights,
                 np.ascontiguousarray(err_t, dtype=np.float64), np.ascontiguousarray(err_s, dtype=np.int8),
                 np.asarray(rates, dtype=np.float64), np.asarray(plastic, dtype=np.bool_), int(normalize),
                 float(tau1), float(tau2), float(tau_L_hat), float(C), float(vdot_min))
         if dW.shape[0] == 1:  # one problem: pass row 0 of every per-problem array (no batch wrapper to compile)
-            layout, spike_t, spike_count, vdot, weights, e_t, e_s, *rest = args
-            backward_one(layout, spike_t[0], spike_count[0], vdot[0], weights[0], e_t[0], e_s[0], *rest, dW[0])
+            layout, in_t, spike_t, spike_count, vdot, weights, e_t, e_s, *rest = args
+            backward_one(layout, in_t[0], spike_t[0], spike_count[0], vdot[0], weights[0], e_t[0], e_s[0], *rest, dW[0])
         else:
             backward_batch(*args, dW)
     return unpack_weights(packed.layout, dW)
