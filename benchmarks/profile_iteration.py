@@ -66,7 +66,7 @@ def best_ms(fn, repeats: int, per: int) -> float:
 
 
 @numba.njit(nogil=True, cache=True)
-def _dhat_sweeps(lo, hi, times_pre, counts_pre, times_post, counts_post, n_pre, tau1, tau2, tau_L_hat, C):
+def _dhat_sweeps(lo, hi, stop, times_pre, counts_pre, times_post, counts_post, n_pre, tau1, tau2, tau_L_hat, C):
     """d_hat_sweep of problems lo .. hi-1: dhat of layer ``pre`` at the spikes of layer ``post``."""
     for b in range(lo, hi):
         pre_t, pre_j, _ = flatten_spikes(times_pre[b], counts_pre[b], n_pre)
@@ -76,7 +76,7 @@ def _dhat_sweeps(lo, hi, times_pre, counts_pre, times_post, counts_post, n_pre, 
 
 
 @numba.njit(nogil=True, cache=True)
-def _dhat_at_errors(lo, hi, err_t, err_s, times_pre, counts_pre, n_pre, tau1, tau2, tau_L_hat, C):
+def _dhat_at_errors(lo, hi, stop, err_t, err_s, times_pre, counts_pre, n_pre, tau1, tau2, tau_L_hat, C):
     """d_hat_sweep at the error instants of every output neuron of problems lo .. hi-1."""
     for b in range(lo, hi):
         pre_t, pre_j, _ = flatten_spikes(times_pre[b], counts_pre[b], n_pre)
@@ -89,13 +89,14 @@ def _dhat_at_errors(lo, hi, err_t, err_s, times_pre, counts_pre, n_pre, tau1, ta
 
 
 @numba.njit(nogil=True, cache=True)
-def _adjoint_sweeps(lo, hi, n_err, times_src, counts_src, W, times_qry, counts_qry, tau1, tau2, tau_L_hat, C):
+def _adjoint_sweeps(lo, hi, stop, n_err, times_src, counts_src, W, times_qry, counts_qry, tau1, tau2, tau_L_hat, C):
     """adjoint_sweep of problems lo .. hi-1 with n_err[b] error instants (delta = 1 everywhere)."""
     for b in range(lo, hi):
         src_t, src_j, _ = flatten_spikes(times_src[b], counts_src[b], times_src.shape[1])
         qry_t, qry_j, _ = flatten_spikes(times_qry[b], counts_qry[b], times_qry.shape[1])
         delta = np.ones((n_err[b], src_t.shape[0]))
-        engine.adjoint_sweep(delta, src_t, src_j, W[b], qry_t, qry_j, times_qry.shape[1], tau1, tau2, tau_L_hat, C)
+        engine.adjoint_sweep(delta, src_t, src_j, W[b], qry_t, qry_j, times_qry.shape[1], tau1, tau2, tau_L_hat, C,
+                             stop)
 
 
 def main(argv=None) -> None:
