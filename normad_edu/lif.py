@@ -179,9 +179,9 @@ def _events_in_time_order(in_times, in_counts, n_in, n_steps, dt):
     return ev_t, ev_i
 
 
-#: Steps between two reads of the stop flag in :func:`_simulate_one` (a read costs ~1 ns; a step of
-#: one neuron ~10 ns).
-STOP_CHECK_STEPS = 64
+#: Steps between two reads of the stop flag in :func:`_simulate_one`: the time loop runs in windows
+#: of this many steps (a step of one neuron costs ~10 ns; a window of 2000 neurons ~1 ms).
+STOP_CHECK_STEPS = 256
 
 
 @numba.njit(cache=True)
@@ -221,65 +221,66 @@ def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L,
     # Propagators of a full, event-free step (the common case).
     f1, f2, fL, F1, F2 = _propagators(dt, tau1, tau2, tau_L, C)
     p = 0
-    for n in range(n_steps):
-        if n % STOP_CHECK_STEPS == 0 and stop[0] != 0:
+    for n0 in range(0, n_steps, STOP_CHECK_STEPS):  # windows of steps; between them, the stop flag
+        if stop[0] != 0:
             return
-        t_a = n * dt
-        t_b = (n + 1) * dt
-        cur = t_a
-        while True:
-            is_event = p < n_ev and ev_t[p] < t_b
-            s = ev_t[p] if is_event else t_b  # end of this piece
-            if s > cur:  # advance every neuron from cur to s
-                if cur == t_a and not is_event:
-                    e1, e2, eL, E1, E2 = f1, f2, fL, F1, F2
-                else:
-                    e1, e2, eL, E1, E2 = _propagators(s - cur, tau1, tau2, tau_L, C)
-                # Two branch-free passes (vectorised by the compiler): (1) u at s for
-                # every neuron and which ones need the rare path; (2) the update of
-                # the others: a free neuron's u moves, a refractory one stays at EL
-                # (u = 0), both currents decay. The rare ones (a crossing, or the
-                # end of a refractory period inside the piece) keep their state for
-                # _segment, which starts again from cur.
-                any_rare = False
-                for j in range(n_out):
-                    u_b = u[j] * eL + I1[j] * E1 - I2[j] * E2
-                    free = ref_end[j] <= cur
-                    rare = (free & (u_b >= theta)) | (~free & (ref_end[j] < s))
-                    u_s[j] = u_b
-                    is_rare[j] = rare
-                    any_rare |= rare
-                for j in range(n_out):
-                    keep = is_rare[j] != 0
-                    u[j] = u_s[j] if (ref_end[j] <= cur) & ~keep else u[j]
-                    I1[j] = I1[j] if keep else I1[j] * e1
-                    I2[j] = I2[j] if keep else I2[j] * e2
-                if any_rare:
+        for n in range(n0, min(n0 + STOP_CHECK_STEPS, n_steps)):
+            t_a = n * dt
+            t_b = (n + 1) * dt
+            cur = t_a
+            while True:
+                is_event = p < n_ev and ev_t[p] < t_b
+                s = ev_t[p] if is_event else t_b  # end of this piece
+                if s > cur:  # advance every neuron from cur to s
+                    if cur == t_a and not is_event:
+                        e1, e2, eL, E1, E2 = f1, f2, fL, F1, F2
+                    else:
+                        e1, e2, eL, E1, E2 = _propagators(s - cur, tau1, tau2, tau_L, C)
+                    # Two branch-free passes (vectorised by the compiler): (1) u at s for
+                    # every neuron and which ones need the rare path; (2) the update of
+                    # the others: a free neuron's u moves, a refractory one stays at EL
+                    # (u = 0), both currents decay. The rare ones (a crossing, or the
+                    # end of a refractory period inside the piece) keep their state for
+                    # _segment, which starts again from cur.
+                    any_rare = False
                     for j in range(n_out):
-                        if is_rare[j] != 0:
-                            uj, I1j, I2j, rj, c = u[j], I1[j], I2[j], ref_end[j], cur
-                            while True:
-                                uj, I1j, I2j, rj, c, spiked = _segment(uj, I1j, I2j, rj, c, s, theta, tau1, tau2,
-                                                                       tau_L, C, t_ref)
-                                if not spiked:
-                                    break
-                                k = counts[j]
-                                if k < out_t.shape[1]:
-                                    out_t[j, k] = c
-                                    out_vdot[j, k] = (I1j - I2j - gL * theta) / C
-                                counts[j] = k + 1
-                            u[j], I1[j], I2[j], ref_end[j] = uj, I1j, I2j, rj
-                cur = s
-            if not is_event:
-                break
-            w = W_T[ev_i[p]]
-            for j in range(n_out):
-                I1[j] += w[j]
-                I2[j] += w[j]
-            p += 1
-        if record_v:
-            for j in range(n_out):
-                v[j, n + 1] = u[j]
+                        u_b = u[j] * eL + I1[j] * E1 - I2[j] * E2
+                        free = ref_end[j] <= cur
+                        rare = (free & (u_b >= theta)) | (~free & (ref_end[j] < s))
+                        u_s[j] = u_b
+                        is_rare[j] = rare
+                        any_rare |= rare
+                    for j in range(n_out):
+                        keep = is_rare[j] != 0
+                        u[j] = u_s[j] if (ref_end[j] <= cur) & ~keep else u[j]
+                        I1[j] = I1[j] if keep else I1[j] * e1
+                        I2[j] = I2[j] if keep else I2[j] * e2
+                    if any_rare:
+                        for j in range(n_out):
+                            if is_rare[j] != 0:
+                                uj, I1j, I2j, rj, c = u[j], I1[j], I2[j], ref_end[j], cur
+                                while True:
+                                    uj, I1j, I2j, rj, c, spiked = _segment(uj, I1j, I2j, rj, c, s, theta, tau1, tau2,
+                                                                           tau_L, C, t_ref)
+                                    if not spiked:
+                                        break
+                                    k = counts[j]
+                                    if k < out_t.shape[1]:
+                                        out_t[j, k] = c
+                                        out_vdot[j, k] = (I1j - I2j - gL * theta) / C
+                                    counts[j] = k + 1
+                                u[j], I1[j], I2[j], ref_end[j] = uj, I1j, I2j, rj
+                    cur = s
+                if not is_event:
+                    break
+                w = W_T[ev_i[p]]
+                for j in range(n_out):
+                    I1[j] += w[j]
+                    I2[j] += w[j]
+                p += 1
+            if record_v:
+                for j in range(n_out):
+                    v[j, n + 1] = u[j]
 
 
 @numba.njit(cache=True, nogil=True)
