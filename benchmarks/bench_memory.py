@@ -4,10 +4,11 @@ Each size runs in its own process (so peaks do not mix): ``B`` single-neuron
 problems ``n_inputs -> 1`` (Poisson inputs at 20 Hz, a desired train at
 10 Hz, T = 500 ms, weights 0), one iteration of ``make_experiment("single")``,
 the workload of ``normad-edu single --inputs n --problems B --max-iter 1``.
-Prints the peak resident memory of the process (MiB, ``ru_maxrss``), the
-memory before training (Python, NumPy, the problems as lists of spike
-trains), the padded input spike times the training holds (``B x n x K x 8``
-bytes, K the largest spike count), the weights, and the wall time; then the
+Prints the peak resident memory of the process (MiB, ``VmHWM`` of
+``/proc/self/status``; Linux), the memory before training (Python, NumPy,
+the problems as lists of spike trains), the padded input spike times the
+training holds (``B x n x K x 8`` bytes, K the largest spike count), the
+weights, and the wall time; then the
 line "memory vs number of inputs": how much the peak grows per 1,000 inputs
 (a least-squares slope over the sizes), next to the growth of the packed
 inputs alone.
@@ -36,17 +37,19 @@ import sys
 import numpy as np
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from normad_edu.experiments import SingleSetup, make_experiment
+def status_mib(key):  # (not ru_maxrss: Linux carries the parent's peak across fork and exec)
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(key + ":")) / 1024
 n, B = int(sys.argv[1]), int(sys.argv[2])
 ex = make_experiment("single", n_runs=B, setup=SingleSetup(n_inputs=n, max_iter=1))
 K = max(len(tr) for prob in ex.inputs for pat in prob for tr in pat)
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = status_mib("VmRSS")
 t0 = time.perf_counter()
 ex.run(progress=False)
 wall = time.perf_counter() - t0
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"before_mib": base / 1024, "peak_mib": peak / 1024, "wall_s": wall,
+print(json.dumps({"before_mib": base, "peak_mib": status_mib("VmHWM"), "wall_s": wall,
                   "packed_mib": B * n * K * 8 / 2**20, "weights_mib": B * n * 8 / 2**20}))
 """
 
