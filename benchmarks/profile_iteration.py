@@ -24,7 +24,7 @@ machine is shared: the minimum is the least disturbed call). Rows:
 * error instants and correlation as :func:`normad_edu.training.train`
   computes them; packing the record for the engine; argument checks;
 * ``training.train``: the wall time of an iteration minus the time inside
-  forward, normad_update, the error instants and the correlation (measured
+  the forward pass (simulate_network), normad_update, the error instants and the correlation (measured
   by wrapping those functions): the Python overhead of the loop.
 
 Usage::
@@ -66,7 +66,7 @@ def best_ms(fn, repeats: int, per: int) -> float:
 
 
 @numba.njit(nogil=True, cache=True)
-def _dhat_sweeps(lo, hi, times_pre, counts_pre, times_post, counts_post, n_pre, tau1, tau2, tau_L_hat, C):
+def _dhat_sweeps(lo, hi, stop, times_pre, counts_pre, times_post, counts_post, n_pre, tau1, tau2, tau_L_hat, C):
     """d_hat_sweep of problems lo .. hi-1: dhat of layer ``pre`` at the spikes of layer ``post``."""
     for b in range(lo, hi):
         pre_t, pre_j, _ = flatten_spikes(times_pre[b], counts_pre[b], n_pre)
@@ -76,7 +76,7 @@ def _dhat_sweeps(lo, hi, times_pre, counts_pre, times_post, counts_post, n_pre, 
 
 
 @numba.njit(nogil=True, cache=True)
-def _dhat_at_errors(lo, hi, err_t, err_s, times_pre, counts_pre, n_pre, tau1, tau2, tau_L_hat, C):
+def _dhat_at_errors(lo, hi, stop, err_t, err_s, times_pre, counts_pre, n_pre, tau1, tau2, tau_L_hat, C):
     """d_hat_sweep at the error instants of every output neuron of problems lo .. hi-1."""
     for b in range(lo, hi):
         pre_t, pre_j, _ = flatten_spikes(times_pre[b], counts_pre[b], n_pre)
@@ -89,13 +89,14 @@ def _dhat_at_errors(lo, hi, err_t, err_s, times_pre, counts_pre, n_pre, tau1, ta
 
 
 @numba.njit(nogil=True, cache=True)
-def _adjoint_sweeps(lo, hi, n_err, times_src, counts_src, W, times_qry, counts_qry, tau1, tau2, tau_L_hat, C):
+def _adjoint_sweeps(lo, hi, stop, n_err, times_src, counts_src, W, times_qry, counts_qry, tau1, tau2, tau_L_hat, C):
     """adjoint_sweep of problems lo .. hi-1 with n_err[b] error instants (delta = 1 everywhere)."""
     for b in range(lo, hi):
         src_t, src_j, _ = flatten_spikes(times_src[b], counts_src[b], times_src.shape[1])
         qry_t, qry_j, _ = flatten_spikes(times_qry[b], counts_qry[b], times_qry.shape[1])
         delta = np.ones((n_err[b], src_t.shape[0]))
-        engine.adjoint_sweep(delta, src_t, src_j, W[b], qry_t, qry_j, times_qry.shape[1], tau1, tau2, tau_L_hat, C)
+        engine.adjoint_sweep(delta, src_t, src_j, W[b], qry_t, qry_j, times_qry.shape[1], tau1, tau2, tau_L_hat, C,
+                             stop)
 
 
 def main(argv=None) -> None:
@@ -159,7 +160,7 @@ def main(argv=None) -> None:
     code = engine.PER_LAYER
     packed = engine.pack_record(rec)
     dW = np.zeros(packed.weights.shape)
-    kargs = (packed.layout, packed.spike_t, packed.spike_count, packed.vdot, packed.weights,
+    kargs = (packed.layout, packed.input_t, packed.spike_t, packed.spike_count, packed.vdot, packed.weights,
              np.ascontiguousarray(err_t), np.ascontiguousarray(err_s, dtype=np.int8), rates, plastic.astype(np.bool_),
              code, syn.tau1, syn.tau2, params.tau_L_hat, lif.C, params.vdot_min)
     t_kernel = best_ms(lambda: engine.backward_batch(*kargs, dW), R, B)
@@ -206,7 +207,7 @@ def main(argv=None) -> None:
                 spent[name] = spent.get(name, 0.0) + time.perf_counter() - t0
         return wrapper
 
-    originals = {n: getattr(training, n) for n in ("forward", "normad_update", "correlation_padded",
+    originals = {n: getattr(training, n) for n in ("simulate_network", "normad_update", "correlation_padded",
                                                     "_error_instants_padded")}
     n_it = args.train_iterations
     config = replace(ex.config, max_iter=n_it, threshold=1.0, raster_every=1)

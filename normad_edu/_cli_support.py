@@ -7,7 +7,7 @@ import importlib.util
 import json
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +65,35 @@ def _float_above(minimum: float, *, inclusive: bool = False) -> Callable[[str], 
 
     parse.__name__ = f"number {relation} {minimum:g}"
     return parse
+
+
+def _names(choices: Sequence[str]) -> Callable[[str], list[str]]:
+    """An argparse ``type``: one or more comma-separated names among ``choices`` (use with :class:`_NamesAction`)."""
+
+    def parse(text: str) -> list[str]:
+        names = [part.strip() for part in text.split(",") if part.strip()]
+        bad = [n for n in names if n not in choices]
+        if not names or bad:
+            raise argparse.ArgumentTypeError(f"must be one or more of {', '.join(choices)}, comma-separated, "
+                                             f"got {text!r}")
+        return names
+
+    parse.__name__ = f"names among {', '.join(choices)}"
+    return parse
+
+
+class _NamesAction(argparse.Action):
+    """``--train all,outer2`` or ``--train all --train outer2``: the flag's values, in order, each once.
+
+    The default list is replaced by the first use of the flag, not extended."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # noqa: D102 (argparse API)
+        current = getattr(namespace, self.dest, None)
+        names = [] if current is None or current is self.default else list(current)
+        for v in values:
+            if v not in names:
+                names.append(v)
+        setattr(namespace, self.dest, names)
 
 
 def _layer_sizes(text: str) -> tuple[int, ...]:

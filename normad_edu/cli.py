@@ -6,13 +6,18 @@
     normad-edu single     [--problems N] [--inputs N] [--max-iter M] [--rule {normad,resume}] [--rate PA]
                           [--tau-l-hat MS] [--set FIELD=VALUE ...] [--seed S] [--out DIR] [--json] [--quiet]
     normad-edu gradcheck  [--layers 20,10,5,1] [--t-ref MS] [--tau-l-hat MS] [--seed S] [--json]
-    normad-edu xor        [--problems N] [--hidden {plastic,frozen}] [--max-iter M] [--set FIELD=VALUE ...] SWEEP
-    normad-edu deep       [--problems N] [--train {output,outer2,all}] [--max-iter M] [--set FIELD=VALUE ...] SWEEP
+    normad-edu xor        [--problems N] [--hidden plastic,frozen] [--max-iter M] [--set FIELD=VALUE ...] SWEEP
+    normad-edu deep       [--problems N] [--train output,outer2,all] [--max-iter M] [--set FIELD=VALUE ...] SWEEP
     normad-edu reproduce  {fig6,fig7,fig8,fig9,fig10,all} [--quick] SWEEP
     normad-edu study      [--stage {screen,final}] [--levers A,B+C] [--train output,all] [--problems N]
                           [--max-iter M] [--seed S] [--out DIR] [--json] [--quiet] [--workers K]
 
     SWEEP = [--seed S] [--out DIR] [--json] [--quiet] [--workers K | --scheduler ADDRESS]
+
+``deep --train``, ``xor --hidden`` and ``study --train`` take one
+configuration or several, comma-separated or by repeating the flag
+(``--train all,outer2`` = ``--train all --train outer2``); xor and deep run
+a sweep for each and draw them in one figure.
 
 Everything a command runs lives in the library (experiments and ``--set``:
 :mod:`normad_edu.experiments`; sweeps: :mod:`normad_edu.sweep`; figures:
@@ -46,7 +51,7 @@ import numpy as np
 
 from . import __version__
 from ._cli_support import (CommandError, UsageError, _float_above, _fmt, _int_at_least, _jsonable,  # noqa: F401
-                           _check_sweep_args, _compile_notice, _sweep_configuration, RESULTS_FILE, _layer_sizes, _output_folder, _Parser, _print_json, _save,
+                           _names, _NamesAction, _check_sweep_args, _compile_notice, _sweep_configuration, RESULTS_FILE, _layer_sizes, _output_folder, _Parser, _print_json, _save,
                            _say, _scheduler_address, _use_agg)
 from .experiments import DeepSetup, demo_problem, get_experiment, make_experiment, parse_changes, with_changes
 from .params import TAU_L_HAT, SimParams
@@ -146,8 +151,11 @@ def _add_sweep_parser(sub, name: str, flag: str, help_: str) -> None:
                                    "(rerun to resume); print how many converged and save the figures to DIR.")
     p.add_argument("--problems", "--inits", metavar="N", type=_int_at_least(1), default=100, dest="problems",
                    help="number of problems / initialisations (default: 100)")
-    p.add_argument(f"--{flag}", choices=kind.configs, default=kind.configs[0], dest="config",
-                   help=f"configuration: {', '.join(kind.configs)} (default: {kind.configs[0]})")
+    p.add_argument(f"--{flag}", metavar="CONFIGS", type=_names(kind.configs), action=_NamesAction,
+                   default=[kind.configs[0]], dest="configs",
+                   help=f"configuration(s) among {', '.join(kind.configs)}: one, several comma-separated, or the flag "
+                        f"repeated (--{flag} {kind.configs[-1]},{kind.configs[0]}); each is a sweep, all in one "
+                        f"figure (default: {kind.configs[0]})")
     p.add_argument("--max-iter", metavar="M", type=_int_at_least(1), default=None,
                    help=f"iteration budget (default: {kind.setup_class().max_iter})")
     _add_set_option(p, kind.setup_class)
@@ -182,8 +190,10 @@ def _add_study_parser(sub) -> None:
     p.add_argument("--stage", choices=tuple(STAGES), default="screen", help="problem set and budget (default: screen)")
     p.add_argument("--levers", metavar="A,B+C", default=None,
                    help="comma-separated lever combinations (default: every single lever)")
-    p.add_argument("--train", metavar="CONFIGS", default="output,all",
-                   help="comma-separated configurations among output, outer2, all (default: output,all)")
+    configs = get_experiment("deep").configs
+    p.add_argument("--train", metavar="CONFIGS", type=_names(configs), action=_NamesAction, default=["output", "all"],
+                   help=f"configuration(s) among {', '.join(configs)}: comma-separated, or the flag repeated, as "
+                        "in 'deep --train' (default: output,all)")
     p.add_argument("--problems", metavar="N", type=_int_at_least(1), default=None,
                    help="override the stage's number of problems (first N of its problem set)")
     p.add_argument("--max-iter", metavar="M", type=_int_at_least(1), default=None,
@@ -352,7 +362,7 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    """``normad-edu xor`` / ``deep``: a resumable sweep of one configuration, and its figures."""
+    """``normad-edu xor`` / ``deep``: a resumable sweep of each configuration asked for, and their figures."""
     from .reproduce import sweep_counts, sweep_line, sweep_report
 
     out = _check_sweep_args(args)
@@ -363,30 +373,43 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     max_iter = _setup(args, args.experiment, max_iter=args.max_iter).max_iter
     _compile_notice(args)
-    summary = _sweep_function(args, out)(args.experiment, args.config, args.problems, max_iter)
-    label, stem = kind.labels[args.config], f"{args.experiment}_{args.config}"
-    title = f"{args.experiment} {label}: {sweep_line(summary, max_iter)}"
+    sweep = _sweep_function(args, out)
+    summaries = {c: sweep(args.experiment, c, args.problems, max_iter) for c in args.configs}
+    labels = {c: kind.labels[c] for c in args.configs}
+    stem = f"{args.experiment}_{'_'.join(args.configs)}"
+    title = f"{args.experiment} " + "; ".join(f"{labels[c]}: {sweep_line(s, max_iter)}" for c, s in summaries.items())
     figures = []
     if args.experiment == "deep":
-        figures += _save(fig_cumulative_converged({label: summary["iterations"]}, max_iter, title=title), out,
-                         f"{stem}_converged")
-    figures += _save(fig_correlation_mean_std({label: (summary["correlation_mean"], summary["correlation_std"])},
-                                              every=summary["correlation_every"], title=title), out,
-                     f"{stem}_correlation")
+        figures += _save(fig_cumulative_converged({labels[c]: s["iterations"] for c, s in summaries.items()}, max_iter,
+                                                  title=title), out, f"{stem}_converged")
+    figures += _save(fig_correlation_mean_std({labels[c]: (s["correlation_mean"], s["correlation_std"])
+                                               for c, s in summaries.items()},
+                                              every=max(s["correlation_every"] for s in summaries.values()),
+                                              title=title), out, f"{stem}_correlation")
     wall_seconds = time.perf_counter() - start
+    one = summaries[args.configs[0]] if len(args.configs) == 1 else None
     if args.json:
-        configuration = _sweep_configuration(args, out, experiment=args.experiment, config=args.config,
+        # "config": the name, or the list of names when several were asked for; "sweeps": each one's
+        # results; with one configuration its results are also at the top level (as before lists were allowed)
+        configuration = _sweep_configuration(args, out, experiment=args.experiment,
+                                             config=args.configs[0] if one else list(args.configs),
                                              n_runs=args.problems, max_iter=max_iter,
-                                             setup=summary["configuration"]["setup"])
-        _print_json(args, {"configuration": configuration, **sweep_counts(summary),
-                           "correlation_mean": summary["correlation_mean"],
-                           "correlation_std": summary["correlation_std"], "figures": figures,
-                           "wall_seconds": wall_seconds})
+                                             setup=summaries[args.configs[0]]["configuration"]["setup"])
+        sweeps = {c: {**sweep_counts(s), "correlation_mean": s["correlation_mean"],
+                      "correlation_std": s["correlation_std"]} for c, s in summaries.items()}
+        _print_json(args, {"configuration": configuration, **(sweeps[args.configs[0]] if one else {}),
+                           "sweeps": sweeps, "figures": figures, "wall_seconds": wall_seconds})
         return 0
-    for line in sweep_report(summary, max_iter):
-        print(f"  {line}")
-    print(f"  {summary['resumed']} of {summary['n_runs']} runs were already in {out / RESULTS_FILE}; "
-          f"wall time {wall_seconds:.1f} s")
+    indent = "  " if one else "    "
+    for c, s in summaries.items():
+        if not one:
+            print(f"  {labels[c]}:")
+        for line in sweep_report(s, max_iter):
+            print(f"{indent}{line}")
+        print(f"{indent}{s['resumed']} of {s['n_runs']} runs were already in {out / RESULTS_FILE}"
+              + (f"; wall time {wall_seconds:.1f} s" if one else ""))
+    if not one:
+        print(f"  wall time {wall_seconds:.1f} s")
     print(f"  figures: {', '.join(figures)}")
     return 0
 
@@ -431,7 +454,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
                     seed=stage.seed if args.seed is None else args.seed)
     combos = list(LEVERS) if args.levers is None else [c for c in args.levers.split(",") if c]
     combos = combos if args.baseline in combos else [args.baseline, *combos]  # the tests need it trained
-    configs = [c for c in args.train.split(",") if c]
+    configs = list(args.train)
     out = _output_folder(args.out if args.out is not None else str(Path(DEFAULT_OUT) / "study" / args.stage))
     _say(args, f"normad-edu study: stage {args.stage} (seed {stage.seed}, {stage.n_problems} problems x "
                f"{stage.max_iter} iterations), results in {out.resolve()}")

@@ -43,7 +43,7 @@ import numpy as np
 from ._engine.kernels import exp_filter as _exp_filter  # noqa: F401  E(h; tau), imported from here by tests
 from ._engine.kernels import exp_filter_given as _exp_filter_given
 from ._engine.kernels import propagators as _propagators
-from ._engine.threads import over_batch
+from ._engine.threads import INTERRUPTIBLE_WORK, over_batch
 from ._validation import check_layer_budget
 from .params import LIFParams, SimParams, SynapseParams
 
@@ -179,10 +179,18 @@ def _events_in_time_order(in_times, in_counts, n_in, n_steps, dt):
     return ev_t, ev_i
 
 
+#: Steps between two reads of the stop flag in :func:`_simulate_one`: the time loop runs in windows
+#: of this many steps (a step of one neuron costs ~10 ns; a window of 2000 neurons ~1 ms).
+STOP_CHECK_STEPS = 256
+
+
 @numba.njit(cache=True)
 def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
-                  counts, out_t, out_vdot, v, record_v):
+                  counts, out_t, out_vdot, v, record_v, stop):
     """One problem: every neuron of the layer through every piece of [0, T).
+
+    Returns early (its outputs then incomplete) once ``stop[0] != 0``, read
+    every :data:`STOP_CHECK_STEPS` steps (see :mod:`normad_edu._engine.threads`).
 
     A piece ends at the next grid point or input spike. The common case of
     a neuron in a piece (not refractory, stays below threshold) is written
@@ -213,73 +221,78 @@ def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L,
     # Propagators of a full, event-free step (the common case).
     f1, f2, fL, F1, F2 = _propagators(dt, tau1, tau2, tau_L, C)
     p = 0
-    for n in range(n_steps):
-        t_a = n * dt
-        t_b = (n + 1) * dt
-        cur = t_a
-        while True:
-            is_event = p < n_ev and ev_t[p] < t_b
-            s = ev_t[p] if is_event else t_b  # end of this piece
-            if s > cur:  # advance every neuron from cur to s
-                if cur == t_a and not is_event:
-                    e1, e2, eL, E1, E2 = f1, f2, fL, F1, F2
-                else:
-                    e1, e2, eL, E1, E2 = _propagators(s - cur, tau1, tau2, tau_L, C)
-                # Two branch-free passes (vectorised by the compiler): (1) u at s for
-                # every neuron and which ones need the rare path; (2) the update of
-                # the others: a free neuron's u moves, a refractory one stays at EL
-                # (u = 0), both currents decay. The rare ones (a crossing, or the
-                # end of a refractory period inside the piece) keep their state for
-                # _segment, which starts again from cur.
-                any_rare = False
-                for j in range(n_out):
-                    u_b = u[j] * eL + I1[j] * E1 - I2[j] * E2
-                    free = ref_end[j] <= cur
-                    rare = (free & (u_b >= theta)) | (~free & (ref_end[j] < s))
-                    u_s[j] = u_b
-                    is_rare[j] = rare
-                    any_rare |= rare
-                for j in range(n_out):
-                    keep = is_rare[j] != 0
-                    u[j] = u_s[j] if (ref_end[j] <= cur) & ~keep else u[j]
-                    I1[j] = I1[j] if keep else I1[j] * e1
-                    I2[j] = I2[j] if keep else I2[j] * e2
-                if any_rare:
+    for n0 in range(0, n_steps, STOP_CHECK_STEPS):  # windows of steps; between them, the stop flag
+        if stop[0] != 0:
+            return
+        for n in range(n0, min(n0 + STOP_CHECK_STEPS, n_steps)):
+            t_a = n * dt
+            t_b = (n + 1) * dt
+            cur = t_a
+            while True:
+                is_event = p < n_ev and ev_t[p] < t_b
+                s = ev_t[p] if is_event else t_b  # end of this piece
+                if s > cur:  # advance every neuron from cur to s
+                    if cur == t_a and not is_event:
+                        e1, e2, eL, E1, E2 = f1, f2, fL, F1, F2
+                    else:
+                        e1, e2, eL, E1, E2 = _propagators(s - cur, tau1, tau2, tau_L, C)
+                    # Two branch-free passes (vectorised by the compiler): (1) u at s for
+                    # every neuron and which ones need the rare path; (2) the update of
+                    # the others: a free neuron's u moves, a refractory one stays at EL
+                    # (u = 0), both currents decay. The rare ones (a crossing, or the
+                    # end of a refractory period inside the piece) keep their state for
+                    # _segment, which starts again from cur.
+                    any_rare = False
                     for j in range(n_out):
-                        if is_rare[j] != 0:
-                            uj, I1j, I2j, rj, c = u[j], I1[j], I2[j], ref_end[j], cur
-                            while True:
-                                uj, I1j, I2j, rj, c, spiked = _segment(uj, I1j, I2j, rj, c, s, theta, tau1, tau2,
-                                                                       tau_L, C, t_ref)
-                                if not spiked:
-                                    break
-                                k = counts[j]
-                                if k < out_t.shape[1]:
-                                    out_t[j, k] = c
-                                    out_vdot[j, k] = (I1j - I2j - gL * theta) / C
-                                counts[j] = k + 1
-                            u[j], I1[j], I2[j], ref_end[j] = uj, I1j, I2j, rj
-                cur = s
-            if not is_event:
-                break
-            w = W_T[ev_i[p]]
-            for j in range(n_out):
-                I1[j] += w[j]
-                I2[j] += w[j]
-            p += 1
-        if record_v:
-            for j in range(n_out):
-                v[j, n + 1] = u[j]
+                        u_b = u[j] * eL + I1[j] * E1 - I2[j] * E2
+                        free = ref_end[j] <= cur
+                        rare = (free & (u_b >= theta)) | (~free & (ref_end[j] < s))
+                        u_s[j] = u_b
+                        is_rare[j] = rare
+                        any_rare |= rare
+                    for j in range(n_out):
+                        keep = is_rare[j] != 0
+                        u[j] = u_s[j] if (ref_end[j] <= cur) & ~keep else u[j]
+                        I1[j] = I1[j] if keep else I1[j] * e1
+                        I2[j] = I2[j] if keep else I2[j] * e2
+                    if any_rare:
+                        for j in range(n_out):
+                            if is_rare[j] != 0:
+                                uj, I1j, I2j, rj, c = u[j], I1[j], I2[j], ref_end[j], cur
+                                while True:
+                                    uj, I1j, I2j, rj, c, spiked = _segment(uj, I1j, I2j, rj, c, s, theta, tau1, tau2,
+                                                                           tau_L, C, t_ref)
+                                    if not spiked:
+                                        break
+                                    k = counts[j]
+                                    if k < out_t.shape[1]:
+                                        out_t[j, k] = c
+                                        out_vdot[j, k] = (I1j - I2j - gL * theta) / C
+                                    counts[j] = k + 1
+                                u[j], I1[j], I2[j], ref_end[j] = uj, I1j, I2j, rj
+                    cur = s
+                if not is_event:
+                    break
+                w = W_T[ev_i[p]]
+                for j in range(n_out):
+                    I1[j] += w[j]
+                    I2[j] += w[j]
+                p += 1
+            if record_v:
+                for j in range(n_out):
+                    v[j, n + 1] = u[j]
 
 
 @numba.njit(cache=True, nogil=True)
-def _simulate_range(lo, hi, in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
+def _simulate_range(lo, hi, stop, in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
                     counts, out_t, out_vdot, v, record_v):
     """:func:`_simulate_one` for problems lo .. hi-1 of a batch (run in parallel by
-    :func:`normad_edu._engine.threads.over_batch`)."""
+    :func:`normad_edu._engine.threads.over_batch`; returns early once ``stop[0] != 0``)."""
     for b in range(lo, hi):
+        if stop[0] != 0:
+            return
         _simulate_one(in_times[b], in_counts[b], W[b], n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
-                      counts[b], out_t[b], out_vdot[b], v[b], record_v)
+                      counts[b], out_t[b], out_vdot[b], v[b], record_v, stop)
 
 
 def simulate_layer(
@@ -347,10 +360,14 @@ def simulate_layer(
     # filling B x n x capacity slots with inf/NaN cost more than the masking of B x n x K).
     out_t = np.empty((B, n_out, capacity))
     out_vdot = np.empty((B, n_out, capacity))
-    if B == 1:  # one problem: the single-problem kernel (its batch wrapper need not be compiled)
-        _simulate_one(in_times[0], in_counts[0], W[0], *args, counts[0], out_t[0], out_vdot[0], v[0], record_v)
-    else:
-        over_batch(_simulate_range, B, in_times, in_counts, W, *args, counts, out_t, out_vdot, v, record_v)
+    # work estimate per problem (neuron updates): every neuron at every step and input spike
+    work = float(n_out) * (n_steps + float(in_counts.sum()) / max(B, 1))
+    if B == 1 and work < INTERRUPTIBLE_WORK:  # one short problem: the single-problem kernel, here
+        _simulate_one(in_times[0], in_counts[0], W[0], *args, counts[0], out_t[0], out_vdot[0], v[0], record_v,
+                      np.zeros(1, dtype=np.int64))
+    else:  # in parallel; long work in the pool, so that Ctrl-C stops it
+        over_batch(_simulate_range, B, in_times, in_counts, W, *args, counts, out_t, out_vdot, v, record_v,
+                   work=B * work)
     max_count = int(counts.max(initial=0))
     if max_count > capacity:
         over = np.flatnonzero(counts.max(axis=1) > capacity)
@@ -363,12 +380,12 @@ def simulate_layer(
         sub_t = np.empty((over.size, n_out, max_count))
         sub_v = np.empty((over.size, n_out, max_count))
         sub_trace = np.zeros((over.size,) + v.shape[1:])
-        if over.size == 1:
+        if over.size == 1 and work < INTERRUPTIBLE_WORK:
             _simulate_one(in_times[over[0]], in_counts[over[0]], W[over[0]], *args, sub_counts[0], sub_t[0], sub_v[0],
-                          sub_trace[0], record_v)
+                          sub_trace[0], record_v, np.zeros(1, dtype=np.int64))
         else:
             over_batch(_simulate_range, over.size, in_times[over], in_counts[over], W[over], *args, sub_counts,
-                       sub_t, sub_v, sub_trace, record_v)
+                       sub_t, sub_v, sub_trace, record_v, work=over.size * work)
         counts[over], out_t[over], out_vdot[over], v[over] = sub_counts, sub_t, sub_v, sub_trace
     K = max(max_count, 1)
     valid = np.arange(K) < counts[:, :, None]

@@ -29,7 +29,8 @@ class ForwardRecord:
     Attributes
     ----------
     inputs : LayerOutput
-        The input spikes (layer 0) in padded form; ``vdot`` is NaN there.
+        The input spikes (layer 0) in padded form; ``vdot`` is NaN there (a read-only
+        broadcast view that takes no memory).
     layers : list of LayerOutput
         Layers 1..L: spike times, counts, dV/dt at spikes, optional V(t).
     weights : list of ndarray
@@ -159,37 +160,69 @@ def _spike_word(name: str) -> str:
     return "input" if name == "inputs" else name
 
 
-def _check_padded(name: str, times: np.ndarray, counts: np.ndarray, T: float, label) -> np.ndarray:
-    """Validate padded spikes ``(..., n, K)`` / ``(..., n)``; return the times sorted per train, +inf padded.
+#: Slots (trains x K) validated at a time by :func:`_check_padded`: bounds the
+#: temporaries of the checks to a few MiB whatever the size of the input.
+CHECK_CHUNK_SLOTS = 1 << 19
 
+
+def _check_padded(name: str, times: np.ndarray, counts: np.ndarray, T: float, label) -> np.ndarray:
+    """Validate padded spikes ``(..., n, K)`` / ``(..., n)`` in place: sort each train, +inf padding.
+
+    ``times`` must be a C-contiguous array the caller owns: its padding is
+    set to +inf and each train is sorted in place (no copy of the whole
+    array; the checks run on blocks of :data:`CHECK_CHUNK_SLOTS` slots).
     ``label(idx)`` turns the index ``(..., i)`` of a train into its name in
     the user's nesting (``inputs[2][5]``, ``desired[0][1][0]``). As
     everywhere (:mod:`normad_edu.spikes`), NaN/inf, times outside ``[0, T)``
-    and duplicated times are rejected; the checks run on the whole array.
+    and duplicated times are rejected, in that order of precedence over the
+    whole array; each message names the first offending train.
     """
     word = _spike_word(name)
     K = times.shape[-1]
-    valid = np.arange(K) < counts[..., None]
-    finite = np.isfinite(times)
-    bad = valid & ~finite
-    if bad.any():  # before sorting: NaN would sort behind the +inf padding
-        idx = tuple(np.argwhere(bad)[0])
-        raise ValueError(f"{word} spike times must be finite, found {times[idx]} in {label(idx[:-1])} (ms, in [0, T) "
-                         f"with T={T} ms)")
-    times = np.sort(np.where(valid, times, np.inf), axis=-1)
-    outside = valid & ((times < 0) | (times >= T))
-    if outside.any():
-        idx = tuple(np.argwhere(outside)[0])
-        raise ValueError(f"{word} spike time {float(times[idx])} ms is outside [0, T) with T={T} ms "
-                         f"(in {label(idx[:-1])})")
-    if K > 1:
-        with np.errstate(invalid="ignore"):  # inf - inf in the padding
-            dup = (np.diff(times, axis=-1) <= 0) & valid[..., 1:]
-        if dup.any():
-            idx = tuple(np.argwhere(dup)[0])
-            raise ValueError(f"{word} spike time {float(times[..., 1:][idx]):g} ms is duplicated within one "
-                             f"neuron's train ({label(idx[:-1])}); each time may appear once")
+    lead = times.shape[:-1]
+    if not times.flags.c_contiguous or not times.flags.writeable:
+        raise ValueError("_check_padded sorts in place: times must be a writeable C-contiguous array")
+    rows, row_counts = times.reshape(-1, K), counts.reshape(-1)  # views
+    step = max(1, CHECK_CHUNK_SLOTS // max(K, 1))
+    slots = np.arange(K)
+    chunks = [(lo, min(lo + step, rows.shape[0])) for lo in range(0, rows.shape[0], step)]
+
+    def train(r: int) -> str:  # flat row index -> the train's name
+        return label(tuple(int(j) for j in np.unravel_index(r, lead)))
+
+    for lo, hi in chunks:  # before sorting: NaN would sort behind the +inf padding
+        t = rows[lo:hi]
+        bad = (slots < row_counts[lo:hi, None]) & ~np.isfinite(t)
+        if bad.any():
+            r, f = np.argwhere(bad)[0]
+            raise ValueError(f"{word} spike times must be finite, found {t[r, f]} in {train(lo + r)} (ms, in [0, T) "
+                             f"with T={T} ms)")
+    first_dup = None
+    for lo, hi in chunks:
+        t = rows[lo:hi]
+        valid = slots < row_counts[lo:hi, None]
+        t[~valid] = np.inf
+        t.sort(axis=-1)
+        outside = valid & ((t < 0) | (t >= T))
+        if outside.any():
+            r, f = np.argwhere(outside)[0]
+            raise ValueError(f"{word} spike time {float(t[r, f])} ms is outside [0, T) with T={T} ms "
+                             f"(in {train(lo + r)})")
+        if first_dup is None and K > 1:
+            with np.errstate(invalid="ignore"):  # inf - inf in the padding
+                dup = (np.diff(t, axis=-1) <= 0) & valid[:, 1:]
+            if dup.any():
+                r, f = np.argwhere(dup)[0]
+                first_dup = (lo + r, float(t[r, f + 1]))
+    if first_dup is not None:
+        raise ValueError(f"{word} spike time {first_dup[1]:g} ms is duplicated within one neuron's train "
+                         f"({train(first_dup[0])}); each time may appear once")
     return times
+
+
+def _no_vdot(shape) -> np.ndarray:
+    """``vdot`` of input spikes (layer 0 has no membrane): NaN, a read-only broadcast view that takes no memory."""
+    return np.broadcast_to(np.float64(np.nan), shape)
 
 
 def _padded_counts(name: str, counts, K: int) -> np.ndarray:
@@ -225,8 +258,9 @@ def pack_inputs(inputs, T: float, *, name: str = "inputs", levels: int | None = 
     Returns
     -------
     LayerOutput
-        ``times`` ``(B, n, K)`` (sorted, +inf padded), ``counts`` ``(B, n)``,
-        ``vdot`` NaN.
+        ``times`` ``(B, n, K)`` (sorted, +inf padded; a new array, the
+        only full-size one made), ``counts`` ``(B, n)``, ``vdot`` NaN (a
+        read-only broadcast view).
 
     Raises
     ------
@@ -250,7 +284,7 @@ def pack_inputs(inputs, T: float, *, name: str = "inputs", levels: int | None = 
             raise ValueError(f"padded {word} times {t_raw.shape} and counts {c_raw.shape} do not match: expected "
                              f"shapes {shapes}")
         lead = t_raw.shape[:-2]
-        times = np.array(t_raw, dtype=np.float64).reshape((-1,) + t_raw.shape[-2:])
+        times = np.array(t_raw, dtype=np.float64, order="C").reshape((-1,) + t_raw.shape[-2:])  # ours to sort
         counts = _padded_counts(name, c_raw, t_raw.shape[-1]).reshape(times.shape[:-1])
 
         def label(idx):
@@ -289,7 +323,7 @@ def pack_inputs(inputs, T: float, *, name: str = "inputs", levels: int | None = 
         def label(idx):
             return labels[idx[0]] + "".join(f"[{j}]" for j in idx[1:])
     times = _check_padded(name, times, counts, T, label)
-    return LayerOutput(times=times, counts=counts, vdot=np.full(times.shape, np.nan))
+    return LayerOutput(times=times, counts=counts, vdot=_no_vdot(times.shape))
 
 
 def _nesting_message(name: str, depth: int, expected: str, levels: int | None) -> str:
@@ -371,7 +405,7 @@ def forward(
     elif B == 1 and Ws[0].shape[0] > 1:
         B = Ws[0].shape[0]
         x = LayerOutput(times=np.repeat(x.times, B, axis=0), counts=np.repeat(x.counts, B, axis=0),
-                        vdot=np.repeat(x.vdot, B, axis=0))
+                        vdot=_no_vdot((B,) + x.times.shape[1:]))
     elif Ws[0].shape[0] != B:
         raise ValueError(f"weights have batch size {Ws[0].shape[0]} but the inputs have batch size {B}")
     if record_v:  # all layers' traces, before simulating any (simulate_layer checks each layer's buffers)
@@ -380,9 +414,23 @@ def forward(
                           f"record_v=True: V(t) of B x (n_1 + ... + n_L) = {B} x {n_total} neurons at "
                           f"{sim.n_steps + 1} grid times (T / dt + 1)",
                           "use record_v=False, fewer neurons, a shorter T or a larger dt")
+    return simulate_network(x, Ws, lif, syn, sim, record_v=record_v)
+
+
+def simulate_network(x: LayerOutput, weights: list, lif: LIFParams, syn: SynapseParams, sim: SimParams, *,
+                     record_v: bool = False) -> ForwardRecord:
+    """The forward pass on validated, packed input spikes (no checks, no copy of the inputs).
+
+    ``x``: padded input spikes ``(B, n_0, K)`` as :func:`pack_inputs` returns
+    them (sorted, +inf padded, in [0, T) ms); ``weights``: ``[(B, n_l,
+    n_{l-1})]`` (pA) as :func:`check_weights` returns them. The training loop
+    calls this with views of its packed patterns; :func:`forward` validates
+    and calls it. Each layer still checks its simulation budget
+    (:func:`normad_edu._validation.check_layer_budget`).
+    """
     layers = []
     prev = x
-    for W in Ws:
+    for W in weights:
         prev = simulate_layer(prev.times, prev.counts, W, lif, syn, sim, record_v=record_v)
         layers.append(prev)
-    return ForwardRecord(inputs=x, layers=layers, weights=list(Ws))
+    return ForwardRecord(inputs=x, layers=layers, weights=list(weights))

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .experiments import get_experiment, make_experiment, with_max_iter
-from .plotting import (fig_correlation_mean_std, fig_cumulative_converged, fig_output_raster,
-                       fig_xor_inputs_and_training, save_figure)
+
+# The figure builders import normad_edu.plotting (matplotlib) when they draw: importing this module
+# for its sizes and names (the command line does, for every subcommand) must not cost ~1 s and ~35 MB.
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ def _run0_summary(what: str, result, max_iter: int) -> str:
 
 def fig6(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bool = True) -> dict:
     """XOR inputs and the output spikes over training of run 0 (plastic hidden layer)."""
+    from .plotting import fig_xor_inputs_and_training, save_figure
+
     ex, result = train_run0("xor", "plastic", seed, sizes.xor_max_iter, progress)
     pairs = ((0, 0), (0, 1), (1, 0), (1, 1))  # the pattern order of xor_patterns
     desired = [pattern[0] for pattern in ex.desired[0]]
@@ -107,6 +110,8 @@ def fig6(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bo
 
 def fig8(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bool = True) -> dict:
     """The output spikes over training of generic problem 0, all layers trained."""
+    from .plotting import fig_output_raster, save_figure
+
     ex, result = train_run0("deep", "all", seed, sizes.deep_max_iter, progress)
     summary = _run0_summary("generic problem 0, all layers trained", result, sizes.deep_max_iter)
     fig = fig_output_raster(result.raster_iterations, result.raster_times[:, 0], ex.desired[0][0][0],
@@ -135,6 +140,8 @@ def _every(sweeps: dict) -> int:
 
 def fig7(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bool = True) -> dict:
     """XOR, plastic vs frozen hidden layer: mean and s.d. of the correlation."""
+    from .plotting import fig_correlation_mean_std, save_figure
+
     sweeps = _sweeps(sweep, "xor", sizes.xor_runs, sizes.xor_max_iter)
     fig = fig_correlation_mean_std(_curves(sweeps, XOR_LABELS), every=_every(sweeps),
                                    title=f"XOR 54-54-1, {sizes.xor_runs} initialisations")
@@ -143,6 +150,8 @@ def fig7(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bo
 
 def fig9(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bool = True) -> dict:
     """Generic problems: fraction converged vs iteration for each set of trained layers."""
+    from .plotting import fig_cumulative_converged, save_figure
+
     sweeps = _sweeps(sweep, "deep", sizes.deep_runs, sizes.deep_max_iter)
     fig = fig_cumulative_converged({DEEP_LABELS[t]: s["iterations"] for t, s in sweeps.items()}, sizes.deep_max_iter,
                                    title=f"100-50-25-1, {sizes.deep_runs} generic problems")
@@ -151,6 +160,8 @@ def fig9(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bo
 
 def fig10(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bool = True) -> dict:
     """Generic problems: mean and s.d. of the correlation (the runs of fig9, read back from the results file)."""
+    from .plotting import fig_correlation_mean_std, save_figure
+
     sweeps = _sweeps(sweep, "deep", sizes.deep_runs, sizes.deep_max_iter)
     fig = fig_correlation_mean_std(_curves(sweeps, DEEP_LABELS), every=_every(sweeps),
                                    title=f"100-50-25-1, {sizes.deep_runs} generic problems")

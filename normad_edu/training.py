@@ -41,7 +41,7 @@ from ._progress import progress_bar
 from ._validation import as_rng, check_int, check_nonnegative, check_positive
 from .lif import LayerOutput
 from .metrics import correlation_padded
-from .network import ForwardRecord, check_weights, forward, pack_inputs
+from .network import ForwardRecord, _no_vdot, check_weights, forward, pack_inputs, simulate_network
 from .baselines import resume_update
 from .normad import NormADParams, _error_instants_padded, check_rates_and_plastic, normad_update
 from .params import SIGMA, THRESHOLD, LIFParams, SimParams, SynapseParams
@@ -545,8 +545,10 @@ class _Problems:
     def run(self, idx_p, idx_m) -> ForwardRecord:
         """Forward pass of pattern idx_m[q] of problem idx_p[q] for every q, from layer f on."""
         src_t, src_c = self.cache[self.f - 1] if self.f > 0 else (self.x_t, self.x_c)
-        return forward((src_t[idx_p, idx_m], src_c[idx_p, idx_m]), [W[idx_p] for W in self.Ws[self.f:]],
-                       self.lif, self.syn, self.sim)
+        times, counts = _patterns(src_t, idx_p, idx_m), _patterns(src_c, idx_p, idx_m)
+        x = LayerOutput(times=times, counts=counts, vdot=_no_vdot(times.shape))
+        # (validated when packed; the weights are copies, so a record keeps the weights it was run with)
+        return simulate_network(x, [W[idx_p] for W in self.Ws[self.f:]], self.lif, self.syn, self.sim)
 
     def layer_counts(self, rec, idx_p, idx_m, l) -> np.ndarray:
         """Spike counts (len(idx), n_l) of layer l (1-based) in the pass ``rec``."""
@@ -691,8 +693,25 @@ def _on_grid(times: np.ndarray, width: float, offset: float = 0.0) -> np.ndarray
         return np.where(np.isfinite(times), np.floor(times / width + offset) * width, times)
 
 
+def _patterns(a: np.ndarray, idx_p: np.ndarray, idx_m: np.ndarray) -> np.ndarray:
+    """``a[idx_p, idx_m]`` of a ``(P, M, ...)`` array, flattened to rows: a view (no copy of the
+    spike trains) when the pairs are consecutive rows of ``a`` (every pattern of a run of problems,
+    in order, as in the first iterations), else a copy."""
+    P, M = a.shape[:2]
+    q = idx_p * M + idx_m
+    if q.size and np.array_equal(q, np.arange(q[0], q[0] + q.size)):
+        return a.reshape((P * M,) + a.shape[2:])[q[0]:q[0] + q.size]
+    return a[idx_p, idx_m]
+
+
 def _subset(rec: ForwardRecord, keep: np.ndarray) -> ForwardRecord:
+    """The rows ``keep`` (bool) of a record; the record itself when every row is kept."""
+    if keep.all():
+        return rec
+
     def cut(lo: LayerOutput) -> LayerOutput:
         return LayerOutput(times=lo.times[keep], counts=lo.counts[keep], vdot=lo.vdot[keep])
 
-    return ForwardRecord(inputs=cut(rec.inputs), layers=[cut(l) for l in rec.layers], weights=[W[keep] for W in rec.weights])
+    x = rec.inputs.times[keep]
+    return ForwardRecord(inputs=LayerOutput(times=x, counts=rec.inputs.counts[keep], vdot=_no_vdot(x.shape)),
+                         layers=[cut(l) for l in rec.layers], weights=[W[keep] for W in rec.weights])

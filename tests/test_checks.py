@@ -957,7 +957,8 @@ def test_reference_backprop_matches_library_adjoint_sweep():
     src_t, src_j, src_o = flat(up)
     qry_t, qry_j, qry_o = flat(low)
     delta = (np.concatenate(a_up) / np.maximum(np.concatenate(vd), vdot_min))[src_o][None, :]
-    a_lib = _adjoint_sweep(delta, src_t, src_j, W, qry_t, qry_j, 7, 5.0, 1.25, tau_hat, 300.0)[0]
+    a_lib = _adjoint_sweep(delta, src_t, src_j, W, qry_t, qry_j, 7, 5.0, 1.25, tau_hat, 300.0,
+                           np.zeros(1, dtype=np.int64))[0]
     a_ref = np.concatenate(ref)[qry_o]  # same (time-sorted) order as the library's queries
     assert np.abs(a_ref).max() > 0
     np.testing.assert_allclose(a_ref, a_lib, rtol=1e-9, atol=1e-12)

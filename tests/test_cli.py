@@ -253,6 +253,37 @@ def test_deep_json_schema_and_two_figures(tmp_path, capsys):
     assert no_temporary_files(tmp_path)
 
 
+def test_deep_train_takes_several_configurations_like_study(tmp_path, capsys):
+    """deep --train all,outer2 (or the flag repeated) runs each configuration; one figure shows them all."""
+    from normad_edu.cli import build_parser
+
+    parse = build_parser().parse_args
+    assert parse(["deep", "--train", "outer2,output"]).configs == ["outer2", "output"]
+    assert parse(["deep", "--train", "outer2", "--train", "output,outer2"]).configs == ["outer2", "output"]
+    assert parse(["deep", "--train", "all"]).configs == ["all"] and parse(["deep"]).configs == ["output"]
+    assert parse(["xor", "--hidden", "frozen,plastic"]).configs == ["frozen", "plastic"]
+    assert parse(["study", "--train", "all", "--train", "outer2"]).train == ["all", "outer2"]
+    assert parse(["study", "--train", "outer2,all"]).train == ["outer2", "all"]
+    assert parse(["study"]).train == ["output", "all"]
+
+    r = run_json(capsys, "deep", "--problems", "1", "--max-iter", "2", "--train", "output,outer2", "--workers", "1",
+                 "--out", str(tmp_path))
+    assert r["configuration"]["config"] == ["output", "outer2"]
+    assert list(r["sweeps"]) == ["output", "outer2"] and "iterations" not in r  # no single sweep at the top level
+    for s in r["sweeps"].values():
+        assert s["n_runs"] == s["finished"] == 1 and len(s["correlation_mean"]) == 3
+    assert len(read_results(tmp_path / "results.jsonl", "deep", "output")) == 1
+    assert len(read_results(tmp_path / "results.jsonl", "deep", "outer2")) == 1
+    assert_figure_pair([p for p in r["figures"] if p.endswith(("deep_output_outer2_converged.png",
+                                                              "deep_output_outer2_converged.svg"))], tmp_path)
+    assert len(r["figures"]) == 4
+
+    assert main(["deep", "--problems", "1", "--max-iter", "2", "--train", "outer2", "--train", "output",
+                 "--workers", "1", "--out", str(tmp_path)]) == 0  # resumed from the file, text summary
+    text = capsys.readouterr().out
+    assert "output layer" in text.lower() and "1 of 1 runs were already in" in text
+
+
 def test_xor_text_summary(tmp_path, capsys):
     assert main(["xor", "--inits", "2", "--max-iter", "3", "--workers", "1", "--out", str(tmp_path),
                  "--hidden", "frozen"]) == 0
@@ -306,6 +337,9 @@ def test_reproduce_fig6_quick_writes_png_and_svg(tmp_path, capsys):
         (["xor", "--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"], "not allowed"),
         (["xor", "--scheduler", "no address"], "--scheduler"),
         (["deep", "--train", "bar"], "--train"),
+        (["deep", "--train", "all,bar"], "--train"),
+        (["deep", "--train", ","], "--train"),
+        (["study", "--train", "output,foo"], "--train"),
         (["deep", "--problems", "-1"], "--problems"),
         (["deep", "--workers", "0"], "--workers"),
         (["reproduce", "fig11"], "fig11"),

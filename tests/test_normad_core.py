@@ -220,7 +220,8 @@ def test_packed_buffers_are_per_layer():
     n = [5000, 1, 1]
     K = [rec.inputs.times.shape[2], rec.layers[0].times.shape[2]]
     assert packed.weights.shape == (2, 5000 * 1 + 1 * 1)  # not 2 x 5000^2
-    assert packed.spike_t.shape == (2, n[0] * K[0] + n[1] * K[1])
+    assert packed.spike_t.shape == (2, n[1] * K[1])  # times of hidden layers only
+    assert np.shares_memory(packed.input_t, rec.inputs.times)  # the inputs are read in place, not copied
     assert packed.spike_count.shape == (2, n[0] + n[1])
     assert packed.vdot.shape == (2, n[1] * K[1])  # Vdot of hidden layers only
     assert list(packed.layout.weight_offset) == [0, 5000, 5001]

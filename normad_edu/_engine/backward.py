@@ -20,7 +20,9 @@ occupies ``[offset[l], offset[l + 1])`` of that row and the kernel views it
 with its own shape ``(n_l, K_l)`` or ``(n_l, n_{l-1})``. So the engine holds
 what each layer needs and no more (padding every layer to the largest one
 asked for (n_max)^2 weights per layer: 60 GiB for 20 problems of a
-20,000-input neuron).
+20,000-input neuron). The input spike times, often the largest array, are
+not copied: the kernel reads them from the record's own ``(B, n_0, K_0)``
+array (``PackedRecord.input_t``).
 
 Units: ms, mV, pF, pA (see :mod:`normad_edu.normad`).
 """
@@ -33,7 +35,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from .threads import over_batch
+from .threads import INTERRUPTIBLE_WORK, over_batch
 from .kernels import flatten_spikes, insertion_argsort, propagators, psi_hat_dot, stable_argsort
 
 
@@ -44,9 +46,9 @@ class Layout(NamedTuple):
     ``width[l]``: spike slots K_l of layer l < L; ``*_offset``: start of each
     layer's block (one more entry than blocks). Spikes (times, counts, Vdot)
     are stored for layers 0 .. L-1 (the output layer's spikes enter only
-    through the error instants), Vdot only for hidden layers 1 .. L-1 (a
-    zero-length block for the others), weights W^l for l = 1 .. L at block
-    l - 1.
+    through the error instants), times and Vdot only for hidden layers
+    1 .. L-1 (a zero-length block for layer 0, whose times are
+    ``PackedRecord.input_t``), weights W^l for l = 1 .. L at block l - 1.
     """
 
     sizes: np.ndarray
@@ -61,7 +63,8 @@ class PackedRecord(NamedTuple):
     """A forward record as flat per-problem rows (see :class:`Layout`)."""
 
     layout: Layout
-    spike_t: np.ndarray      # (B, sum_l n_l K_l) spike times (ms), +inf padding
+    input_t: np.ndarray      # (B, n_0, K_0) input spike times (ms), +inf padding: the record's array, not a copy
+    spike_t: np.ndarray      # (B, sum_{hidden l} n_l K_l) spike times (ms), +inf padding
     spike_count: np.ndarray  # (B, sum_l n_l) int64
     vdot: np.ndarray         # (B, sum_{hidden l} n_l K_l) dV/dt at each spike (mV/ms)
     weights: np.ndarray      # (B, sum_l n_l n_{l-1}) W^l (pA)
@@ -96,14 +99,15 @@ def pack_record(record) -> PackedRecord:
     layout = Layout(
         sizes=np.array(sizes, dtype=np.int64),
         width=np.array(width, dtype=np.int64),
-        spike_offset=_offsets(sizes[l] * width[l] for l in range(L)),
+        spike_offset=_offsets(sizes[l] * width[l] if 0 < l else 0 for l in range(L)),
         count_offset=_offsets(sizes[:L]),
         vdot_offset=_offsets(sizes[l] * width[l] if 0 < l else 0 for l in range(L)),
         weight_offset=_offsets(sizes[l + 1] * sizes[l] for l in range(L)),
     )
     return PackedRecord(
         layout=layout,
-        spike_t=_rows([s.times for s in spikes], B, np.float64),
+        input_t=np.ascontiguousarray(record.inputs.times, dtype=np.float64),
+        spike_t=_rows([s.times for s in spikes[1:]], B, np.float64),
         spike_count=_rows([s.counts for s in spikes], B, np.int64),
         vdot=_rows([s.vdot for s in spikes[1:]], B, np.float64),
         weights=_rows(record.weights, B, np.float64),
@@ -142,16 +146,27 @@ def d_hat_sweep(query_t, pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out
     propagators, no grid. Query times in any order (see
     :func:`d_hat_sweep_ordered`).
     """
-    d_hat_sweep_ordered(query_t, stable_argsort(query_t), pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out)
+    d_hat_sweep_ordered(query_t, stable_argsort(query_t), pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out,
+                        not_stopped())
 
 
 @numba.njit(cache=True)
-def d_hat_sweep_ordered(query_t, order, pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out):
+def not_stopped():
+    """A stop flag that is never set (``stop[0] == 0``; see :mod:`.threads`)."""
+    stop = np.empty(1, dtype=np.int64)
+    stop[0] = 0
+    return stop
+
+
+@numba.njit(cache=True)
+def d_hat_sweep_ordered(query_t, order, pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out, stop):
     """:func:`d_hat_sweep` with the queries visited in ``order`` (the stable sort of ``query_t``).
 
     The backward pass passes :func:`~.kernels.insertion_argsort` of its
     queries, which are sorted already (spike times, error instants): linear
-    time, and the general sort is not compiled on that path."""
+    time, and the general sort is not compiled on that path. Returns early
+    (``out`` then incomplete) once ``stop[0] != 0`` (read at every stop of
+    the sweep; see :mod:`.threads`)."""
     n_ev = pre_t.shape[0]
     x1 = zeros(n_pre)
     x2 = zeros(n_pre)
@@ -163,6 +178,8 @@ def d_hat_sweep_ordered(query_t, order, pre_t, pre_neuron, n_pre, tau1, tau2, ta
         q = order[qq]
         tq = query_t[q]
         while True:
+            if stop[0] != 0:
+                return
             # next stop: the next presynaptic spike strictly before tq, else tq
             is_spike = p < n_ev and pre_t[p] < tq
             nxt = pre_t[p] if is_spike else tq
@@ -185,7 +202,7 @@ def d_hat_sweep_ordered(query_t, order, pre_t, pre_neuron, n_pre, tau1, tau2, ta
 
 
 @numba.njit(cache=True)
-def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1, tau2, tau_L_hat, C):
+def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1, tau2, tau_L_hat, C, stop):
     """a[e, q] = sum_{p: t_p > t_q} delta[e, p] W_l[j_p, i_q] psihat'(t_p - t_q) (mV/ms).
 
     Sources p: the spikes of layer l (times ``src_t``, neurons j_p), with
@@ -194,7 +211,8 @@ def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1,
     source spike adds delta[e, p] W_l[j_p, :] to traces (one per error
     instant e and presynaptic neuron i) that are propagated with the same
     exact propagators and read at each query spike.
-    psihat' = alpha / C - psihat / tau_L'.
+    psihat' = alpha / C - psihat / tau_L'. Returns early (``a`` then
+    incomplete) once ``stop[0] != 0`` (see :mod:`.threads`).
     """
     n_e = delta.shape[0]
     a = zeros(n_e * qry_t.shape[0]).reshape((n_e, qry_t.shape[0]))
@@ -208,6 +226,8 @@ def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1,
     now = np.inf
     started = False
     while q >= 0:
+        if stop[0] != 0:
+            return a
         # a source strictly later than the query comes first (psihat'(0) = 0)
         is_src = p >= 0 and src_t[p] > qry_t[q]
         nxt = src_t[p] if is_src else qry_t[q]
@@ -272,16 +292,18 @@ NO_NORMALIZATION, PER_LAYER, PER_NEURON = 0, 1, 2
 # ---------------------------------------------------------------------------
 
 @numba.njit(cache=True)
-def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic, normalize,
-                 tau1, tau2, tau_L_hat, C, vdot_min, dW_buf):
+def backward_one(layout, in_t, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic,
+                 normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf, stop):
     """Accumulate the NormAD updates of every plastic layer of one problem into ``dW_buf``.
 
-    ``times_buf``, ``counts_buf``, ``vdot_buf``, ``weights_buf``, ``dW_buf``: this
-    problem's flat rows (see :class:`Layout`). ``err_t``/``err_s`` (n_L, E):
+    ``in_t`` (n_0, K_0): this problem's input spike times; ``times_buf``,
+    ``counts_buf``, ``vdot_buf``, ``weights_buf``, ``dW_buf``: its flat rows
+    (see :class:`Layout`). ``err_t``/``err_s`` (n_L, E):
     error instants of each output neuron and their signs (+-1, 0 = padding,
     nonzero first). ``rates[l-1]``/``plastic[l-1]``: r_l and whether W^l
     learns. ``normalize``: NO_NORMALIZATION (gradient check), PER_LAYER
-    (NormAD) or PER_NEURON.
+    (NormAD) or PER_NEURON. Returns early (``dW_buf`` then incomplete) once
+    ``stop[0] != 0`` (see :mod:`.threads`).
     """
     sizes = layout.sizes
     L = sizes.shape[0] - 1
@@ -304,7 +326,7 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
     vdot_clipped = np.empty(start[L])
     for l in range(L):
         n, K = sizes[l], layout.width[l]
-        times_l = times_buf[layout.spike_offset[l]:layout.spike_offset[l + 1]].reshape((n, K))
+        times_l = in_t if l == 0 else times_buf[layout.spike_offset[l]:layout.spike_offset[l + 1]].reshape((n, K))
         counts_l = counts_buf[layout.count_offset[l]:layout.count_offset[l + 1]]
         t_l, j_l, f_l = flatten_spikes(times_l, counts_l, n)
         for p in range(t_l.shape[0]):  # (loops, not slice assignments: those compile for seconds)
@@ -330,13 +352,15 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
             d_hat_sweep_ordered(t_q, insertion_argsort(t_q),
                                 spike_t[start[l - 1]:start[l]], spike_neuron[start[l - 1]:start[l]], sizes[l - 1],
                                 tau1, tau2, tau_L_hat, C,
-                                dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((n_spk, sizes[l - 1])))
+                                dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((n_spk, sizes[l - 1])), stop)
 
     wo = layout.weight_offset
     n_L, n_prev = sizes[L], sizes[L - 1]
     W_out = weights_buf[wo[L - 1]:wo[L]].reshape((n_L, n_prev))
     dW_out = dW_buf[wo[L - 1]:wo[L]].reshape((n_L, n_prev))
     for k in range(n_L):
+        if stop[0] != 0:
+            return
         n_e = 0
         while n_e < err_s.shape[1] and err_s[k, n_e] != 0:
             n_e += 1
@@ -347,7 +371,7 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
         if plastic[L - 1]:
             dhat_err = np.empty(n_e * n_prev).reshape((n_e, n_prev))
             d_hat_sweep_ordered(t_err, insertion_argsort(t_err), spike_t[start[L - 1]:start[L]],
-                                spike_neuron[start[L - 1]:start[L]], n_prev, tau1, tau2, tau_L_hat, C, dhat_err)
+                                spike_neuron[start[L - 1]:start[L]], n_prev, tau1, tau2, tau_L_hat, C, dhat_err, stop)
             for e in range(n_e):
                 add_normalized(dW_out[k], dhat_err[e], rates[L - 1] * err_s[k, e], normalize != NO_NORMALIZATION)
         if not hidden_plastic:
@@ -374,6 +398,8 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
                 dhat_l = dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((hi - lo, n_in))
                 G = np.empty(n_l * n_in)  # flat as dW_l; zeroed for every e below
                 for e in range(n_e):
+                    if stop[0] != 0:
+                        return
                     G[:] = 0.0
                     for p in range(hi - lo):  # G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f)
                         d = delta[e, p]
@@ -395,24 +421,37 @@ def backward_one(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, er
                 break
             # a_i^g = sum_{j,f: t_j^f > t_i^g} delta_j^f W^l_ji psihat'(t_j^f - t_i^g)
             a = adjoint_sweep(delta, spike_t[lo:hi], spike_neuron[lo:hi], W_l, spike_t[start[l - 1]:start[l]],
-                              spike_neuron[start[l - 1]:start[l]], n_in, tau1, tau2, tau_L_hat, C)
+                              spike_neuron[start[l - 1]:start[l]], n_in, tau1, tau2, tau_L_hat, C, stop)
 
 
 @numba.njit(cache=True, nogil=True)
-def backward_range(lo, hi, layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic,
-                   normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf):
+def backward_range(lo, hi, stop, layout, in_t, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates,
+                   plastic, normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf):
     """:func:`backward_one` for problems lo .. hi-1 of the batch (run in parallel by
-    :func:`normad_edu._engine.threads.over_batch`)."""
+    :func:`normad_edu._engine.threads.over_batch`; returns early once ``stop[0] != 0``)."""
     for b in range(lo, hi):
-        backward_one(layout, times_buf[b], counts_buf[b], vdot_buf[b], weights_buf[b], err_t[b], err_s[b], rates,
-                     plastic, normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf[b])
+        if stop[0] != 0:
+            return
+        backward_one(layout, in_t[b], times_buf[b], counts_buf[b], vdot_buf[b], weights_buf[b], err_t[b], err_s[b],
+                     rates, plastic, normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf[b], stop)
 
 
-def backward_batch(layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic, normalize,
-                   tau1, tau2, tau_L_hat, C, vdot_min, dW_buf) -> None:
-    """:func:`backward_one` for every problem b of the batch, in parallel."""
-    over_batch(backward_range, times_buf.shape[0], layout, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s,
-               rates, plastic, normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf)
+def backward_batch(layout, in_t, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic,
+                   normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf, *, work: float = 0.0) -> None:
+    """:func:`backward_one` for every problem b of the batch, in parallel (``work``: see
+    :func:`~.threads.over_batch`)."""
+    over_batch(backward_range, times_buf.shape[0], layout, in_t, times_buf, counts_buf, vdot_buf, weights_buf, err_t,
+               err_s, rates, plastic, normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf, work=work)
+
+
+def backward_work(packed: PackedRecord, n_errors: int) -> float:
+    """Work estimate of the backward pass of a batch (trace updates; see :func:`~.threads.over_batch`):
+    every spike of layers 0 .. L-1 updates the traces of its layer's neurons once per error instant."""
+    lay = packed.layout
+    n_spikes = packed.spike_count.sum(axis=0)  # per neuron, over the batch
+    per_layer = [float(n_spikes[lay.count_offset[l]:lay.count_offset[l + 1]].sum()) * float(lay.sizes[l])
+                 for l in range(len(lay.sizes) - 1)]
+    return sum(per_layer) * (n_errors + 1)
 
 
 def run_backward(record, err_t, err_s, rates, plastic, *, normalize: int, tau1: float, tau2: float,
@@ -423,13 +462,15 @@ def run_backward(record, err_t, err_s, rates, plastic, *, normalize: int, tau1: 
     packed = pack_record(record)
     dW = np.zeros(packed.weights.shape)
     if np.any(plastic):
-        args = (packed.layout, packed.spike_t, packed.spike_count, packed.vdot, packed.weights,
+        args = (packed.layout, packed.input_t, packed.spike_t, packed.spike_count, packed.vdot, packed.weights,
                 np.ascontiguousarray(err_t, dtype=np.float64), np.ascontiguousarray(err_s, dtype=np.int8),
                 np.asarray(rates, dtype=np.float64), np.asarray(plastic, dtype=np.bool_), int(normalize),
                 float(tau1), float(tau2), float(tau_L_hat), float(C), float(vdot_min))
-        if dW.shape[0] == 1:  # one problem: pass row 0 of every per-problem array (no batch wrapper to compile)
-            layout, spike_t, spike_count, vdot, weights, e_t, e_s, *rest = args
-            backward_one(layout, spike_t[0], spike_count[0], vdot[0], weights[0], e_t[0], e_s[0], *rest, dW[0])
-        else:
-            backward_batch(*args, dW)
+        work = backward_work(packed, err_t.shape[-1])
+        if dW.shape[0] == 1 and work < INTERRUPTIBLE_WORK:  # one short problem: row 0 of every array, here
+            layout, in_t, spike_t, spike_count, vdot, weights, e_t, e_s, *rest = args
+            backward_one(layout, in_t[0], spike_t[0], spike_count[0], vdot[0], weights[0], e_t[0], e_s[0], *rest, dW[0],
+                         np.zeros(1, dtype=np.int64))
+        else:  # in parallel; long work in the pool, so that Ctrl-C stops it
+            backward_batch(*args, dW, work=work)
     return unpack_weights(packed.layout, dW)

@@ -14,15 +14,31 @@ speed, but compiling each parallel kernel cost 1.4 s (simulator) and 3.4 s
 The number of threads is numba's: ``numba.get_num_threads()``
 (``NUMBA_NUM_THREADS``, default the number of CPU cores, or what
 ``numba.set_num_threads`` chose, e.g. in a sweep worker).
+
+Ctrl-C
+------
+Python runs its signal handlers in the main thread, between bytecodes: a
+compiled loop running in the main thread cannot be interrupted. So long
+work (an estimate ``work`` at or above :data:`INTERRUPTIBLE_WORK`, given by
+the caller; and every batch that uses more than one thread) runs in the
+pool while the main thread waits, which a ``KeyboardInterrupt`` does
+interrupt. The main thread then sets the call's ``stop`` flag, a
+one-element int64 array every kernel receives after ``lo, hi`` and reads
+between problems and inside its sweeps through time, waits the few
+milliseconds until every kernel has returned, and re-raises the
+``KeyboardInterrupt``. The checks only read the flag, so results do not
+change; short work (a few milliseconds or less) still runs in the calling
+thread, with no hand-over.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numba
+import numpy as np
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
@@ -31,6 +47,11 @@ _pool_pid = 0  # a forked child inherits the pool object but not its threads: it
 
 #: Chunks per thread: several, so a thread that drew cheap problems takes more.
 CHUNKS_PER_THREAD = 4
+
+#: Work estimate (about one neuron update or trace propagation per unit: ~1-5 ns) from which
+#: a call runs in the pool even with one problem or one thread, so that Ctrl-C can stop it
+#: (1e7: ~10-50 ms, against ~0.1 ms for handing it to a thread).
+INTERRUPTIBLE_WORK = 1e7
 
 
 def n_threads() -> int:
@@ -50,20 +71,31 @@ def _get_pool(size: int) -> ThreadPoolExecutor:
         return _pool
 
 
-def over_batch(kernel, B: int, *args) -> None:
-    """Call ``kernel(lo, hi, *args)`` on chunks ``[lo, hi)`` covering ``range(B)``, in parallel.
+def over_batch(kernel, B: int, *args, work: float = 0.0) -> None:
+    """Call ``kernel(lo, hi, stop, *args)`` on chunks ``[lo, hi)`` covering ``range(B)``, in parallel.
 
     ``kernel`` must be a ``nogil`` compiled function that handles problems
-    ``lo .. hi-1`` and writes only their rows of the output arrays. One
-    thread or one problem: a single call in the calling thread.
+    ``lo .. hi-1``, writes only their rows of the output arrays and returns
+    early once ``stop[0] != 0`` (``stop``: a one-element int64 array). One
+    thread or one problem, and ``work`` below :data:`INTERRUPTIBLE_WORK`: a
+    single call in the calling thread. Otherwise the main thread waits for
+    the pool; Ctrl-C there stops every chunk and raises ``KeyboardInterrupt``.
     """
+    stop = np.zeros(1, dtype=np.int64)
     T = n_threads()
-    if T == 1 or B <= 1:
-        kernel(0, B, *args)
+    if (T == 1 or B <= 1) and work < INTERRUPTIBLE_WORK:
+        kernel(0, B, stop, *args)
         return
-    n_chunks = min(B, CHUNKS_PER_THREAD * T)
+    n_chunks = max(1, min(B, CHUNKS_PER_THREAD * T))
     edges = [B * k // n_chunks for k in range(n_chunks + 1)]
     pool = _get_pool(T)
-    futures = [pool.submit(kernel, lo, hi, *args) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
-    for f in futures:
-        f.result()  # re-raises an exception of the kernel
+    futures = [pool.submit(kernel, lo, hi, stop, *args) for lo, hi in zip(edges[:-1], edges[1:]) if hi > lo]
+    try:
+        for f in futures:
+            f.result()  # re-raises an exception of the kernel; a KeyboardInterrupt interrupts the wait
+    except BaseException:
+        stop[0] = 1  # every running chunk returns at its next check
+        for f in futures:
+            f.cancel()  # (chunks not started yet)
+        wait(futures)
+        raise
