@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from normad_edu.experiments import DEEP_TRAIN, XOR_HIDDEN, DeepSetup, XORSetup, deep_problems
-from normad_edu.study import FINAL, SCREEN, STUDY_RESULTS, outcomes, setup_for, study_table
+from normad_edu.study import CONFIRM, FINAL, SCREEN, STUDY_RESULTS, outcomes, setup_for, study_table
 from normad_edu.sweep import SHIPPED_RESULTS, read_results, read_setups, setup_hash
 
 #: The chosen setting's results file for each configuration (output-only and
@@ -55,7 +55,8 @@ def test_shipped_files_carry_the_hash_of_the_setup_they_were_run_with():
         assert len(read_results(SHIPPED_RESULTS, "xor", h, seed=0, setup=XORSetup())) == 100
     for c in DEEP_TRAIN:
         assert len(read_results(SHIPPED_RESULTS, "deep", c, seed=0, setup=DeepSetup())) == 100
-    for stage_name, stage in (("screen", SCREEN), ("final", FINAL), ("screen-dynamics", SCREEN)):
+    for stage_name, stage in (("screen", SCREEN), ("final", FINAL), ("screen-dynamics", SCREEN),
+                              ("confirm", CONFIRM)):
         for f in sorted((STUDY_RESULTS / stage_name).glob("*.jsonl")):
             setup = replace(setup_for(f.stem), max_iter=stage.max_iter)
             assert list(read_setups(f)) == [setup_hash(setup)], f
@@ -74,3 +75,15 @@ def test_current_code_reproduces_the_shipped_outcomes_of_the_first_problems():
     expected = [-1 if e is None or e > budget else e for e in expected]
     assert res.converged_at.tolist() == expected
     assert any(e >= 0 for e in expected)  # the check is not vacuous
+
+
+@pytest.mark.slow
+def test_current_code_reproduces_the_confirmation_runs_of_the_first_problems():
+    """Issue 11's confirmation set (seed 2): all three layers, problems 2, 4 and 5, 800 iterations."""
+    ids, budget = [2, 4, 5], 800
+    setup = replace(setup_for("balanced+r_hidden_all-30"), max_iter=budget)
+    res = deep_problems("all", seed=CONFIRM.seed, setup=setup, run_ids=ids).run(progress=False)
+    shipped = outcomes(STUDY_RESULTS / "confirm", "balanced+r_hidden_all-30", "all", CONFIRM)[ids]
+    expected = [int(e) if 0 <= e <= budget else -1 for e in shipped]
+    assert res.converged_at.tolist() == expected
+    assert sum(e >= 0 for e in expected) == 3 and sum(e > 100 for e in expected) == 2  # not vacuous
