@@ -1,6 +1,6 @@
-"""Practice exercises of notebooks 01-06 and their checkers.
+"""Practice exercises of notebooks 01-07b and their checkers.
 
-Each notebook 01-06 asks the learner, right after a derivation, to write one
+Each notebook 01-07b asks the learner, right after a derivation, to write one
 short function; the cell after it calls ``check_<name>(<name>)``, which prints
 one message and returns nothing:
 
@@ -14,7 +14,8 @@ one message and returns nothing:
   advice of a mistake it did not make), else the general recipe;
 * ``refused`` -- the function calls the library's own implementation of what
   the exercise asks for (e.g. :func:`normad_edu.metrics.correlation` in
-  exercise 3.1) or any code of this module (its ``reference_*`` solutions,
+  exercise 3.1, or a ready-made one such as ``scipy.stats.binomtest`` in
+  exercise 7.2) or any code of this module (its ``reference_*`` solutions,
   its mistakes): detected at run time by a profiler hook, so an alias or an
   import inside the function does not hide it. The functions a case hands
   to the learner (``v_free``, ``d``) may of course be called.
@@ -33,6 +34,8 @@ exercise   learner writes            practises
 4.1        ``reset_gradient``        the gradient with a reset (4.7)
 5.1        ``spike_time_gradient``   the derivative of a spike time (5.4)
 6.1        ``xor_encode``            the XOR spike-time encoding (Sec. 1 of 06)
+7.1        ``first_spike_times``     a layer's first spike from padded arrays
+7.2        ``mcnemar_exact_p``       the exact McNemar test (7.2) of 07b
 =========  ========================  ==========================================
 
 Units: ms, mV, pF, nS, pA (pA ms = fC, ms/pF * pA = mV).
@@ -42,6 +45,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import importlib
 import inspect
 import math
 import sys
@@ -69,9 +73,9 @@ RTOL = 1e-7
 __all__ = [
     "Verdict", "EXERCISES", "evaluate",
     "check_synaptic_charge", "check_v_after_reset", "check_spike_correlation", "check_reset_gradient",
-    "check_spike_time_gradient", "check_xor_encode",
+    "check_spike_time_gradient", "check_xor_encode", "check_first_spike_times", "check_mcnemar_exact_p",
     "reference_synaptic_charge", "reference_v_after_reset", "reference_spike_correlation", "reference_reset_gradient",
-    "reference_spike_time_gradient", "reference_xor_encode",
+    "reference_spike_time_gradient", "reference_xor_encode", "reference_first_spike_times", "reference_mcnemar_exact_p",
 ]
 
 
@@ -233,7 +237,7 @@ class _Exercise:
     kind: str              # "scalar", "array", "trains": how results are compared
     recipe: str            # the general hint
     mistakes: tuple = ()
-    forbidden: tuple = ()  # library functions that compute the same thing
+    forbidden: tuple = ()  # library functions that compute the same thing (or "module:attribute")
     allowed: str = ""      # what the learner may use instead (in the refusal message)
     note: str = ""         # said on success
 
@@ -255,8 +259,13 @@ class _CallWatch:
     def __init__(self, functions: Sequence[Callable], allowed: Sequence = ()):
         self.codes = {}
         for fn in functions:
-            fn = inspect.unwrap(fn)
-            self.codes[fn.__code__] = f"{fn.__module__}.{fn.__qualname__}"
+            if isinstance(fn, str):                       # "module:attribute", imported only when checked
+                module, _, attr = fn.partition(":")
+                label, fn = f"{module}.{attr}", inspect.unwrap(getattr(importlib.import_module(module), attr))
+            else:
+                fn = inspect.unwrap(fn)
+                label = f"{fn.__module__}.{fn.__qualname__}"
+            self.codes[fn.__code__] = label
         self.allowed = set()
         stack = [a.__code__ for a in allowed if callable(a) and hasattr(a, "__code__")]
         while stack:                                      # the callables and the code nested in them
@@ -351,6 +360,10 @@ def _difference(kind: str, expected, got) -> str | None:
     if odd.any():
         idx = tuple(int(v) for v in np.argwhere(odd)[0])
         return f"your result contains {arr[idx]} (not a finite number)" + (f" at index {idx}" if idx else "")
+    unmatched = ~np.isfinite(exp) & ~same                                   # inf or nan expected, a number given
+    if unmatched.any():
+        idx = tuple(int(v) for v in np.argwhere(unmatched)[0])
+        return (f"expected {exp[idx]}" + (f" at index {idx}" if idx else "") + f", got {arr[idx]:.10g}")
     finite_exp = np.where(same, 0.0, exp)
     with np.errstate(invalid="ignore"):
         err = np.where(same, 0.0, np.abs(arr - finite_exp))
@@ -429,7 +442,9 @@ def _inputs(case: _Case) -> str:
 
 def _refused(ex: _Exercise, qualname: str) -> Verdict:
     what = ("the checker's own code" if qualname.startswith(__name__ + ".") else
-            "the library's own implementation of what this exercise asks you to write")
+            "the library's own implementation of what this exercise asks you to write"
+            if qualname.startswith("normad_edu.") else "a ready-made implementation of what this exercise asks "
+                                                       "you to write")
     return Verdict("refused", f"{ex.title}: refused, your function calls {qualname}, {what}. Write it yourself"
                               + (f" ({ex.allowed})." if ex.allowed else "."))
 
@@ -1028,5 +1043,249 @@ def check_xor_encode(xor_encode) -> None:
     _check("xor_encode", xor_encode)
 
 
+# ---------------------------------------------------------------------------
+# Exercise 7.1: the first spike of a layer (notebook 07)
+# ---------------------------------------------------------------------------
+
+def reference_first_spike_times(times, counts) -> np.ndarray:
+    """First spike (ms) of a layer in each problem of a batch, exercise 7.1.
+
+    ``times`` ``(P, n, K)`` holds each neuron's spikes in time order, padded
+    after its ``counts[p, j]`` spikes; ``counts`` ``(P, n)``. The padding is
+    not a spike, whatever its value. Returns ``(P,)``: the earliest spike of
+    any neuron of problem ``p``, ``inf`` if the whole layer is silent.
+    """
+    times = np.asarray(times, dtype=float)
+    counts = np.asarray(counts)
+    out = np.full(times.shape[0], np.inf)
+    for p in range(times.shape[0]):
+        for j in range(times.shape[1]):
+            if counts[p, j] > 0:
+                out[p] = min(out[p], float(times[p, j, 0]))
+    return out
+
+
+def _padded(trains_per_problem, K: int, padding, rng=None):
+    """``(times, counts)`` of a batch with the padding after each train set to ``padding``.
+
+    ``padding`` is a number, or ``"stale"``: leftovers of another run, drawn
+    earlier than every real spike so that a padding entry read as a spike
+    changes the answer.
+    """
+    P, n = len(trains_per_problem), len(trains_per_problem[0])
+    counts = np.array([[len(tr) for tr in pop] for pop in trains_per_problem], dtype=np.int64)
+    times = np.empty((P, n, K))
+    for p, pop in enumerate(trains_per_problem):
+        for j, tr in enumerate(pop):
+            times[p, j, : len(tr)] = tr
+            rest = K - len(tr)
+            times[p, j, len(tr):] = (np.round(rng.uniform(0.05, 1.5, rest), 3) if padding == "stale"
+                                     else padding)
+    return times, counts
+
+
+@functools.lru_cache(maxsize=None)
+def _first_spike_cases() -> tuple:
+    names = ("times", "counts")
+    rng = np.random.default_rng(71)
+
+    def population(n, rate_silent=0.3, t0=2.0):
+        return [np.array([]) if rng.random() < rate_silent else
+                np.sort(np.round(rng.uniform(t0, 60.0, rng.integers(1, 5)), 3)) for _ in range(n)]
+
+    hand = [
+        [np.array([14.2, 30.0]), np.array([9.75]), np.array([]), np.array([11.0, 12.5, 40.1])],   # neuron 1 first
+        [np.array([]), np.array([]), np.array([]), np.array([])],                                   # silent layer
+        [np.array([7.5]), np.array([22.0, 23.0, 24.0, 25.0]), np.array([]), np.array([8.25])],     # neuron 0 first
+    ]
+    table = [
+        ("3 problems x 4 neurons, padded with +inf as the simulator does; problem 1's layer is silent",
+         *_padded(hand, 4, np.inf)),
+        ("the same spikes padded with 0.0 (a zeroed buffer): the padding is not a spike", *_padded(hand, 4, 0.0)),
+        ("the same spikes padded with NaN", *_padded(hand, 5, np.nan)),
+        ("padding that holds stale spike times of an earlier run (earlier than the real spikes)",
+         *_padded([population(6) for _ in range(4)], 5, "stale", rng)),
+        ("one problem, one neuron that fires once (K = 1)", *_padded([[np.array([3.5])]], 1, -1.0)),
+        ("5 problems x 25 neurons (a hidden layer 2), padding -1; two problems have a silent layer",
+         *_padded([population(25, 0.5) for _ in range(3)] + [[np.array([])] * 25] * 2, 4, -1.0)),
+    ]
+    return tuple(_Case(s[0], tuple(s[1:]), names, reference_first_spike_times(*s[1:])) for s in table)
+
+
+def _first_spike_variant(*, mask="counts", silent=np.inf, which="first", over="min"):
+    def fn(times, counts):
+        times, counts = np.asarray(times, dtype=float), np.asarray(counts)
+        if mask == "none":
+            return times.min(axis=(1, 2))
+        if mask == "silent":                                   # silent neurons masked, padding of the others not
+            per_neuron = np.where(counts > 0, times.min(axis=2), np.inf)
+        else:
+            k = np.maximum(counts - 1, 0) if which == "last" else np.zeros_like(counts)
+            per_neuron = np.where(counts > 0, np.take_along_axis(times, k[..., None], axis=2)[..., 0], np.inf)
+        if over == "neurons":
+            return per_neuron
+        if over == "neuron 0":
+            per_neuron = per_neuron[:, :1]
+        if over == "max":
+            out = np.where(np.isinf(per_neuron), -np.inf, per_neuron).max(axis=1)
+            out[np.isinf(out)] = np.inf
+        else:
+            out = per_neuron.min(axis=1)
+        return np.where(np.isinf(out), silent, out)
+
+    return fn
+
+
+_FIRST_SPIKE = _Exercise(
+    "7.1", "first_spike_times", _first_spike_cases, "array",
+    recipe="for each problem p: over the neurons j with counts[p, j] > 0, the smallest first spike times[p, j, 0] "
+           "(a neuron's spikes are in time order); inf when no neuron of the layer fires. Never read "
+           "times[p, j, k] for k >= counts[p, j]: that is padding. Return an array of shape (P,).",
+    mistakes=(
+        _Mistake("the entries after a neuron's counts[p, j] spikes are padding, not spikes: the simulator pads "
+                 "with +inf, other sources with anything. Use counts to know which entries are spikes.",
+                 _first_spike_variant(mask="none")),
+        _Mistake("you skip silent neurons but still read the padding of neurons that fired: only "
+                 "times[p, j, :counts[p, j]] are spikes.", _first_spike_variant(mask="silent")),
+        _Mistake("a silent layer has no first spike: return inf (it then compares as later than any desired "
+                 "spike), not NaN.", _first_spike_variant(silent=np.nan)),
+        _Mistake("a silent layer has no first spike: return inf, not 0 (0 would say the layer fired at once).",
+                 _first_spike_variant(silent=0.0)),
+        _Mistake("a neuron's first spike is times[p, j, 0]; times[p, j, counts[p, j] - 1] is its last.",
+                 _first_spike_variant(which="last")),
+        _Mistake("the layer's first spike is the earliest over *all* its neurons, not neuron 0's.",
+                 _first_spike_variant(over="neuron 0")),
+        _Mistake("the layer fires first when its *earliest* neuron fires: take the minimum over neurons, "
+                 "not the maximum.", _first_spike_variant(over="max")),
+        _Mistake("return one number per problem, shape (P,): the minimum over the neurons as well.",
+                 _first_spike_variant(over="neurons")),
+    ),
+    forbidden=("normad_edu.dynamics:first_spikes",),
+    allowed="from times and counts with numpy: a mask from counts, np.where, min",
+    note="normad_edu.dynamics.first_spikes does this for the hidden layers of many problems (Section 5, 07b).",
+)
+
+
+def check_first_spike_times(first_spike_times) -> None:
+    """Print the verdict on a learner's ``first_spike_times(times, counts)`` (exercise 7.1)."""
+    _check("first_spike_times", first_spike_times)
+
+
+# ---------------------------------------------------------------------------
+# Exercise 7.2: the exact McNemar test (notebook 07b)
+# ---------------------------------------------------------------------------
+
+def reference_mcnemar_exact_p(a, b) -> float:
+    """Exact two-sided McNemar p-value (7.2) of paired outcomes, exercise 7.2.
+
+    ``a[i]``, ``b[i]``: did problem ``i`` converge with setting A, B
+    (boolean arrays of the same problems). With ``n_a`` problems solved by A
+    only and ``n_b`` by B only, ``n = n_a + n_b`` and ``k = min(n_a, n_b)``:
+    ``p = min(1, 2 sum_{i=0}^{k} C(n, i) 2^{-n})`` (1 when ``n = 0``).
+    Computed in exact integer arithmetic.
+    """
+    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+    n_a, n_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+    n = n_a + n_b
+    tail = sum(math.comb(n, i) for i in range(min(n_a, n_b) + 1))
+    return min(1.0, 2 * tail / 2**n)
+
+
+def _paired(n_both, n_a, n_b, n_neither, rng):
+    """Shuffled boolean outcomes of two settings with the given cell counts."""
+    a = np.array([True] * n_both + [True] * n_a + [False] * n_b + [False] * n_neither)
+    b = np.array([True] * n_both + [False] * n_a + [True] * n_b + [False] * n_neither)
+    order = rng.permutation(a.size)
+    return a[order], b[order]
+
+
+@functools.lru_cache(maxsize=None)
+def _mcnemar_cases() -> tuple:
+    names = ("a", "b")
+    rng = np.random.default_rng(72)
+    table = [
+        ("the primer's example: 40 problems, 2 solved by a only, 6 by b only", (28, 2, 6, 4)),
+        ("100 problems, 14 solved by a only, 8 by b only (the confirmation of Section 6)", (60, 14, 8, 18)),
+        ("30 problems, 0 by a only, 6 by b only: every discordant problem goes one way", (20, 0, 6, 4)),
+        ("no discordant problem: both settings solve the same 25 of 35", (25, 0, 0, 10)),
+        ("10 problems, 5 by a only, 5 by b only: a tie", (0, 5, 5, 0)),
+        ("one discordant problem (a only) among 12", (8, 1, 0, 3)),
+        ("12 problems, all discordant: 9 by a only, 3 by b only", (0, 9, 3, 0)),
+        ("300 problems, 100 by a only, 20 by b only: a tiny p", (150, 100, 20, 30)),
+        ("200 problems, 41 by a only, 59 by b only", (70, 41, 59, 30)),
+    ]
+    cases = []
+    for label, cells in table:
+        a, b = _paired(*cells, rng)
+        cases.append(_Case(label, (a, b), names, reference_mcnemar_exact_p(a, b)))
+    return tuple(cases)
+
+
+def _mcnemar_variant(*, sides=2, cap=True, count="discordant", tail="min", inclusive=True, mid=False):
+    def fn(a, b):
+        a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+        if count == "successes":
+            n_a, n_b = int(a.sum()), int(b.sum())
+        else:
+            n_a, n_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+        n = a.size if count == "all problems" else n_a + n_b
+        k = min(n_a, n_b) if tail == "min" else max(n_a, n_b)
+        top = k + 1 if inclusive else k
+        total = sum(math.comb(n, i) for i in range(top)) - (0.5 * math.comb(n, k) if mid else 0)
+        p = sides * total / 2**n
+        return min(1.0, p) if cap else p
+
+    return fn
+
+
+def _mcnemar_normal(correction: bool):
+    def fn(a, b):
+        a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+        n_a, n_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+        if n_a + n_b == 0:
+            return 1.0
+        x = (max(abs(n_a - n_b) - (1 if correction else 0), 0)) ** 2 / (n_a + n_b)
+        return math.erfc(math.sqrt(x / 2))                 # chi-square, 1 degree of freedom
+
+    return fn
+
+
+_MCNEMAR = _Exercise(
+    "7.2", "mcnemar_exact_p", _mcnemar_cases, "scalar",
+    recipe="count the discordant problems, n_a = sum(a & ~b) and n_b = sum(~a & b) (the primer's b and c); with "
+           "n = n_a + n_b and k = min(n_a, n_b), (7.2) is p = min(1, 2 * sum_{i=0}^{k} C(n, i) / 2^n) (math.comb); "
+           "p = 1 if n = 0.",
+    mistakes=(
+        _Mistake("the test is two-sided: double the tail, p = 2 * sum_{i<=k} C(n, i) / 2^n (then cap at 1).",
+                 _mcnemar_variant(sides=1)),
+        _Mistake("doubling the tail can exceed 1 (a tie, or one discordant problem): (7.2) takes min(1, ...).",
+                 _mcnemar_variant(cap=False)),
+        _Mistake("only the discordant problems count: n = n_a + n_b, not the number of problems.",
+                 _mcnemar_variant(count="all problems")),
+        _Mistake("n_a and n_b are the problems solved by one setting *only* (a & ~b, ~a & b), not each "
+                 "setting's number of successes.", _mcnemar_variant(count="successes")),
+        _Mistake("the sum in (7.2) runs up to and including i = min(n_a, n_b).",
+                 _mcnemar_variant(inclusive=False)),
+        _Mistake("the tail is the one of the *smaller* discordant count, k = min(n_a, n_b).",
+                 _mcnemar_variant(tail="max")),
+        _Mistake("this is the mid-p variant (half of the last term); (7.2) is the exact test with the whole term.",
+                 _mcnemar_variant(mid=True)),
+        _Mistake("this is the chi-square approximation with continuity correction; (7.2) is the exact binomial "
+                 "sum, which the approximation misses for small counts.", _mcnemar_normal(True)),
+        _Mistake("this is the chi-square approximation (n_a - n_b)^2 / (n_a + n_b); (7.2) is the exact binomial sum.",
+                 _mcnemar_normal(False)),
+    ),
+    forbidden=("normad_edu.study:mcnemar_p", "scipy.stats:binomtest"),
+    allowed="with math.comb and a sum; scipy.stats.binom.cdf for the tail is fine too",
+    note="normad_edu.study.mcnemar_p gives the same p-values (via scipy.stats.binomtest).",
+)
+
+
+def check_mcnemar_exact_p(mcnemar_exact_p) -> None:
+    """Print the verdict on a learner's ``mcnemar_exact_p(a, b)`` (exercise 7.2)."""
+    _check("mcnemar_exact_p", mcnemar_exact_p)
+
+
 #: Every exercise, by the name of the function the learner writes.
-EXERCISES: dict[str, _Exercise] = {ex.name: ex for ex in (_CHARGE, _RESET, _CORRELATION, _GRADIENT, _SPIKE_TIME, _XOR)}
+EXERCISES: dict[str, _Exercise] = {ex.name: ex for ex in (_CHARGE, _RESET, _CORRELATION, _GRADIENT, _SPIKE_TIME, _XOR,
+                                                               _FIRST_SPIKE, _MCNEMAR)}
