@@ -722,3 +722,31 @@ def test_one_equation_numbering_across_the_course():
 def test_evaluate_names_the_exercises_it_knows():
     with pytest.raises(ValueError, match="exercise must be one of .*spike_correlation.*got 'correlation'"):
         P.evaluate("correlation", _corr_right)
+
+
+def test_instructor_guide_schedule_uses_the_notebooks_own_estimates():
+    """Every notebook is in the guide's schedule with the minutes its first cell states; the totals add up."""
+    guide = (ROOT / "docs" / "instructor-guide.md").read_text(encoding="utf-8")
+    section = guide.split("## Schedule", 1)[1].split("\n## ", 1)[0]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines()
+            if re.match(r"\| [^-]", line) and not line.startswith("| session")]
+    minutes, sessions, current = {}, [], None
+    for session, notebook, mins, _ in rows:
+        if session:
+            h, m = re.fullmatch(r"\d+ \((\d+) h (\d+)\)", session).groups()
+            current = [int(h) * 60 + int(m), 0]
+            sessions.append(current)
+        current[1] += int(mins)
+        minutes[notebook.split()[0]] = int(mins)
+    notebooks = {p.name.split("_")[0]: p for p in NOTEBOOKS.glob("0*.ipynb")}
+    assert set(minutes) == set(notebooks)
+    for prefix, path in notebooks.items():
+        first = _cells(path)[0]["text"]
+        stated = int(re.search(r"\*\*Estimated time:\*\* (?:about )?(\d+) minutes", first).group(1))
+        assert minutes[prefix] == stated, f"{path.name}: guide {minutes[prefix]} min, notebook {stated} min"
+    assert all(length == total for length, total in sessions), sessions
+    total = sum(minutes.values())
+    flat = " ".join(section.split())
+    assert f"{total} minutes in all" in flat and f"{total // 60} h {total % 60}" in guide
+    short = sum(minutes[p] for p in ("00", "01", "02", "03", "04", "05", "08"))
+    assert f"keep 00-05 and 08 ({short} minutes" in flat
