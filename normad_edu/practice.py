@@ -16,9 +16,12 @@ one message and returns nothing:
   the exercise asks for (e.g. :func:`normad_edu.metrics.correlation` in
   exercise 3.1, or a ready-made one such as ``scipy.stats.binomtest`` in
   exercise 7.2) or any code of this module (its ``reference_*`` solutions,
-  its mistakes): detected at run time by a profiler hook, so an alias or an
-  import inside the function does not hide it. The functions a case hands
-  to the learner (``v_free``, ``d``) may of course be called.
+  its mistakes): found by the two looks of :mod:`normad_edu._checking`, which
+  the checkers of notebook 08 share (the answer's code is read before it
+  runs, and its calls are watched while it runs), so an alias, an import
+  inside the function or a call by a name built at run time does not hide
+  it. The functions a case hands to the learner (``v_free``, ``d``) may of
+  course be called.
 
 The cases vary every argument of each exercise (so an answer that ignores an
 argument and uses its default fails) and include the edge cases the
@@ -45,10 +48,7 @@ from __future__ import annotations
 
 import copy
 import functools
-import importlib
-import inspect
 import math
-import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -56,11 +56,8 @@ from typing import Any
 
 import numpy as np
 
-from . import metrics as _metrics
-from . import network as _network
-from . import lif as _lif
-from . import spikes as _spikes
-from . import experiments as _experiments
+from . import _checking
+from ._checking import fmt as _fmt
 from .kernels import psi_kernel, psi_kernel_dot
 from .params import C as C_DEFAULT
 from .params import EL as EL_DEFAULT
@@ -237,81 +234,13 @@ class _Exercise:
     kind: str              # "scalar", "array", "trains": how results are compared
     recipe: str            # the general hint
     mistakes: tuple = ()
-    forbidden: tuple = ()  # library functions that compute the same thing (or "module:attribute")
+    forbidden: tuple = ()  # "module:attribute" of the library functions that compute the same thing
     allowed: str = ""      # what the learner may use instead (in the refusal message)
     note: str = ""         # said on success
 
     @property
     def title(self) -> str:
         return f"Exercise {self.number} ({self.name})"
-
-
-class _CallWatch:
-    """Profiler hook that notes the first forbidden call made by the learner's function.
-
-    Forbidden: the library functions that compute what the exercise asks for,
-    and every function of this module (the checkers' own references and
-    mistakes) except the callables a case hands to the learner (``v_free``,
-    ``d``). Works on code objects, so an alias or an import inside the
-    learner's function does not hide a call.
-    """
-
-    def __init__(self, functions: Sequence[Callable], allowed: Sequence = ()):
-        self.codes = {}
-        for fn in functions:
-            if isinstance(fn, str):                       # "module:attribute", imported only when checked
-                module, _, attr = fn.partition(":")
-                label, fn = f"{module}.{attr}", inspect.unwrap(getattr(importlib.import_module(module), attr))
-            else:
-                fn = inspect.unwrap(fn)
-                label = f"{fn.__module__}.{fn.__qualname__}"
-            self.codes[fn.__code__] = label
-        self.allowed = set()
-        stack = [a.__code__ for a in allowed if callable(a) and hasattr(a, "__code__")]
-        while stack:                                      # the callables and the code nested in them
-            code = stack.pop()
-            self.allowed.add(code)
-            stack += [c for c in code.co_consts if inspect.iscode(c)]
-        self.hit: str | None = None
-
-    def _hook(self, frame, event, arg):
-        if event == "call" and self.hit is None:
-            code = frame.f_code
-            if code in self.codes:
-                self.hit = self.codes[code]
-            elif code.co_filename == __file__ and code not in self.allowed:
-                self.hit = f"{__name__}.{code.co_qualname if hasattr(code, 'co_qualname') else code.co_name}"
-        if self._previous is not None:
-            self._previous(frame, event, arg)
-
-    def call(self, fn: Callable, args: tuple):
-        """``fn(*args)`` with the hook on for exactly that call."""
-        self._previous = sys.getprofile()
-        sys.setprofile(self._hook)
-        try:
-            return fn(*args)
-        finally:
-            sys.setprofile(self._previous)
-
-
-def _fmt(x, depth: int = 0) -> str:
-    """Short readable form of a number, an array, a list of arrays or a function."""
-    if callable(x):
-        return getattr(x, "__doc__", None) or getattr(x, "__name__", "a function")
-    if isinstance(x, np.ndarray):
-        if x.ndim == 0:
-            return _fmt(x.item())
-        return "array(" + np.array2string(x, threshold=8, edgeitems=3, separator=", ", max_line_width=10**6,
-                                          formatter={"float_kind": lambda v: f"{v:.6g}"}) + ")"
-    if isinstance(x, (list, tuple)):
-        if depth > 0 and len(x) > 4:
-            return "[" + ", ".join(_fmt(v, depth + 1) for v in x[:4]) + f", ... ({len(x)} items)]"
-        inner = ", ".join(_fmt(v, depth + 1) for v in x[:6]) + (f", ... ({len(x)} items)" if len(x) > 6 else "")
-        return ("[%s]" if isinstance(x, list) else "(%s)") % inner
-    if isinstance(x, (float, np.floating)):
-        return f"{float(x):.8g}"
-    text = repr(x)
-    return text if len(text) <= 100 else text[:97] + "..."
 
 
 def _as_array(x):
@@ -389,11 +318,18 @@ def evaluate(exercise: str, fn) -> Verdict:
     if not callable(fn):
         return Verdict("wrong", f"{ex.title}: expected a function, got {_fmt(fn)}. Pass the function itself: "
                                 f"check_{ex.name}({ex.name}), without calling it.")
+    forbidden = _checking.resolve(ex.forbidden + tuple(f"{__name__}:reference_{name}" for name in EXERCISES))
+    try:
+        label = _checking.find_reference(fn, forbidden, {lab.rsplit(".", 1)[1]: lab for lab, _ in forbidden.values()})
+    except Exception:  # noqa: BLE001 - code we cannot read: its calls are still watched while it runs
+        label = None
+    if label is not None:
+        return _refused(ex, label)
     cases = ex.cases()
     results = []
     for case in cases:
         args = copy.deepcopy(case.args)                   # the learner cannot change the cases
-        watch = _CallWatch(ex.forbidden, allowed=args)
+        watch = _checking.CallWatch(forbidden, own_file=__file__, own_module=__name__, allowed=args)
         try:
             got = watch.call(fn, args)
         except NotImplementedError:
@@ -655,7 +591,7 @@ _RESET = _Exercise(
                  lambda t, ts, vf, t_ref=T_REF, tau_L=TAU_L, EL=EL_DEFAULT: reference_v_after_reset(
                      t, ts, vf, t_ref, tau_L, EL_DEFAULT)),
     ),
-    forbidden=(_network.forward, _lif.simulate_layer),
+    forbidden=("normad_edu.network:forward", "normad_edu.lif:simulate_layer"),
     allowed="from v_free and numpy; the simulator is what (2.5) is checked against, not a way to compute it",
     note="Applied at every spike in turn, this rebuilds the simulator's whole trace (Section 4).",
 )
@@ -740,7 +676,8 @@ _CORRELATION = _Exercise(
         _Mistake("use the sigma argument (you seem to use the default 2 ms).",
                  lambda a, b, sigma=SIGMA: reference_spike_correlation(a, b, SIGMA)),
     ),
-    forbidden=(_metrics.correlation, _metrics.correlation_padded, _metrics._gaussian_inner),
+    forbidden=("normad_edu.metrics:correlation", "normad_edu.metrics:correlation_padded",
+               "normad_edu.metrics:_gaussian_inner"),
     allowed="with numpy: a double sum over spike pairs, e.g. np.subtract.outer",
     note="normad_edu.metrics.correlation computes the same sums, vectorised over many trains.",
 )
@@ -948,7 +885,7 @@ _SPIKE_TIME = _Exercise(
         _Mistake("use the tau2 argument (you seem to use the default 1.25 ms).", _stg_default("tau2")),
         _Mistake("use the tau_L argument (you seem to use the default 10 ms).", _stg_default("tau_L")),
     ),
-    forbidden=(_network.forward, _lif.simulate_layer),
+    forbidden=("normad_edu.network:forward", "normad_edu.lif:simulate_layer"),
     allowed="from psi_kernel and psi_kernel_dot (notebook 02); the simulator is what (5.4) is checked against",
     note="Multiplied by the error, this is what NormAD sends back through every hidden spike.",
 )
@@ -1031,7 +968,7 @@ _XOR = _Exercise(
         _Mistake("use the n_per_set argument (you seem to use the default 18).", _xor_default(3)),
         _Mistake("use the stagger argument (you seem to use the default 1 ms).", _xor_default(4)),
     ),
-    forbidden=(_spikes.xor_input_pattern, _experiments.xor_patterns),
+    forbidden=("normad_edu.spikes:xor_input_pattern", "normad_edu.experiments:xor_patterns"),
     allowed="with a list comprehension over the three start times and m",
     note="normad_edu.spikes.xor_input_pattern builds the same patterns for the experiments.",
 )

@@ -23,6 +23,7 @@ import json
 import math
 import re
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -282,8 +283,19 @@ def _corr_via_widget(a, b, sigma=2.0):
     return metrics_report(a, b, sigma)["correlation"]
 
 
+def _corr_library_in_a_thread(a, b, sigma=2.0):
+    import threading
+    out = []
+    module = __import__("normad_edu.metrics", fromlist=["metrics"])
+    worker = threading.Thread(target=lambda: out.append(getattr(module, "corre" + "lation")(a, b, sigma)))
+    worker.start()
+    worker.join()
+    return out[0]
+
+
 CORRELATION_WRONG = {
     "library call": _corr_library,
+    "library call by a built name in a thread": _corr_library_in_a_thread,
     "library call through a widget helper": _corr_via_widget,
     "2 sigma^2": lambda a, b, s=2.0: _corr_right(a, b, s / np.sqrt(2)),
     "ignores sigma": lambda a, b, s=2.0: _corr_right(a, b, 2.0),
@@ -470,7 +482,8 @@ WRONG = {"synaptic_charge": CHARGE_WRONG, "v_after_reset": RESET_WRONG, "spike_c
          "reset_gradient": GRADIENT_WRONG, "spike_time_gradient": SPIKE_TIME_WRONG, "xor_encode": XOR_WRONG,
          "first_spike_times": FIRST_SPIKE_WRONG, "mcnemar_exact_p": MCNEMAR_WRONG}
 REFUSED = {("v_after_reset", "uses the simulator"), ("spike_correlation", "library call"),
-           ("spike_correlation", "library call through a widget helper"), ("spike_time_gradient", "Vdot from the simulator"),
+           ("spike_correlation", "library call through a widget helper"),
+           ("spike_correlation", "library call by a built name in a thread"), ("spike_time_gradient", "Vdot from the simulator"),
            ("xor_encode", "library call"),
            ("first_spike_times", "library call (the simulated problems, not the arrays given)"),
            ("mcnemar_exact_p", "library call"), ("mcnemar_exact_p", "scipy's binomial test")}
@@ -617,7 +630,20 @@ def test_refusal_names_the_library_function():
     msg = P.evaluate("spike_correlation", _corr_library).message
     assert "normad_edu.metrics.correlation" in msg and "refused" in msg
     assert P.evaluate("xor_encode", _xor_library).status == "refused"
-    assert sys.getprofile() is None
+    assert sys.getprofile() is None and threading.getprofile() is None
+
+
+def test_a_borrowed_answer_is_refused_before_it_runs():
+    """The answer's code is read first: a library function it names is refused without running it."""
+    ran = []
+
+    def named(times, counts):
+        ran.append(True)
+        from normad_edu.dynamics import first_spikes
+        return first_spikes
+
+    verdict = P.evaluate("first_spike_times", named)
+    assert verdict.status == "refused" and "normad_edu.dynamics.first_spikes" in verdict.message and not ran
 
 
 @pytest.mark.parametrize("name", sorted(P.EXERCISES))
