@@ -68,7 +68,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _borrowed
+from . import _checking
+from ._checking import fmt as _fmt
 from . import normad as core
 from .kernels import alpha_kernel as _alpha_lib
 from .kernels import psi_kernel
@@ -226,23 +227,6 @@ class _Case:
     expected: Any
     mistakes: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
     hidden: bool = False
-
-
-def _fmt(x) -> str:
-    """Short, readable repr of a number, an array or a list of arrays."""
-    if isinstance(x, np.ndarray):
-        if x.ndim == 0:
-            return _fmt(x.item())
-        text = np.array2string(x, threshold=10, edgeitems=3, separator=", ", max_line_width=10**6,
-                               formatter={"float_kind": lambda v: f"{v:.6g}"})
-        return f"array({text})"
-    if isinstance(x, (list, tuple)):
-        inner = ", ".join(_fmt(v) for v in x[:6]) + (", ..." if len(x) > 6 else "")
-        return ("[%s]" if isinstance(x, list) else "(%s)") % inner
-    if isinstance(x, (float, np.floating)):
-        return f"{float(x):.6g}"
-    text = repr(x)
-    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _as_float_array(x):
@@ -405,7 +389,7 @@ def _exception_hint(exc: BaseException, extra: dict | None = None) -> str:
 
 
 def _library_versions(name: str):
-    forbidden = _borrowed.resolve(LIBRARY_VERSIONS[name] + tuple(f"{__name__}:{r}" for r in _REFERENCES))
+    forbidden = _checking.resolve(LIBRARY_VERSIONS[name] + tuple(f"{__name__}:{r}" for r in _REFERENCES))
     names = {label.rsplit(".", 1)[1]: label for label, _ in forbidden.values()}
     return forbidden, names
 
@@ -421,20 +405,21 @@ def _run(name: str, student_fn, cases: Sequence[_Case], compare, default_hint: s
     try:
         forbidden, names = _library_versions(name)
         try:
-            label = _borrowed.find_reference(student_fn, forbidden, names)
+            label = _checking.find_reference(student_fn, forbidden, names)
         except Exception:  # noqa: BLE001 - code we cannot read: the calls are still refused while it runs
             label = None
         if label is not None:
             return _refused(name, label)
         for case in cases:
             error = None
-            with _quiet(), _borrowed.refusing_calls(forbidden) as calls:
+            watch = _checking.CallWatch(forbidden)
+            with _quiet():
                 try:
-                    got = student_fn(*copy.deepcopy(list(case.args.values())))
+                    got = watch.call(student_fn, tuple(copy.deepcopy(list(case.args.values()))))
                 except Exception as exc:  # noqa: BLE001 - report, never raise
                     error = exc
-            if calls:
-                return _refused(name, calls[0])
+            if watch.hit is not None:
+                return _refused(name, watch.hit)
             if isinstance(error, NotImplementedError):
                 return _todo(name, error)
             if error is not None:

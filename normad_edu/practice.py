@@ -1,6 +1,6 @@
-"""Practice exercises of notebooks 01-06 and their checkers.
+"""Practice exercises of notebooks 01-07b and their checkers.
 
-Each notebook 01-06 asks the learner, right after a derivation, to write one
+Each notebook 01-07b asks the learner, right after a derivation, to write one
 short function; the cell after it calls ``check_<name>(<name>)``, which prints
 one message and returns nothing:
 
@@ -14,10 +14,14 @@ one message and returns nothing:
   advice of a mistake it did not make), else the general recipe;
 * ``refused`` -- the function calls the library's own implementation of what
   the exercise asks for (e.g. :func:`normad_edu.metrics.correlation` in
-  exercise 3.1) or any code of this module (its ``reference_*`` solutions,
-  its mistakes): detected at run time by a profiler hook, so an alias or an
-  import inside the function does not hide it. The functions a case hands
-  to the learner (``v_free``, ``d``) may of course be called.
+  exercise 3.1, or a ready-made one such as ``scipy.stats.binomtest`` in
+  exercise 7.2) or any code of this module (its ``reference_*`` solutions,
+  its mistakes): found by the two looks of :mod:`normad_edu._checking`, which
+  the checkers of notebook 08 share (the answer's code is read before it
+  runs, and its calls are watched while it runs), so an alias, an import
+  inside the function or a call by a name built at run time does not hide
+  it. The functions a case hands to the learner (``v_free``, ``d``) may of
+  course be called.
 
 The cases vary every argument of each exercise (so an answer that ignores an
 argument and uses its default fails) and include the edge cases the
@@ -33,6 +37,8 @@ exercise   learner writes            practises
 4.1        ``reset_gradient``        the gradient with a reset (4.7)
 5.1        ``spike_time_gradient``   the derivative of a spike time (5.4)
 6.1        ``xor_encode``            the XOR spike-time encoding (Sec. 1 of 06)
+7.1        ``first_spike_times``     a layer's first spike from padded arrays
+7.2        ``mcnemar_exact_p``       the exact McNemar test (7.2) of 07b
 =========  ========================  ==========================================
 
 Units: ms, mV, pF, nS, pA (pA ms = fC, ms/pF * pA = mV).
@@ -42,9 +48,7 @@ from __future__ import annotations
 
 import copy
 import functools
-import inspect
 import math
-import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -52,11 +56,8 @@ from typing import Any
 
 import numpy as np
 
-from . import metrics as _metrics
-from . import network as _network
-from . import lif as _lif
-from . import spikes as _spikes
-from . import experiments as _experiments
+from . import _checking
+from ._checking import fmt as _fmt
 from .kernels import psi_kernel, psi_kernel_dot
 from .params import C as C_DEFAULT
 from .params import EL as EL_DEFAULT
@@ -69,9 +70,9 @@ RTOL = 1e-7
 __all__ = [
     "Verdict", "EXERCISES", "evaluate",
     "check_synaptic_charge", "check_v_after_reset", "check_spike_correlation", "check_reset_gradient",
-    "check_spike_time_gradient", "check_xor_encode",
+    "check_spike_time_gradient", "check_xor_encode", "check_first_spike_times", "check_mcnemar_exact_p",
     "reference_synaptic_charge", "reference_v_after_reset", "reference_spike_correlation", "reference_reset_gradient",
-    "reference_spike_time_gradient", "reference_xor_encode",
+    "reference_spike_time_gradient", "reference_xor_encode", "reference_first_spike_times", "reference_mcnemar_exact_p",
 ]
 
 
@@ -233,76 +234,13 @@ class _Exercise:
     kind: str              # "scalar", "array", "trains": how results are compared
     recipe: str            # the general hint
     mistakes: tuple = ()
-    forbidden: tuple = ()  # library functions that compute the same thing
+    forbidden: tuple = ()  # "module:attribute" of the library functions that compute the same thing
     allowed: str = ""      # what the learner may use instead (in the refusal message)
     note: str = ""         # said on success
 
     @property
     def title(self) -> str:
         return f"Exercise {self.number} ({self.name})"
-
-
-class _CallWatch:
-    """Profiler hook that notes the first forbidden call made by the learner's function.
-
-    Forbidden: the library functions that compute what the exercise asks for,
-    and every function of this module (the checkers' own references and
-    mistakes) except the callables a case hands to the learner (``v_free``,
-    ``d``). Works on code objects, so an alias or an import inside the
-    learner's function does not hide a call.
-    """
-
-    def __init__(self, functions: Sequence[Callable], allowed: Sequence = ()):
-        self.codes = {}
-        for fn in functions:
-            fn = inspect.unwrap(fn)
-            self.codes[fn.__code__] = f"{fn.__module__}.{fn.__qualname__}"
-        self.allowed = set()
-        stack = [a.__code__ for a in allowed if callable(a) and hasattr(a, "__code__")]
-        while stack:                                      # the callables and the code nested in them
-            code = stack.pop()
-            self.allowed.add(code)
-            stack += [c for c in code.co_consts if inspect.iscode(c)]
-        self.hit: str | None = None
-
-    def _hook(self, frame, event, arg):
-        if event == "call" and self.hit is None:
-            code = frame.f_code
-            if code in self.codes:
-                self.hit = self.codes[code]
-            elif code.co_filename == __file__ and code not in self.allowed:
-                self.hit = f"{__name__}.{code.co_qualname if hasattr(code, 'co_qualname') else code.co_name}"
-        if self._previous is not None:
-            self._previous(frame, event, arg)
-
-    def call(self, fn: Callable, args: tuple):
-        """``fn(*args)`` with the hook on for exactly that call."""
-        self._previous = sys.getprofile()
-        sys.setprofile(self._hook)
-        try:
-            return fn(*args)
-        finally:
-            sys.setprofile(self._previous)
-
-
-def _fmt(x, depth: int = 0) -> str:
-    """Short readable form of a number, an array, a list of arrays or a function."""
-    if callable(x):
-        return getattr(x, "__doc__", None) or getattr(x, "__name__", "a function")
-    if isinstance(x, np.ndarray):
-        if x.ndim == 0:
-            return _fmt(x.item())
-        return "array(" + np.array2string(x, threshold=8, edgeitems=3, separator=", ", max_line_width=10**6,
-                                          formatter={"float_kind": lambda v: f"{v:.6g}"}) + ")"
-    if isinstance(x, (list, tuple)):
-        if depth > 0 and len(x) > 4:
-            return "[" + ", ".join(_fmt(v, depth + 1) for v in x[:4]) + f", ... ({len(x)} items)]"
-        inner = ", ".join(_fmt(v, depth + 1) for v in x[:6]) + (f", ... ({len(x)} items)" if len(x) > 6 else "")
-        return ("[%s]" if isinstance(x, list) else "(%s)") % inner
-    if isinstance(x, (float, np.floating)):
-        return f"{float(x):.8g}"
-    text = repr(x)
-    return text if len(text) <= 100 else text[:97] + "..."
 
 
 def _as_array(x):
@@ -351,6 +289,10 @@ def _difference(kind: str, expected, got) -> str | None:
     if odd.any():
         idx = tuple(int(v) for v in np.argwhere(odd)[0])
         return f"your result contains {arr[idx]} (not a finite number)" + (f" at index {idx}" if idx else "")
+    unmatched = ~np.isfinite(exp) & ~same                                   # inf or nan expected, a number given
+    if unmatched.any():
+        idx = tuple(int(v) for v in np.argwhere(unmatched)[0])
+        return (f"expected {exp[idx]}" + (f" at index {idx}" if idx else "") + f", got {arr[idx]:.10g}")
     finite_exp = np.where(same, 0.0, exp)
     with np.errstate(invalid="ignore"):
         err = np.where(same, 0.0, np.abs(arr - finite_exp))
@@ -376,11 +318,18 @@ def evaluate(exercise: str, fn) -> Verdict:
     if not callable(fn):
         return Verdict("wrong", f"{ex.title}: expected a function, got {_fmt(fn)}. Pass the function itself: "
                                 f"check_{ex.name}({ex.name}), without calling it.")
+    forbidden = _checking.resolve(ex.forbidden + tuple(f"{__name__}:reference_{name}" for name in EXERCISES))
+    try:
+        label = _checking.find_reference(fn, forbidden, {lab.rsplit(".", 1)[1]: lab for lab, _ in forbidden.values()})
+    except Exception:  # noqa: BLE001 - code we cannot read: its calls are still watched while it runs
+        label = None
+    if label is not None:
+        return _refused(ex, label)
     cases = ex.cases()
     results = []
     for case in cases:
         args = copy.deepcopy(case.args)                   # the learner cannot change the cases
-        watch = _CallWatch(ex.forbidden, allowed=args)
+        watch = _checking.CallWatch(forbidden, own_file=__file__, own_module=__name__, allowed=args)
         try:
             got = watch.call(fn, args)
         except NotImplementedError:
@@ -429,7 +378,9 @@ def _inputs(case: _Case) -> str:
 
 def _refused(ex: _Exercise, qualname: str) -> Verdict:
     what = ("the checker's own code" if qualname.startswith(__name__ + ".") else
-            "the library's own implementation of what this exercise asks you to write")
+            "the library's own implementation of what this exercise asks you to write"
+            if qualname.startswith("normad_edu.") else "a ready-made implementation of what this exercise asks "
+                                                       "you to write")
     return Verdict("refused", f"{ex.title}: refused, your function calls {qualname}, {what}. Write it yourself"
                               + (f" ({ex.allowed})." if ex.allowed else "."))
 
@@ -640,7 +591,7 @@ _RESET = _Exercise(
                  lambda t, ts, vf, t_ref=T_REF, tau_L=TAU_L, EL=EL_DEFAULT: reference_v_after_reset(
                      t, ts, vf, t_ref, tau_L, EL_DEFAULT)),
     ),
-    forbidden=(_network.forward, _lif.simulate_layer),
+    forbidden=("normad_edu.network:forward", "normad_edu.lif:simulate_layer"),
     allowed="from v_free and numpy; the simulator is what (2.5) is checked against, not a way to compute it",
     note="Applied at every spike in turn, this rebuilds the simulator's whole trace (Section 4).",
 )
@@ -725,7 +676,8 @@ _CORRELATION = _Exercise(
         _Mistake("use the sigma argument (you seem to use the default 2 ms).",
                  lambda a, b, sigma=SIGMA: reference_spike_correlation(a, b, SIGMA)),
     ),
-    forbidden=(_metrics.correlation, _metrics.correlation_padded, _metrics._gaussian_inner),
+    forbidden=("normad_edu.metrics:correlation", "normad_edu.metrics:correlation_padded",
+               "normad_edu.metrics:_gaussian_inner"),
     allowed="with numpy: a double sum over spike pairs, e.g. np.subtract.outer",
     note="normad_edu.metrics.correlation computes the same sums, vectorised over many trains.",
 )
@@ -933,7 +885,7 @@ _SPIKE_TIME = _Exercise(
         _Mistake("use the tau2 argument (you seem to use the default 1.25 ms).", _stg_default("tau2")),
         _Mistake("use the tau_L argument (you seem to use the default 10 ms).", _stg_default("tau_L")),
     ),
-    forbidden=(_network.forward, _lif.simulate_layer),
+    forbidden=("normad_edu.network:forward", "normad_edu.lif:simulate_layer"),
     allowed="from psi_kernel and psi_kernel_dot (notebook 02); the simulator is what (5.4) is checked against",
     note="Multiplied by the error, this is what NormAD sends back through every hidden spike.",
 )
@@ -1016,7 +968,7 @@ _XOR = _Exercise(
         _Mistake("use the n_per_set argument (you seem to use the default 18).", _xor_default(3)),
         _Mistake("use the stagger argument (you seem to use the default 1 ms).", _xor_default(4)),
     ),
-    forbidden=(_spikes.xor_input_pattern, _experiments.xor_patterns),
+    forbidden=("normad_edu.spikes:xor_input_pattern", "normad_edu.experiments:xor_patterns"),
     allowed="with a list comprehension over the three start times and m",
     note="normad_edu.spikes.xor_input_pattern builds the same patterns for the experiments.",
 )
@@ -1028,5 +980,249 @@ def check_xor_encode(xor_encode) -> None:
     _check("xor_encode", xor_encode)
 
 
+# ---------------------------------------------------------------------------
+# Exercise 7.1: the first spike of a layer (notebook 07)
+# ---------------------------------------------------------------------------
+
+def reference_first_spike_times(times, counts) -> np.ndarray:
+    """First spike (ms) of a layer in each problem of a batch, exercise 7.1.
+
+    ``times`` ``(P, n, K)`` holds each neuron's spikes in time order, padded
+    after its ``counts[p, j]`` spikes; ``counts`` ``(P, n)``. The padding is
+    not a spike, whatever its value. Returns ``(P,)``: the earliest spike of
+    any neuron of problem ``p``, ``inf`` if the whole layer is silent.
+    """
+    times = np.asarray(times, dtype=float)
+    counts = np.asarray(counts)
+    out = np.full(times.shape[0], np.inf)
+    for p in range(times.shape[0]):
+        for j in range(times.shape[1]):
+            if counts[p, j] > 0:
+                out[p] = min(out[p], float(times[p, j, 0]))
+    return out
+
+
+def _padded(trains_per_problem, K: int, padding, rng=None):
+    """``(times, counts)`` of a batch with the padding after each train set to ``padding``.
+
+    ``padding`` is a number, or ``"stale"``: leftovers of another run, drawn
+    earlier than every real spike so that a padding entry read as a spike
+    changes the answer.
+    """
+    P, n = len(trains_per_problem), len(trains_per_problem[0])
+    counts = np.array([[len(tr) for tr in pop] for pop in trains_per_problem], dtype=np.int64)
+    times = np.empty((P, n, K))
+    for p, pop in enumerate(trains_per_problem):
+        for j, tr in enumerate(pop):
+            times[p, j, : len(tr)] = tr
+            rest = K - len(tr)
+            times[p, j, len(tr):] = (np.round(rng.uniform(0.05, 1.5, rest), 3) if padding == "stale"
+                                     else padding)
+    return times, counts
+
+
+@functools.lru_cache(maxsize=None)
+def _first_spike_cases() -> tuple:
+    names = ("times", "counts")
+    rng = np.random.default_rng(71)
+
+    def population(n, rate_silent=0.3, t0=2.0):
+        return [np.array([]) if rng.random() < rate_silent else
+                np.sort(np.round(rng.uniform(t0, 60.0, rng.integers(1, 5)), 3)) for _ in range(n)]
+
+    hand = [
+        [np.array([14.2, 30.0]), np.array([9.75]), np.array([]), np.array([11.0, 12.5, 40.1])],   # neuron 1 first
+        [np.array([]), np.array([]), np.array([]), np.array([])],                                   # silent layer
+        [np.array([7.5]), np.array([22.0, 23.0, 24.0, 25.0]), np.array([]), np.array([8.25])],     # neuron 0 first
+    ]
+    table = [
+        ("3 problems x 4 neurons, padded with +inf as the simulator does; problem 1's layer is silent",
+         *_padded(hand, 4, np.inf)),
+        ("the same spikes padded with 0.0 (a zeroed buffer): the padding is not a spike", *_padded(hand, 4, 0.0)),
+        ("the same spikes padded with NaN", *_padded(hand, 5, np.nan)),
+        ("padding that holds stale spike times of an earlier run (earlier than the real spikes)",
+         *_padded([population(6) for _ in range(4)], 5, "stale", rng)),
+        ("one problem, one neuron that fires once (K = 1)", *_padded([[np.array([3.5])]], 1, -1.0)),
+        ("5 problems x 25 neurons (a hidden layer 2), padding -1; two problems have a silent layer",
+         *_padded([population(25, 0.5) for _ in range(3)] + [[np.array([])] * 25] * 2, 4, -1.0)),
+    ]
+    return tuple(_Case(s[0], tuple(s[1:]), names, reference_first_spike_times(*s[1:])) for s in table)
+
+
+def _first_spike_variant(*, mask="counts", silent=np.inf, which="first", over="min"):
+    def fn(times, counts):
+        times, counts = np.asarray(times, dtype=float), np.asarray(counts)
+        if mask == "none":
+            return times.min(axis=(1, 2))
+        if mask == "silent":                                   # silent neurons masked, padding of the others not
+            per_neuron = np.where(counts > 0, times.min(axis=2), np.inf)
+        else:
+            k = np.maximum(counts - 1, 0) if which == "last" else np.zeros_like(counts)
+            per_neuron = np.where(counts > 0, np.take_along_axis(times, k[..., None], axis=2)[..., 0], np.inf)
+        if over == "neurons":
+            return per_neuron
+        if over == "neuron 0":
+            per_neuron = per_neuron[:, :1]
+        if over == "max":
+            out = np.where(np.isinf(per_neuron), -np.inf, per_neuron).max(axis=1)
+            out[np.isinf(out)] = np.inf
+        else:
+            out = per_neuron.min(axis=1)
+        return np.where(np.isinf(out), silent, out)
+
+    return fn
+
+
+_FIRST_SPIKE = _Exercise(
+    "7.1", "first_spike_times", _first_spike_cases, "array",
+    recipe="for each problem p: over the neurons j with counts[p, j] > 0, the smallest first spike times[p, j, 0] "
+           "(a neuron's spikes are in time order); inf when no neuron of the layer fires. Never read "
+           "times[p, j, k] for k >= counts[p, j]: that is padding. Return an array of shape (P,).",
+    mistakes=(
+        _Mistake("the entries after a neuron's counts[p, j] spikes are padding, not spikes: the simulator pads "
+                 "with +inf, other sources with anything. Use counts to know which entries are spikes.",
+                 _first_spike_variant(mask="none")),
+        _Mistake("you skip silent neurons but still read the padding of neurons that fired: only "
+                 "times[p, j, :counts[p, j]] are spikes.", _first_spike_variant(mask="silent")),
+        _Mistake("a silent layer has no first spike: return inf (it then compares as later than any desired "
+                 "spike), not NaN.", _first_spike_variant(silent=np.nan)),
+        _Mistake("a silent layer has no first spike: return inf, not 0 (0 would say the layer fired at once).",
+                 _first_spike_variant(silent=0.0)),
+        _Mistake("a neuron's first spike is times[p, j, 0]; times[p, j, counts[p, j] - 1] is its last.",
+                 _first_spike_variant(which="last")),
+        _Mistake("the layer's first spike is the earliest over *all* its neurons, not neuron 0's.",
+                 _first_spike_variant(over="neuron 0")),
+        _Mistake("the layer fires first when its *earliest* neuron fires: take the minimum over neurons, "
+                 "not the maximum.", _first_spike_variant(over="max")),
+        _Mistake("return one number per problem, shape (P,): the minimum over the neurons as well.",
+                 _first_spike_variant(over="neurons")),
+    ),
+    forbidden=("normad_edu.dynamics:first_spikes",),
+    allowed="from times and counts with numpy: a mask from counts, np.where, min",
+    note="normad_edu.dynamics.first_spikes does this for the hidden layers of many problems (Section 5, 07b).",
+)
+
+
+def check_first_spike_times(first_spike_times) -> None:
+    """Print the verdict on a learner's ``first_spike_times(times, counts)`` (exercise 7.1)."""
+    _check("first_spike_times", first_spike_times)
+
+
+# ---------------------------------------------------------------------------
+# Exercise 7.2: the exact McNemar test (notebook 07b)
+# ---------------------------------------------------------------------------
+
+def reference_mcnemar_exact_p(a, b) -> float:
+    """Exact two-sided McNemar p-value (7.2) of paired outcomes, exercise 7.2.
+
+    ``a[i]``, ``b[i]``: did problem ``i`` converge with setting A, B
+    (boolean arrays of the same problems). With ``n_a`` problems solved by A
+    only and ``n_b`` by B only, ``n = n_a + n_b`` and ``k = min(n_a, n_b)``:
+    ``p = min(1, 2 sum_{i=0}^{k} C(n, i) 2^{-n})`` (1 when ``n = 0``).
+    Computed in exact integer arithmetic.
+    """
+    a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+    n_a, n_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+    n = n_a + n_b
+    tail = sum(math.comb(n, i) for i in range(min(n_a, n_b) + 1))
+    return min(1.0, 2 * tail / 2**n)
+
+
+def _paired(n_both, n_a, n_b, n_neither, rng):
+    """Shuffled boolean outcomes of two settings with the given cell counts."""
+    a = np.array([True] * n_both + [True] * n_a + [False] * n_b + [False] * n_neither)
+    b = np.array([True] * n_both + [False] * n_a + [True] * n_b + [False] * n_neither)
+    order = rng.permutation(a.size)
+    return a[order], b[order]
+
+
+@functools.lru_cache(maxsize=None)
+def _mcnemar_cases() -> tuple:
+    names = ("a", "b")
+    rng = np.random.default_rng(72)
+    table = [
+        ("the primer's example: 40 problems, 2 solved by a only, 6 by b only", (28, 2, 6, 4)),
+        ("100 problems, 14 solved by a only, 8 by b only (the confirmation of Section 6)", (60, 14, 8, 18)),
+        ("30 problems, 0 by a only, 6 by b only: every discordant problem goes one way", (20, 0, 6, 4)),
+        ("no discordant problem: both settings solve the same 25 of 35", (25, 0, 0, 10)),
+        ("10 problems, 5 by a only, 5 by b only: a tie", (0, 5, 5, 0)),
+        ("one discordant problem (a only) among 12", (8, 1, 0, 3)),
+        ("12 problems, all discordant: 9 by a only, 3 by b only", (0, 9, 3, 0)),
+        ("300 problems, 100 by a only, 20 by b only: a tiny p", (150, 100, 20, 30)),
+        ("200 problems, 41 by a only, 59 by b only", (70, 41, 59, 30)),
+    ]
+    cases = []
+    for label, cells in table:
+        a, b = _paired(*cells, rng)
+        cases.append(_Case(label, (a, b), names, reference_mcnemar_exact_p(a, b)))
+    return tuple(cases)
+
+
+def _mcnemar_variant(*, sides=2, cap=True, count="discordant", tail="min", inclusive=True, mid=False):
+    def fn(a, b):
+        a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+        if count == "successes":
+            n_a, n_b = int(a.sum()), int(b.sum())
+        else:
+            n_a, n_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+        n = a.size if count == "all problems" else n_a + n_b
+        k = min(n_a, n_b) if tail == "min" else max(n_a, n_b)
+        top = k + 1 if inclusive else k
+        total = sum(math.comb(n, i) for i in range(top)) - (0.5 * math.comb(n, k) if mid else 0)
+        p = sides * total / 2**n
+        return min(1.0, p) if cap else p
+
+    return fn
+
+
+def _mcnemar_normal(correction: bool):
+    def fn(a, b):
+        a, b = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+        n_a, n_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+        if n_a + n_b == 0:
+            return 1.0
+        x = (max(abs(n_a - n_b) - (1 if correction else 0), 0)) ** 2 / (n_a + n_b)
+        return math.erfc(math.sqrt(x / 2))                 # chi-square, 1 degree of freedom
+
+    return fn
+
+
+_MCNEMAR = _Exercise(
+    "7.2", "mcnemar_exact_p", _mcnemar_cases, "scalar",
+    recipe="count the discordant problems, n_a = sum(a & ~b) and n_b = sum(~a & b) (the primer's b and c); with "
+           "n = n_a + n_b and k = min(n_a, n_b), (7.2) is p = min(1, 2 * sum_{i=0}^{k} C(n, i) / 2^n) (math.comb); "
+           "p = 1 if n = 0.",
+    mistakes=(
+        _Mistake("the test is two-sided: double the tail, p = 2 * sum_{i<=k} C(n, i) / 2^n (then cap at 1).",
+                 _mcnemar_variant(sides=1)),
+        _Mistake("doubling the tail can exceed 1 (a tie, or one discordant problem): (7.2) takes min(1, ...).",
+                 _mcnemar_variant(cap=False)),
+        _Mistake("only the discordant problems count: n = n_a + n_b, not the number of problems.",
+                 _mcnemar_variant(count="all problems")),
+        _Mistake("n_a and n_b are the problems solved by one setting *only* (a & ~b, ~a & b), not each "
+                 "setting's number of successes.", _mcnemar_variant(count="successes")),
+        _Mistake("the sum in (7.2) runs up to and including i = min(n_a, n_b).",
+                 _mcnemar_variant(inclusive=False)),
+        _Mistake("the tail is the one of the *smaller* discordant count, k = min(n_a, n_b).",
+                 _mcnemar_variant(tail="max")),
+        _Mistake("this is the mid-p variant (half of the last term); (7.2) is the exact test with the whole term.",
+                 _mcnemar_variant(mid=True)),
+        _Mistake("this is the chi-square approximation with continuity correction; (7.2) is the exact binomial "
+                 "sum, which the approximation misses for small counts.", _mcnemar_normal(True)),
+        _Mistake("this is the chi-square approximation (n_a - n_b)^2 / (n_a + n_b); (7.2) is the exact binomial sum.",
+                 _mcnemar_normal(False)),
+    ),
+    forbidden=("normad_edu.study:mcnemar_p", "scipy.stats:binomtest"),
+    allowed="with math.comb and a sum; scipy.stats.binom.cdf for the tail is fine too",
+    note="normad_edu.study.mcnemar_p gives the same p-values (via scipy.stats.binomtest).",
+)
+
+
+def check_mcnemar_exact_p(mcnemar_exact_p) -> None:
+    """Print the verdict on a learner's ``mcnemar_exact_p(a, b)`` (exercise 7.2)."""
+    _check("mcnemar_exact_p", mcnemar_exact_p)
+
+
 #: Every exercise, by the name of the function the learner writes.
-EXERCISES: dict[str, _Exercise] = {ex.name: ex for ex in (_CHARGE, _RESET, _CORRELATION, _GRADIENT, _SPIKE_TIME, _XOR)}
+EXERCISES: dict[str, _Exercise] = {ex.name: ex for ex in (_CHARGE, _RESET, _CORRELATION, _GRADIENT, _SPIKE_TIME, _XOR,
+                                                               _FIRST_SPIKE, _MCNEMAR)}

@@ -23,6 +23,8 @@ import functools
 import importlib
 import inspect
 import math
+import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -674,6 +676,15 @@ def borrowed_alpha_swallowed(t, tau1=5.0, tau2=1.25):
         return learner_alpha_kernel(t, tau1, tau2)
 
 
+def borrowed_alpha_in_a_thread(t, tau1=5.0, tau2=1.25):
+    """Calls the library by name in a worker thread the answer starts."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    module = importlib.import_module("normad_edu." + "kernels")
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(getattr(module, "alpha_" + "kernel"), t, tau1, tau2).result()
+
+
 class _CallableAlpha:
     def __call__(self, t, tau1=5.0, tau2=1.25):
         return kernels.alpha_kernel(t, tau1, tau2)
@@ -733,6 +744,7 @@ BORROWED = [
     ("alpha_kernel", borrowed_alpha_through_a_helper, "normad_edu.kernels.alpha_kernel"),
     ("alpha_kernel", borrowed_alpha_by_name, "normad_edu.kernels.alpha_kernel"),
     ("alpha_kernel", borrowed_alpha_swallowed, "normad_edu.kernels.alpha_kernel"),
+    ("alpha_kernel", borrowed_alpha_in_a_thread, "normad_edu.kernels.alpha_kernel"),
     ("alpha_kernel", _CallableAlpha(), "normad_edu.kernels.alpha_kernel"),
     ("lif_step", reference_lif_step, "reference_lif_step"),
     ("lif_step", borrowed_lif_reference, "reference_lif_step"),
@@ -774,6 +786,7 @@ def test_library_is_restored_when_the_answer_is_interrupted():
 
     with pytest.raises(KeyboardInterrupt):
         check_alpha_kernel(interrupted)
+    assert sys.getprofile() is None and threading.getprofile() is None      # the call watch is off again
     assert kernels.alpha_kernel.__code__.co_name == "alpha_kernel"
     assert kernels.alpha_kernel(2.0) == pytest.approx(learner_alpha_kernel(2.0), rel=1e-15)
 

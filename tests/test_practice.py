@@ -1,4 +1,4 @@
-"""Tests for normad_edu.practice, the exercises of notebooks 01-06, and the course text of notebooks 00-06.
+"""Tests for normad_edu.practice, the exercises of notebooks 01-07b, and the course text of notebooks 00-07b.
 
 * the checkers' references are right (against the library, the simulator,
   finite differences or numerical integrals, never against themselves);
@@ -9,9 +9,10 @@
   that mistake's on every case; a near-correct answer gets the general recipe;
 * checkers print only their message, return nothing, never raise, and leave
   no profiler behind;
-* every notebook 01-06 has an exercise (stub, check, folded solution) whose
+* every notebook 01-07b has an exercise (stub, check, folded solution) whose
   stub says "not implemented yet" and whose solution passes, and "Think!"
-  questions with folded answers; equation labels are one numbering (N.k).
+  questions with folded answers; equation labels are one numbering (N.k),
+  07 and 07b sharing chapter 7's.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import re
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +35,10 @@ from normad_edu.kernels import alpha_kernel, psi_kernel, psi_kernel_dot
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-COURSE = sorted(NOTEBOOKS.glob("0[0-6]_*.ipynb"))
+COURSE = sorted(NOTEBOOKS.glob("0[0-7]_*.ipynb")) + sorted(NOTEBOOKS.glob("0[0-7]b_*.ipynb"))
 EXERCISE_NOTEBOOKS = {"01": "synaptic_charge", "02": "v_after_reset", "03": "spike_correlation", "04": "reset_gradient",
-                      "05": "spike_time_gradient", "06": "xor_encode"}
+                      "05": "spike_time_gradient", "06": "xor_encode", "07": "first_spike_times",
+                      "07b": "mcnemar_exact_p"}
 
 
 def _status(name, fn) -> str:
@@ -144,6 +148,40 @@ def test_reference_xor_encode_equals_the_library():
                 assert len(ours) == len(lib) and all(np.array_equal(x, y) for x, y in zip(ours, lib))
 
 
+def test_reference_first_spike_times_matches_the_simulators_padded_layers():
+    from normad_edu.spikes import poisson_spike_trains
+    rng = np.random.default_rng(5)
+    inputs = [poisson_spike_trains(20, 20.0, 100.0, rng) for _ in range(6)]
+    W1 = rng.uniform(-500.0, 3000.0, (6, 8, 20))
+    W1[4] = 0.0                                          # problem 4: a silent layer
+    rec = forward(inputs, [W1], sim=SimParams(T=100.0))
+    lay = rec.layers[0]
+    first = P.reference_first_spike_times(lay.times, lay.counts)
+    assert np.isinf(first[4]) and np.isfinite(first).sum() >= 4
+    assert np.array_equal(first, lay.times.min(axis=(1, 2)))    # the simulator pads with +inf
+    listed = [min((tr[0] for tr in pop if tr.size), default=np.inf) for pop in
+              [[lay.times[p, j, :lay.counts[p, j]] for j in range(8)] for p in range(6)]]
+    assert np.array_equal(first, listed)
+    garbage = lay.times.copy()                           # whatever the padding holds, the answer is the same
+    k = np.arange(garbage.shape[2])
+    garbage[k[None, None, :] >= lay.counts[..., None]] = -5.0
+    assert np.array_equal(P.reference_first_spike_times(garbage, lay.counts), first)
+
+
+def test_reference_mcnemar_equals_the_library_and_scipy():
+    from scipy.stats import binomtest
+
+    from normad_edu.study import mcnemar_p
+    rng = np.random.default_rng(6)
+    for _ in range(40):
+        n = int(rng.integers(1, 150))
+        a, b = rng.random(n) < rng.random(), rng.random(n) < rng.random()
+        n_a, n_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+        p = P.reference_mcnemar_exact_p(a, b)
+        assert p == pytest.approx(mcnemar_p(a, b), rel=1e-12)
+        assert p == pytest.approx(binomtest(n_a, n_a + n_b).pvalue if n_a + n_b else 1.0, rel=1e-12)
+
+
 def test_every_case_varies_every_argument_from_its_default():
     for name, ex in P.EXERCISES.items():
         ref = getattr(P, f"reference_{name}")
@@ -245,8 +283,19 @@ def _corr_via_widget(a, b, sigma=2.0):
     return metrics_report(a, b, sigma)["correlation"]
 
 
+def _corr_library_in_a_thread(a, b, sigma=2.0):
+    import threading
+    out = []
+    module = __import__("normad_edu.metrics", fromlist=["metrics"])
+    worker = threading.Thread(target=lambda: out.append(getattr(module, "corre" + "lation")(a, b, sigma)))
+    worker.start()
+    worker.join()
+    return out[0]
+
+
 CORRELATION_WRONG = {
     "library call": _corr_library,
+    "library call by a built name in a thread": _corr_library_in_a_thread,
     "library call through a widget helper": _corr_via_widget,
     "2 sigma^2": lambda a, b, s=2.0: _corr_right(a, b, s / np.sqrt(2)),
     "ignores sigma": lambda a, b, s=2.0: _corr_right(a, b, 2.0),
@@ -346,13 +395,116 @@ XOR_WRONG = {
         a ^ b, b, s0, s1, ref, n, dt),
 }
 
+def _first_right(times, counts):
+    times = np.asarray(times, dtype=float)
+    k = np.arange(times.shape[2])
+    spikes = np.where(k[None, None, :] < np.asarray(counts)[..., None], times, np.inf)
+    return spikes.min(axis=(1, 2))
+
+
+def _first_via_library(times, counts):
+    from normad_edu.dynamics import first_spikes
+    return first_spikes(range(len(counts)), seed=0)["hidden"][:, 1]
+
+
+FIRST_SPIKE_WRONG = {
+    "library call (the simulated problems, not the arrays given)": _first_via_library,
+    "plain min (trusts the +inf padding)": lambda t, c: np.min(t, axis=(1, 2)),
+    "nanmin over everything": lambda t, c: np.nanmin(np.where(np.isnan(t), np.inf, t), axis=(1, 2)),
+    "only silent neurons masked": lambda t, c: np.where(np.asarray(c) > 0, np.min(t, axis=2), np.inf).min(axis=1),
+    "silent layer gives nan": lambda t, c: np.where(np.isinf(_first_right(t, c)), np.nan, _first_right(t, c)),
+    "silent layer gives -1": lambda t, c: np.where(np.isinf(_first_right(t, c)), -1.0, _first_right(t, c)),
+    "silent layer gives T = 500 ms": lambda t, c: np.where(np.isinf(_first_right(t, c)), 500.0, _first_right(t, c)),
+    "neuron 0 only": lambda t, c: np.where(np.asarray(c)[:, 0] > 0, np.asarray(t)[:, 0, 0], np.inf),
+    "per neuron (P, n)": lambda t, c: np.where(np.asarray(c) > 0, np.asarray(t)[..., 0], np.inf),
+    "one number for the whole batch": lambda t, c: float(np.min(_first_right(t, c))),
+    "mean of the neurons' first spikes": lambda t, c: np.array([
+        np.mean([t[p, j, 0] for j in range(len(c[p])) if c[p][j] > 0]) if np.any(np.asarray(c[p]) > 0) else np.inf
+        for p in range(len(c))]),
+    "second spike": lambda t, c: np.array([min((t[p, j, 1] for j in range(len(c[p])) if c[p][j] > 1),
+                                               default=np.inf) for p in range(len(c))]),
+    "a list of per-problem lists": lambda t, c: [[x] for x in _first_right(t, c)],
+}
+
+
+def _mcnemar_right(a, b):
+    n_a, n_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+    n = n_a + n_b
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(min(n_a, n_b) + 1)) / 2**n)
+
+
+def _mcnemar_library(a, b):
+    import normad_edu.study as study
+    return study.mcnemar_p(a, b)
+
+
+def _mcnemar_scipy(a, b):
+    from scipy import stats
+    n_a, n_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+    return stats.binomtest(n_a, n_a + n_b, 0.5).pvalue if n_a + n_b else 1.0
+
+
+def _mcnemar_float(a, b):     # math.comb(n, i) * 0.5**n in floats: fine for these sizes, and right
+    n_a, n_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+    n = n_a + n_b
+    return min(1.0, 2.0 * sum(math.comb(n, i) * 0.5**n for i in range(min(n_a, n_b) + 1)))
+
+
+MCNEMAR_WRONG = {
+    "library call": _mcnemar_library,
+    "scipy's binomial test": _mcnemar_scipy,
+    "one-sided": lambda a, b: min(1.0, _mcnemar_right(a, b) / 2),
+    "not capped at 1": lambda a, b: 2 * sum(math.comb(int(np.sum(a ^ b)), i) for i in range(
+        min(int(np.sum(a & ~b)), int(np.sum(~a & b))) + 1)) / 2 ** int(np.sum(a ^ b)),
+    "Fisher's test (ignores the pairing)": lambda a, b: __import__("scipy.stats").stats.fisher_exact(
+        [[int(a.sum()), int((~a).sum())], [int(b.sum()), int((~b).sum())]])[1],
+    "chi-square with continuity correction": lambda a, b: 1.0 if not np.any(a ^ b) else math.erfc(math.sqrt(
+        max(abs(int(np.sum(a & ~b)) - int(np.sum(~a & b))) - 1, 0) ** 2 / int(np.sum(a ^ b)) / 2)),
+    "binomial over all problems": lambda a, b: min(1.0, 2 * sum(math.comb(a.size, i) for i in range(
+        min(int(np.sum(a & ~b)), int(np.sum(~a & b))) + 1)) / 2**a.size),
+    "success counts instead of discordant": lambda a, b: _mcnemar_right(np.r_[np.ones(int(a.sum()), bool),
+                                                                               np.zeros(int(b.sum()), bool)],
+                                                                         np.r_[np.zeros(int(a.sum()), bool),
+                                                                               np.ones(int(b.sum()), bool)]),
+    "chi-square without correction (scipy)": lambda a, b: 1.0 if not np.any(a ^ b) else float(
+        __import__("scipy.stats").stats.chi2.sf((int(np.sum(a & ~b)) - int(np.sum(~a & b))) ** 2 / np.sum(a ^ b), 1)),
+    "strict tail": lambda a, b: min(1.0, 2 * sum(math.comb(int(np.sum(a ^ b)), i) for i in range(
+        min(int(np.sum(a & ~b)), int(np.sum(~a & b))))) / 2 ** int(np.sum(a ^ b))),
+    "no discordant gives 0": lambda a, b: 0.0 if not np.any(a ^ b) else _mcnemar_right(a, b),
+    "returns the discordant counts": lambda a, b: (int(np.sum(a & ~b)), int(np.sum(~a & b))),
+    "rounded to 2 decimals": lambda a, b: round(_mcnemar_right(a, b), 2),
+}
+
 RIGHT = {"synaptic_charge": _charge_right, "v_after_reset": _reset_right, "spike_correlation": _corr_right,
-         "reset_gradient": _grad_right, "spike_time_gradient": _stg_right, "xor_encode": _xor_right}
+         "reset_gradient": _grad_right, "spike_time_gradient": _stg_right, "xor_encode": _xor_right,
+         "first_spike_times": _first_right, "mcnemar_exact_p": _mcnemar_right}
 WRONG = {"synaptic_charge": CHARGE_WRONG, "v_after_reset": RESET_WRONG, "spike_correlation": CORRELATION_WRONG,
-         "reset_gradient": GRADIENT_WRONG, "spike_time_gradient": SPIKE_TIME_WRONG, "xor_encode": XOR_WRONG}
+         "reset_gradient": GRADIENT_WRONG, "spike_time_gradient": SPIKE_TIME_WRONG, "xor_encode": XOR_WRONG,
+         "first_spike_times": FIRST_SPIKE_WRONG, "mcnemar_exact_p": MCNEMAR_WRONG}
 REFUSED = {("v_after_reset", "uses the simulator"), ("spike_correlation", "library call"),
-           ("spike_correlation", "library call through a widget helper"), ("spike_time_gradient", "Vdot from the simulator"),
-           ("xor_encode", "library call")}
+           ("spike_correlation", "library call through a widget helper"),
+           ("spike_correlation", "library call by a built name in a thread"), ("spike_time_gradient", "Vdot from the simulator"),
+           ("xor_encode", "library call"),
+           ("first_spike_times", "library call (the simulated problems, not the arrays given)"),
+           ("mcnemar_exact_p", "library call"), ("mcnemar_exact_p", "scipy's binomial test")}
+
+
+def _first_via_from_padded(times, counts):     # the library's unpadding is a tool, not the answer
+    from normad_edu.spikes import from_padded
+    return np.array([min((tr[0] for tr in pop if tr.size), default=np.inf) for pop in from_padded(times, counts)])
+
+
+def _mcnemar_binom_cdf(a, b):                   # the tail of (7.2) from scipy's binomial distribution
+    from scipy.stats import binom
+    n_a, n_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+    return min(1.0, 2 * binom.cdf(min(n_a, n_b), n_a + n_b, 0.5))
+
+
+@pytest.mark.parametrize("name,fn", [("first_spike_times", _first_via_from_padded),
+                                     ("mcnemar_exact_p", _mcnemar_float), ("mcnemar_exact_p", _mcnemar_binom_cdf)])
+def test_other_right_answers_pass(name, fn):
+    verdict = P.evaluate(name, fn)
+    assert verdict.passed, verdict.message
 
 
 def test_catalogue_covers_every_exercise():
@@ -478,7 +630,20 @@ def test_refusal_names_the_library_function():
     msg = P.evaluate("spike_correlation", _corr_library).message
     assert "normad_edu.metrics.correlation" in msg and "refused" in msg
     assert P.evaluate("xor_encode", _xor_library).status == "refused"
-    assert sys.getprofile() is None
+    assert sys.getprofile() is None and threading.getprofile() is None
+
+
+def test_a_borrowed_answer_is_refused_before_it_runs():
+    """The answer's code is read first: a library function it names is refused without running it."""
+    ran = []
+
+    def named(times, counts):
+        ran.append(True)
+        from normad_edu.dynamics import first_spikes
+        return first_spikes
+
+    verdict = P.evaluate("first_spike_times", named)
+    assert verdict.status == "refused" and "normad_edu.dynamics.first_spikes" in verdict.message and not ran
 
 
 @pytest.mark.parametrize("name", sorted(P.EXERCISES))
@@ -535,7 +700,7 @@ def test_notebook_exercise_stub_check_and_solution(prefix, name):
     assert verdict.passed, verdict.message
 
 
-@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.name[:2])
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.name.split("_")[0])
 def test_think_questions_have_folded_answers_and_no_unanswered_try_it(path):
     cells = _cells(path)
     md = [c["text"] for c in cells if c["cell_type"] == "markdown"]
@@ -549,24 +714,65 @@ def test_think_questions_have_folded_answers_and_no_unanswered_try_it(path):
     assert not any(re.search(r"^#+ .*Try it", t, re.M) and "Answer" not in t and "Think!" not in t for t in md)
 
 
-def test_one_equation_numbering_across_the_course():
+def _chapters() -> dict[int, list[Path]]:
+    """The course's notebooks by chapter N, in reading order: 07 and 07b are chapter 7 and share its (7.k)."""
+    out: dict[int, list[Path]] = {}
     for path in COURSE:
-        n = int(path.name[:2])
-        text = "\n".join(c["text"] for c in _cells(path))
+        out.setdefault(int(path.name[:2]), []).append(path)
+    return {n: sorted(paths, key=lambda p: p.name.split("_")[0]) for n, paths in sorted(out.items())}
+
+
+def test_chapters_group_07_and_07b():
+    assert [p.name.split("_")[0] for p in _chapters()[7]] == ["07", "07b"]
+
+
+def test_one_equation_numbering_across_the_course():
+    chapters = _chapters()
+    for n, paths in chapters.items():
+        text = "\n".join(c["text"] for path in paths for c in _cells(path))
+        names = "/".join(p.name for p in paths)
         tags = re.findall(r"\\tag\{([^}]*)\}", text)
-        assert all(re.fullmatch(rf"{n}\.\d+", t) for t in tags), f"{path.name}: labels {tags}"
-        assert [int(t.split(".")[1]) for t in tags] == list(range(1, len(tags) + 1)), f"{path.name}: {tags}"
-        assert not re.search(r"\(R\d+\)|\bR\d+\b", text), f"{path.name} still uses (R n) labels"
+        assert all(re.fullmatch(rf"{n}\.\d+", t) for t in tags), f"{names}: labels {tags}"
+        assert [int(t.split(".")[1]) for t in tags] == list(range(1, len(tags) + 1)), f"{names}: {tags}"
+        assert not re.search(r"\(R\d+\)|\bR\d+\b", text), f"{names} still uses (R n) labels"
         # every label cited in the prose or in a code comment exists somewhere in the course
         prose = "\n".join(c["text"] if c["cell_type"] == "markdown" else
                           "\n".join(line.partition("#")[2] for line in c["text"].splitlines())
-                          for c in _cells(path))
+                          for path in paths for c in _cells(path))
         for cited in re.findall(r"\((\d)\.(\d+)\)", prose):
             label = f"{int(cited[0])}.{cited[1]}"
-            owner = _cells(_notebook(f"0{cited[0]}"))
-            assert any(f"\\tag{{{label}}}" in c["text"] for c in owner), f"{path.name} cites ({label}), not defined"
+            owner = [c for path in chapters.get(int(cited[0]), []) for c in _cells(path)]
+            assert any(f"\\tag{{{label}}}" in c["text"] for c in owner), f"{names} cites ({label}), not defined"
 
 
 def test_evaluate_names_the_exercises_it_knows():
     with pytest.raises(ValueError, match="exercise must be one of .*spike_correlation.*got 'correlation'"):
         P.evaluate("correlation", _corr_right)
+
+
+def test_instructor_guide_schedule_uses_the_notebooks_own_estimates():
+    """Every notebook is in the guide's schedule with the minutes its first cell states; the totals add up."""
+    guide = (ROOT / "docs" / "instructor-guide.md").read_text(encoding="utf-8")
+    section = guide.split("## Schedule", 1)[1].split("\n## ", 1)[0]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines()
+            if re.match(r"\| [^-]", line) and not line.startswith("| session")]
+    minutes, sessions, current = {}, [], None
+    for session, notebook, mins, _ in rows:
+        if session:
+            h, m = re.fullmatch(r"\d+ \((\d+) h (\d+)\)", session).groups()
+            current = [int(h) * 60 + int(m), 0]
+            sessions.append(current)
+        current[1] += int(mins)
+        minutes[notebook.split()[0]] = int(mins)
+    notebooks = {p.name.split("_")[0]: p for p in NOTEBOOKS.glob("0*.ipynb")}
+    assert set(minutes) == set(notebooks)
+    for prefix, path in notebooks.items():
+        first = _cells(path)[0]["text"]
+        stated = int(re.search(r"\*\*Estimated time:\*\* (?:about )?(\d+) minutes", first).group(1))
+        assert minutes[prefix] == stated, f"{path.name}: guide {minutes[prefix]} min, notebook {stated} min"
+    assert all(length == total for length, total in sessions), sessions
+    total = sum(minutes.values())
+    flat = " ".join(section.split())
+    assert f"{total} minutes in all" in flat and f"{total // 60} h {total % 60}" in guide
+    short = sum(minutes[p] for p in ("00", "01", "02", "03", "04", "05", "08"))
+    assert f"keep 00-05 and 08 ({short} minutes" in flat

@@ -1,0 +1,221 @@
+"""Machinery shared by the exercise checkers of :mod:`normad_edu.practice` and :mod:`normad_edu.checks` (private).
+
+**Borrowed answers.** Both checkers refuse an answer that only calls the
+library's own implementation: "write ``alpha_kernel``" is not solved by
+``return kernels.alpha_kernel(t, tau1, tau2)``. Two independent looks, so a
+plain call, an alias, a wrapper, a closure, a default argument or a string
+lookup are all caught:
+
+* :func:`find_reference` reads the answer's code, without running it: every
+  global name, closure cell and default argument it refers to, followed
+  into the learner's own helper functions (code outside the installed
+  packages), and every attribute or imported name it accesses
+  (``kernels.alpha_kernel``, ``from normad_edu.checks import reference_...``);
+* :class:`CallWatch` runs the answer under a profiler hook (in its thread
+  and in every thread it starts) and notes the first call of a forbidden
+  function's code, so a call that the code does not spell out
+  (``getattr(module, "alpha_" + "kernel")``) or that the answer wraps in
+  ``try``/``except`` is caught too. It can also forbid all the code of the
+  checker's own module (its references and its catalogue of mistakes,
+  including closures) except the callables a case hands to the learner.
+
+Compiled (numba) functions make no Python call the hook could see; the first
+look covers them. Neither look is meant to stop a determined learner (copying
+the library's source text passes both); they stop the shortcut the exercise
+rules out. Nothing of the library is modified while an answer runs.
+
+**Messages.** :func:`fmt` is the short readable form of an input or a result
+that both checkers print.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dis
+import functools
+import importlib
+import inspect
+import sys
+import sysconfig
+import threading
+import types
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_LIBRARY_DIRS = tuple({str(Path(p).resolve()) for key in ("stdlib", "platstdlib", "purelib", "platlib")
+                       if (p := sysconfig.get_paths().get(key))})
+#: attribute / imported-name accesses, across Python 3.10-3.13
+_ATTRIBUTE_OPS = {"LOAD_ATTR", "LOAD_METHOD", "IMPORT_FROM", "LOAD_SUPER_ATTR", "STORE_ATTR"}
+_GLOBAL_OPS = {"LOAD_GLOBAL", "LOAD_NAME"}
+_MAX_OBJECTS = 2000  # a bound on the objects one look follows (a learner's namespace is small)
+
+
+def resolve(targets: Iterable[str]) -> dict[int, tuple[str, object]]:
+    """``{id(obj): (label, obj)}`` for targets written ``"module:attribute"``.
+
+    The label is the dotted name a learner would recognise
+    (``normad_edu.kernels.alpha_kernel``).
+    """
+    out = {}
+    for target in targets:
+        module, _, attr = target.partition(":")
+        obj = getattr(importlib.import_module(module), attr)
+        out[id(obj)] = (f"{module}.{attr}", obj)
+    return out
+
+
+def is_user_code(func: types.FunctionType) -> bool:
+    """True for a function written by the learner: not in this package, the standard library or site-packages."""
+    filename = func.__code__.co_filename
+    if filename.startswith("<"):  # exec'd or typed-in code, except the interpreter's frozen modules
+        return not filename.startswith(("<frozen", "<__array_function__"))
+    try:
+        path = Path(filename).resolve()
+    except (OSError, ValueError):
+        return True
+    if path.is_relative_to(_PACKAGE_DIR):
+        return False
+    text = str(path)
+    return not any(text.startswith(d + "/") or text == d for d in _LIBRARY_DIRS)
+
+
+def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
+    """``code`` and every code object nested in it (inner functions, lambdas, comprehensions)."""
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_objects(const)
+
+
+def find_reference(fn, forbidden: dict[int, tuple[str, object]], names: dict[str, str]) -> str | None:
+    """Label of a forbidden library function that ``fn`` refers to, or None.
+
+    Parameters
+    ----------
+    fn : callable
+        The learner's answer.
+    forbidden : dict
+        ``{id(obj): (label, obj)}`` from :func:`resolve`: functions the answer must not use.
+    names : dict
+        ``{attribute name: label}``: accessing ``something.<name>`` (or
+        importing ``<name>``) counts as using the function ``label``.
+    """
+    seen: set[int] = set()
+    stack = [fn]
+    while stack and len(seen) < _MAX_OBJECTS:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if id(obj) in forbidden:
+            return forbidden[id(obj)][0]
+        if isinstance(obj, functools.partial):
+            stack.extend([obj.func, *obj.args, *obj.keywords.values()])
+            continue
+        if inspect.ismethod(obj):
+            stack.extend([obj.__func__, obj.__self__])
+            continue
+        if not inspect.isfunction(obj):
+            call = getattr(type(obj), "__call__", None)  # a callable object written by the learner
+            if inspect.isfunction(call) and is_user_code(call):
+                stack.append(call)
+            continue
+        if not is_user_code(obj):
+            continue
+        stack.extend(obj.__defaults__ or ())
+        stack.extend((obj.__kwdefaults__ or {}).values())
+        for cell in obj.__closure__ or ():
+            with contextlib.suppress(ValueError):  # an empty cell
+                stack.append(cell.cell_contents)
+        for code in _code_objects(obj.__code__):
+            for ins in dis.get_instructions(code):
+                if ins.opname in _ATTRIBUTE_OPS and ins.argval in names:
+                    return names[ins.argval]
+                if ins.opname in _GLOBAL_OPS and ins.argval in obj.__globals__:
+                    stack.append(obj.__globals__[ins.argval])
+    return None
+
+
+class CallWatch:
+    """Profiler hook that notes the first forbidden call made while an answer runs.
+
+    Parameters
+    ----------
+    forbidden : dict
+        ``{id(obj): (label, obj)}`` from :func:`resolve`: plain-Python
+        functions (also behind ``functools.wraps``) whose code must not run.
+    own_file : str, optional
+        The file of a checker module all of whose code is forbidden too
+        (reported as ``<own_module>.<qualified name>``), except ...
+    allowed : sequence
+        ... the callables in it (and the code nested in them) that a case
+        hands to the learner, such as a potential ``v_free(t)``.
+    own_module : str
+        The dotted name used in the labels of ``own_file``'s code.
+
+    Works on code objects, so an alias, an import inside the answer or a
+    closure made by a factory does not hide a call. Use :meth:`call`; the
+    first hit is in :attr:`hit` (``None`` if there was none).
+    """
+
+    def __init__(self, forbidden: dict, *, own_file: str | None = None, own_module: str = "",
+                 allowed: Sequence = ()):
+        self.codes = {}
+        for label, obj in forbidden.values():
+            code = getattr(inspect.unwrap(obj), "__code__", None)
+            if code is not None:
+                self.codes[code] = label
+        self.own_file, self.own_module = own_file, own_module
+        self.allowed = set()
+        stack = [a.__code__ for a in allowed if callable(a) and hasattr(a, "__code__")]
+        while stack:                                      # the callables and the code nested in them
+            code = stack.pop()
+            self.allowed.add(code)
+            stack += [c for c in code.co_consts if inspect.iscode(c)]
+        self.hit: str | None = None
+        self._previous: Callable | None = None
+
+    def _hook(self, frame, event, arg):
+        if event == "call" and self.hit is None:
+            code = frame.f_code
+            if code in self.codes:
+                self.hit = self.codes[code]
+            elif self.own_file is not None and code.co_filename == self.own_file and code not in self.allowed:
+                self.hit = f"{self.own_module}.{getattr(code, 'co_qualname', code.co_name)}"
+        if self._previous is not None:
+            self._previous(frame, event, arg)
+
+    def call(self, fn: Callable, args: tuple):
+        """``fn(*args)`` with the hook on (in this thread and in threads started meanwhile) for that call."""
+        self._previous = sys.getprofile()
+        previous_threads = threading.getprofile()
+        threading.setprofile(self._hook)
+        sys.setprofile(self._hook)
+        try:
+            return fn(*args)
+        finally:
+            sys.setprofile(self._previous)
+            threading.setprofile(previous_threads)
+
+
+def fmt(x, depth: int = 0) -> str:
+    """Short readable form of a number, an array, a list of arrays or a function (a function by its docstring)."""
+    if callable(x):
+        return getattr(x, "__doc__", None) or getattr(x, "__name__", "a function")
+    if isinstance(x, np.ndarray):
+        if x.ndim == 0:
+            return fmt(x.item())
+        return "array(" + np.array2string(x, threshold=10, edgeitems=3, separator=", ", max_line_width=10**6,
+                                          formatter={"float_kind": lambda v: f"{v:.6g}"}) + ")"
+    if isinstance(x, (list, tuple)):
+        if depth > 0 and len(x) > 4:
+            return "[" + ", ".join(fmt(v, depth + 1) for v in x[:4]) + f", ... ({len(x)} items)]"
+        inner = ", ".join(fmt(v, depth + 1) for v in x[:6]) + (f", ... ({len(x)} items)" if len(x) > 6 else "")
+        return ("[%s]" if isinstance(x, list) else "(%s)") % inner
+    if isinstance(x, (float, np.floating)):
+        return f"{float(x):.8g}"
+    text = repr(x)
+    return text if len(text) <= 120 else text[:117] + "..."
