@@ -3,7 +3,9 @@
 * The source distribution carries everything its own tests and README need
   (notebooks, Binder files, the package data, the citation files, ...), and
   it builds, installs into a fresh virtual environment and passes some of its
-  own tests there (marked ``slow``).
+  own tests there (marked ``slow``); the installed package carries the
+  course: ``normad-edu notebooks DIR`` copies every notebook out of it, and a
+  notebook runs from the copy.
 * The project's metadata, README's Binder badge and CITATION.cff name the
   same repository.
 * What readers see (README, docs, notebooks) points to nothing outside the
@@ -188,6 +190,47 @@ def test_sdist_installs_into_a_fresh_venv_and_passes_its_own_tests(sdist, tmp_pa
     res = _run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", *OWN_TESTS], cwd=unpacked, timeout=300)
     summary = res.stdout.strip().splitlines()[-1]
     assert re.search(r"\d+ passed", summary) and "failed" not in summary and "error" not in summary, summary
+
+    _installed_course_copies_out_and_runs(py, env_dir, tmp_path)
+
+
+#: A small notebook run from the copied course (a few seconds in quick mode).
+COPIED_NOTEBOOK = "03_training_problem_and_metrics.ipynb"
+#: Run in the venv: execute a notebook with one extra cell that reports where
+#: the kernel imported normad_edu from.
+RUN_COPIED_NOTEBOOK = """
+import sys, nbformat, nbclient
+nb = nbformat.read(sys.argv[1], as_version=4)
+nb.cells.append(nbformat.v4.new_code_cell("import normad_edu, sys; print('KERNEL', sys.executable, normad_edu.__file__)"))
+nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                        resources={"metadata": {"path": sys.argv[2]}}).execute()
+print(nb.cells[-1].outputs[0]["text"].strip())
+"""
+
+
+def _installed_course_copies_out_and_runs(py: Path, env_dir: Path, tmp_path: Path) -> None:
+    """``normad-edu notebooks x`` with the venv's package: every notebook, byte for byte; one of them runs."""
+    exe = env_dir / ("Scripts/normad-edu.exe" if sys.platform == "win32" else "bin/normad-edu")
+    res = _run([exe, "notebooks", "x", "--json"], cwd=tmp_path)
+    report = json.loads(res.stdout.strip().splitlines()[-1])
+    source = Path(report["configuration"]["source"])
+    assert source.resolve().is_relative_to(env_dir.resolve()) and source.name == "course", source
+    course = tmp_path / "x"
+    wanted = _repo_files("notebooks/*.ipynb") + ["docs/method.md"]
+    copied = sorted(p.relative_to(course).as_posix() for p in course.rglob("*") if p.is_file())
+    assert copied == sorted(wanted)
+    for name in wanted:
+        assert (course / name).read_bytes() == (ROOT / name).read_bytes(), f"{name} differs from the repository's"
+    assert report["notebooks"] == [Path(n).name for n in _repo_files("notebooks/*.ipynb")]
+    # a second copy is refused (exit 1)
+    again = subprocess.run([str(exe), "notebooks", "x"], cwd=tmp_path, env=_env(), capture_output=True, text=True)
+    assert again.returncode == 1 and "--force" in again.stderr, again.stderr
+    # runnable: one notebook, from the copy, in the venv's kernel
+    out = _run([py, "-c", RUN_COPIED_NOTEBOOK, course / "notebooks" / COPIED_NOTEBOOK, course / "notebooks"],
+               cwd=tmp_path, timeout=600).stdout.strip().splitlines()[-1]
+    _, kernel_python, imported = out.split()
+    assert Path(kernel_python).parent.parent.resolve() == env_dir.resolve(), out
+    assert Path(imported).resolve().is_relative_to(env_dir.resolve()), out
 
 
 # ---------------------------------------------------------------------------
