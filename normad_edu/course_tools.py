@@ -37,14 +37,15 @@ REPOSITORY = "normad-edu/normad_edu"
 COURSE_FILES = ("notebooks/*.ipynb", "docs/method.md")
 #: Tag of the first code cell that installs the package on Colab.
 COLAB_TAG = "colab-install"
-#: Source of that cell. ``%pip`` runs only on Colab, where the package is not installed;
-#: the widget manager call: the package needs ipywidgets 8, which Colab draws only with it.
+#: Source of that cell: plain Python (``get_ipython()`` instead of ``%pip``, so tools that parse
+#: the notebooks' cells as Python read it); ``pip`` runs only on Colab, where the package is not
+#: installed; the widget manager call: the package needs ipywidgets 8, which Colab draws only with it.
 COLAB_INSTALL_SOURCE = (
     "# On Google Colab only: install normad_edu (anywhere else this cell does nothing)\n"
     "import sys\n"
     "\n"
     'if "google.colab" in sys.modules:\n'
-    f'    %pip install -q "normad_edu @ git+https://github.com/{REPOSITORY}"\n'
+    f'    get_ipython().run_line_magic("pip", \'install -q "normad_edu @ git+https://github.com/{REPOSITORY}"\')\n'
     "    from google.colab import output\n"
     "\n"
     "    output.enable_custom_widget_manager()  # the notebooks' widgets use ipywidgets 8"
