@@ -62,13 +62,14 @@ autosummary_generate = False
 
 # every cross-reference to the package must resolve (-W turns warnings into errors); not
 # checked: targets outside it (numpy, the standard library: no intersphinx, the build is
-# offline), private modules (normad_edu._*), and the words of numpy-style type fields
-# ("ndarray, shape (B, n)", '{"plastic", "frozen"}') that are not names of the package
+# offline), private modules and names (normad_edu._engine, practice._Exercise), and the
+# words of numpy-style type fields ("ndarray, shape (B, n)", '{"plastic", "frozen"}')
+# that are not names of the package
 nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(numpy|np|collections|pathlib|typing|argparse|concurrent|matplotlib|ipywidgets|nbformat|"
                r"dask|distributed)\..*"),
-    (r"py:.*", r"normad_edu\._.*"),
+    (r"py:.*", r"normad_edu\.(\w+\.)*_\w*(\..*)?"),  # private modules and names
     (r"py:class", r"(?!normad_edu\.).*"),
 ]
 napoleon_preprocess_types = True
