@@ -203,7 +203,7 @@ def _add_notebooks_parser(sub) -> None:
     p = sub.add_parser("notebooks", help="copy the course notebooks (and docs/method.md) into a folder",
                        description="Copy the course that ships with the package into DIR: DIR/notebooks/*.ipynb "
                                    "and DIR/docs/method.md, which the notebooks link to (see "
-                                   "normad_edu.course_tools). Nothing is copied if any of these files exists, "
+                                   "normad_edu._course). Nothing is copied if any of these files exists, "
                                    "unless --force. Then: jupyter lab DIR/notebooks (NORMAD_EDU_QUICK=1 for "
                                    "reduced sizes).")
     p.add_argument("dest", metavar="DIR", help="folder to copy into (created if missing)")
@@ -483,7 +483,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
 
 def _cmd_notebooks(args: argparse.Namespace) -> int:
     """``normad-edu notebooks``: copy the shipped course into DIR."""
-    from .course_tools import CourseFilesExistError, copy_course, course_root
+    from ._course import CourseFilesExistError, copy_course, course_root
 
     try:
         files = copy_course(args.dest, force=args.force)

@@ -10,9 +10,10 @@ the NormAD update and its backward pass, d_hat, ReSuMe, and a few training
 iterations of each experiment -- so every kernel is compiled for the types
 they pass. Binder's ``binder/postBuild`` calls it while building the image::
 
-    python -m normad_edu.warmup
+    python -m normad_edu._warmup
 
-Results are thrown away; nothing is written but numba's cache.
+Results are thrown away; nothing is written but numba's cache. (Private:
+a tool of the Binder build, not course material.)
 """
 
 from __future__ import annotations
@@ -101,16 +102,16 @@ def warm_numba_cache(report: Callable[[str], None] | None = None) -> dict[str, f
 
 
 def main() -> int:
-    """``python -m normad_edu.warmup``: compile and cache every kernel, print the time each workload took."""
+    """``python -m normad_edu._warmup``: compile and cache every kernel, print the time each workload took."""
     from ._progress import first_run
 
     from pathlib import Path
 
     package = Path(__file__).resolve().parent
-    print(f"normad_edu.warmup: compiling the numba kernels of {package} ({'empty' if first_run() else 'partly filled'} "
-          "cache)", flush=True)
+    state = "empty" if first_run() else "partly filled"
+    print(f"normad_edu._warmup: compiling the numba kernels of {package} ({state} cache)", flush=True)
     seconds = warm_numba_cache(report=lambda line: print(line, flush=True))
-    print(f"normad_edu.warmup: done in {sum(seconds.values()):.1f} s", flush=True)
+    print(f"normad_edu._warmup: done in {sum(seconds.values()):.1f} s", flush=True)
     return 0
 
 

@@ -1,5 +1,8 @@
 """The course that ships with the package: find it, copy it out, and keep its Colab cells.
 
+A helper of the command line (``normad-edu notebooks``) and of the
+maintainers (the Colab cells), not course material, hence private.
+
 Every install carries the course: the wheel holds ``notebooks/*.ipynb`` and
 ``docs/method.md`` (which the notebooks link to) as ``normad_edu/course/``,
 in the repository's layout (``pyproject.toml``, ``[tool.hatch.build]``).
@@ -14,7 +17,7 @@ checkout's own ``notebooks/`` and ``docs/``.
   notebook's first markdown cell and, as its first code cell, a cell tagged
   ``colab-install`` that installs the package on Google Colab and does
   nothing anywhere else. Idempotent; run it on every notebook with
-  ``python -m normad_edu.course_tools colab notebooks/`` (``--check``: only
+  ``python -m normad_edu._course colab notebooks/`` (``--check``: only
   report the notebooks it would change).
 """
 
@@ -28,8 +31,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["COLAB_TAG", "COURSE_FILES", "CourseFilesExistError", "REPOSITORY", "add_colab", "colab_url", "copy_course", "course_files",
-           "course_root"]
+__all__ = ["COLAB_TAG", "COURSE_FILES", "CourseFilesExistError", "REPOSITORY", "add_colab", "colab_url", "copy_course",
+           "course_files", "course_root"]
 
 #: The repository on GitHub (owner/name), as in the project's URLs.
 REPOSITORY = "normad-edu/normad_edu"
@@ -213,8 +216,8 @@ def _colab_main(paths: Sequence[str], check: bool) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m normad_edu.course_tools colab [--check] PATH ...``: add the Colab badge and install cell."""
-    parser = argparse.ArgumentParser(prog="python -m normad_edu.course_tools",
+    """``python -m normad_edu._course colab [--check] PATH ...``: add the Colab badge and install cell."""
+    parser = argparse.ArgumentParser(prog="python -m normad_edu._course",
                                      description="Maintain the course notebooks.")
     sub = parser.add_subparsers(dest="command", required=True)
     colab = sub.add_parser("colab", help="add the Colab badge and install cell to notebooks (idempotent)")
