@@ -29,22 +29,22 @@ Every argument of an exercise is varied in the visible cases, so an answer
 that ignores one (uses its default) fails; the one exception is ``C`` in
 exercise 3, which cancels in the normalised step ``dhat / ||dhat||``.
 
-=========  ============================  ===============================  ==============================
-exercise   learner writes                checked against                  refused if it uses
-=========  ============================  ===============================  ==============================
-1          ``alpha_kernel``              ``kernels.alpha_kernel``         ``kernels.alpha_kernel``
-2          ``lif_step``                  :func:`reference_lif_step`       ``kernels._exp_filter``, the
-                                         (closed form) and ``W psi(h)``   engine's ``exp_filter``,
-                                                                          ``exp_filter_given``,
-                                                                          ``propagators``
-3          ``normad_single_update``      :func:`reference_normad_single_  ``normad.normad_update``,
-                                         update` (readable core of        ``backward``, their readable
-                                         :mod:`normad_edu.normad`)        twins, ``add_normalized``,
-                                                                          ``update_for_error_instant``
-4          ``backprop_adjoints``         :func:`reference_backprop_       ``normad.adjoints_below``,
-                                         adjoints` (readable core)        ``backward``, ``normad_update``
-                                                                          (and twins), ``adjoint_sweep``
-=========  ============================  ===============================  ==============================
+=========  ============================  =======================================  ==============================
+exercise   learner writes                checked against                          refused if it uses
+=========  ============================  =======================================  ==============================
+1          ``alpha_kernel``              ``kernels.alpha_kernel``                 ``kernels.alpha_kernel``
+2          ``lif_step``                  :func:`reference_lif_step`               ``kernels._exp_filter``, the
+                                         (closed form) and ``W psi(h)``           engine's ``exp_filter``,
+                                                                                  ``exp_filter_given``,
+                                                                                  ``propagators``
+3          ``normad_single_update``      :func:`reference_normad_single_update`   ``normad.normad_update``,
+                                         (readable core of                        ``backward``, their readable
+                                         :mod:`normad_edu.normad`)                twins, ``add_normalized``,
+                                                                                  ``update_for_error_instant``
+4          ``backprop_adjoints``         :func:`reference_backprop_adjoints`      ``normad.adjoints_below``,
+                                         (readable core)                          ``backward``, ``normad_update``
+                                                                                  (and twins), ``adjoint_sweep``
+=========  ============================  =======================================  ==============================
 
 Every exercise also refuses the ``reference_*`` functions of this module.
 The tools an exercise names stay allowed (``error_instants``,

@@ -11,6 +11,7 @@
     normad-edu reproduce  {fig6,fig7,fig8,fig9,fig10,all} [--quick] SWEEP
     normad-edu study      [--stage {screen,final}] [--levers A,B+C] [--train output,all] [--problems N]
                           [--max-iter M] [--seed S] [--out DIR] [--json] [--quiet] [--workers K]
+    normad-edu notebooks  DIR [--force] [--json]
 
     SWEEP = [--seed S] [--out DIR] [--json] [--quiet] [--workers K | --scheduler ADDRESS]
 
@@ -208,6 +209,19 @@ def _add_study_parser(sub) -> None:
     p.set_defaults(func=_cmd_study)
 
 
+def _add_notebooks_parser(sub) -> None:
+    p = sub.add_parser("notebooks", help="copy the course notebooks (and docs/method.md) into a folder",
+                       description="Copy the course that ships with the package into DIR: DIR/notebooks/*.ipynb "
+                                   "and DIR/docs/method.md, which the notebooks link to (see "
+                                   "normad_edu._course). Nothing is copied if any of these files exists, "
+                                   "unless --force. Then: jupyter lab DIR/notebooks (NORMAD_EDU_QUICK=1 for "
+                                   "reduced sizes).")
+    p.add_argument("dest", metavar="DIR", help="folder to copy into (created if missing)")
+    p.add_argument("--force", action="store_true", help="overwrite course files that already exist in DIR")
+    _add_common(p, out="none", seed=False, quiet=False)
+    p.set_defaults(func=_cmd_notebooks)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``normad-edu`` parser with every subcommand."""
     parser = _Parser(prog="normad-edu", description="NormAD training of multi-layer spiking neural networks "
@@ -222,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep_parser(sub, "deep", "train", "Train N generic problems on the 100-50-25-1 network")
     _add_reproduce_parser(sub)
     _add_study_parser(sub)
+    _add_notebooks_parser(sub)
     return parser
 
 
@@ -486,6 +501,33 @@ def _cmd_study(args: argparse.Namespace) -> int:
         print(format_table(rows))
         print(f"  figures: {', '.join(figures)}")
         print(f"  wall time {wall_seconds:.1f} s")
+    return 0
+
+
+def _cmd_notebooks(args: argparse.Namespace) -> int:
+    """``normad-edu notebooks``: copy the shipped course into DIR."""
+    from ._course import CourseFilesExistError, copy_course, course_root
+
+    try:
+        files = copy_course(args.dest, force=args.force)
+    except NotADirectoryError as exc:
+        raise UsageError(f"argument DIR: {str(exc).removeprefix('dest: ')}") from None
+    except CourseFilesExistError as exc:
+        advice = "remove them" if any(p.is_dir() for p in exc.paths) else "use --force to overwrite them"
+        raise CommandError(f"{exc.summary()}; nothing copied ({advice})") from None
+    except OSError as exc:  # not found (a wheel without the course), permissions, disk full
+        raise CommandError(f"cannot copy the course to {args.dest!r}: {exc.strerror or exc}") from None
+    dest = Path(args.dest).resolve()
+    notebooks = [f.name for f in files if f.suffix == ".ipynb"]
+    if args.json:
+        _print_json(args, {"configuration": {"dest": str(dest), "force": args.force, "source": str(course_root())},
+                           "notebooks": notebooks, "files": [str(f.resolve()) for f in files]})
+        return 0
+    print(f"normad-edu notebooks: copied {len(notebooks)} notebooks and {len(files) - len(notebooks)} other "
+          f"file{'s' if len(files) - len(notebooks) != 1 else ''} to {dest}")
+    for f in files:
+        print(f"  {f}")
+    print(f"open them with: jupyter lab {Path(args.dest) / 'notebooks'}   (NORMAD_EDU_QUICK=1 for reduced sizes)")
     return 0
 
 

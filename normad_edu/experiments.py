@@ -74,7 +74,7 @@ class Experiment:
         Run ``i`` draws its online pattern order from
         :func:`pattern_order_rngs` ``(seed, [i])``, so its result does not
         depend on the other runs in the batch. ``config_changes`` (e.g.
-        ``max_iter=50, raster_every=1``) replace fields of :attr:`config`
+        ``max_iter=50, raster_every=1``) replace fields of ``self.config``
         for this call; ``progress``, ``on_done``, ``meta`` and ``monitor``
         (e.g. :class:`normad_edu.diagnostics.TrainingMonitor`) are passed to
         :func:`~normad_edu.training.train`.

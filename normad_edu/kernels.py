@@ -3,22 +3,22 @@
 All kernels take time ``t`` in ms (a scalar or an array; the result has the
 same shape) and are zero for ``t < 0``.
 
-=============  =========================================  =========
-kernel         definition                                 unit
-=============  =========================================  =========
-``alpha``      ``exp(-t/tau1) - exp(-t/tau2)``            1
-``h``          ``exp(-t/tau_L) / C``                      1/pF
-``h_hat``      ``h`` with ``tau_L_hat`` in place of tau_L  1/pF
-``psi``        ``alpha * h`` (convolution)                ms/pF
-``psi_hat``    ``alpha * h_hat``                          ms/pF
-=============  =========================================  =========
+=============  ===========================================  =========
+kernel         definition                                   unit
+=============  ===========================================  =========
+``alpha``      ``exp(-t/tau1) - exp(-t/tau2)``              1
+``h``          ``exp(-t/tau_L) / C``                        1/pF
+``h_hat``      ``h`` with ``tau_L_hat`` in place of tau_L    1/pF
+``psi``        ``alpha * h`` (convolution)                  ms/pF
+``psi_hat``    ``alpha * h_hat``                            ms/pF
+=============  ===========================================  =========
 
 :func:`free_potential` sums them into the no-reset membrane potential
 ``EL + sum_i W_i d_i(t)`` of a neuron (mV).
 
 A weight ``W`` (pA) times ``psi`` gives mV: ``W psi(t - t_f)`` is the
 membrane response to one input spike at ``t_f`` when the neuron does not
-reset. ``psi`` is a sum of exponentials:
+reset. ``psi`` is a sum of exponentials::
 
     psi(t) = [E(t; tau1) - E(t; tau2)] / C,
     E(t; tau) = int_0^t exp(-s/tau) exp(-(t-s)/tau_L) ds

@@ -6,20 +6,20 @@ function per equation, with the paper's symbols. Units: ms, mV, pF, pA.
 
 Notation (paper -> code)
 ------------------------
-==========================  ====================  =========
-symbol                      code                  unit
-==========================  ====================  =========
-e_k(t) = s_d,k - s_o,k      ``error_instants``    +-1 at instants (ms)
-tau_L'                      ``tau_L_hat``         ms
-hhat, psihat = alpha*hhat   ``Kernels.psi_hat``   ms/pF
-dhat_i(t) = (c_i * hhat)(t) ``dhat_at``           ms/pF
-Vdot_j(t_j^f)               ``vdot``              mV/ms
-vdot_min                    ``vdot_min``          mV/ms
-a_j^f = dVhat_k(t)/dt_j^f   ``a`` (adjoint)       mV/ms
-delta_j^f = a_j^f / Vdot    ``delta``             1
-G_k^l(t) = dVhat_k/dW^l     ``G``                 mV/pA
-r_l                         ``rates[l-1]``        pA
-==========================  ====================  =========
+============================  ====================  ====================
+symbol                        code                  unit
+============================  ====================  ====================
+e_k(t) = s_d,k - s_o,k        ``error_instants``    +-1 at instants (ms)
+tau_L'                        ``tau_L_hat``         ms
+hhat, psihat = alpha*hhat     ``Kernels.psi_hat``   ms/pF
+dhat_i(t) = (c_i * hhat)(t)   ``dhat_at``           ms/pF
+Vdot_j(t_j^f)                 ``vdot``              mV/ms
+vdot_min                      ``vdot_min``          mV/ms
+a_j^f = dVhat_k(t)/dt_j^f     ``a`` (adjoint)       mV/ms
+delta_j^f = a_j^f / Vdot      ``delta``             1
+G_k^l(t) = dVhat_k/dW^l       ``G``                 mV/pA
+r_l                           ``rates[l-1]``        pA
+============================  ====================  ====================
 
 The rule (reconstructed), for output neuron k and an error instant t with
 sign e = +1 (missed desired spike) or -1 (extra output spike)::

@@ -382,7 +382,7 @@ def layer_activity(combo: str = "baseline", n_problems: int = 20, seed: int = 0)
 
     One batched forward pass. Returns per hidden layer (lists, layer 1 first)
     the mean rate (Hz), the median first spike (ms), the fraction of silent
-    neurons and the mean :func:`participation_ratio` of the layer, plus
+    neurons and the mean :func:`~normad_edu.metrics.participation_ratio` of the layer, plus
     ``n`` (layer sizes) and ``early``: how many problems ask for a desired
     spike before the first spike of the last hidden layer.
     """

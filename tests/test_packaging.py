@@ -3,7 +3,9 @@
 * The source distribution carries everything its own tests and README need
   (notebooks, Binder files, the package data, the citation files, ...), and
   it builds, installs into a fresh virtual environment and passes some of its
-  own tests there (marked ``slow``).
+  own tests there (marked ``slow``); the installed package carries the
+  course: ``normad-edu notebooks DIR`` copies every notebook out of it, and a
+  notebook runs from the copy (every cell, in an IPython shell).
 * The project's metadata, README's Binder badge and CITATION.cff name the
   same repository.
 * What readers see (README, docs, notebooks) points to nothing outside the
@@ -35,7 +37,7 @@ TOP_FILES = ("LICENSE", "CITATION.cff", "CHANGELOG.md", "README.md", "pyproject.
 #: Globs (relative to the repository) whose every file the sdist must carry;
 #: each must match at least one file, so a moved folder fails here too.
 GLOBS = ("normad_edu/**/*.py", "normad_edu/data/**/*", "notebooks/*.ipynb", "binder/*", "tests/*.py",
-         "benchmarks/*.py", "docs/*.md", "results/figures/*.png")
+         "benchmarks/*.py", "docs/*.md", "docs/site/*", "docs/site/_root/*", "results/figures/*.png")
 #: What must never be in the sdist.
 JUNK = re.compile(r"(__pycache__|\.pyc$|\.ipynb_checkpoints|normad_edu_out|\.pytest_cache|\.hypothesis)")
 #: The package's tests the installed sdist runs (fast, no numba compilation);
@@ -188,6 +190,55 @@ def test_sdist_installs_into_a_fresh_venv_and_passes_its_own_tests(sdist, tmp_pa
     res = _run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", *OWN_TESTS], cwd=unpacked, timeout=300)
     summary = res.stdout.strip().splitlines()[-1]
     assert re.search(r"\d+ passed", summary) and "failed" not in summary and "error" not in summary, summary
+
+    _installed_course_copies_out_and_runs(py, env_dir, tmp_path)
+
+
+#: A small notebook run from the copied course (a few seconds in quick mode).
+COPIED_NOTEBOOK = "03_training_problem_and_metrics.ipynb"
+#: Run in the venv: every code cell of a notebook, in order, in an IPython shell (magics work) whose working
+#: folder is the copy; then where normad_edu came from. In-process rather than through a Jupyter kernel: under
+#: load, nbclient with ipykernel 7 here occasionally waited forever for a reply of an idle kernel (2 of 3 runs of
+#: this test; nbval and tests/test_binder.py run notebooks through kernels).
+RUN_COPIED_NOTEBOOK = """
+import os, sys, nbformat
+from IPython.terminal.interactiveshell import TerminalInteractiveShell
+nb = nbformat.read(sys.argv[1], as_version=4)
+os.chdir(sys.argv[2])
+shell = TerminalInteractiveShell.instance()
+for i, cell in enumerate(nb.cells):
+    if cell.cell_type == "code":
+        result = shell.run_cell(cell.source)
+        if not result.success:
+            raise SystemExit(f"cell {i} failed: {result.error_in_exec or result.error_before_exec!r}")
+print("RAN", sys.executable, shell.user_ns["normad_edu"].__file__ if "normad_edu" in shell.user_ns
+      else __import__("normad_edu").__file__)
+"""
+
+
+def _installed_course_copies_out_and_runs(py: Path, env_dir: Path, tmp_path: Path) -> None:
+    """``normad-edu notebooks x`` with the venv's package: every notebook, byte for byte; one of them runs."""
+    exe = env_dir / ("Scripts/normad-edu.exe" if sys.platform == "win32" else "bin/normad-edu")
+    res = _run([exe, "notebooks", "x", "--json"], cwd=tmp_path)
+    report = json.loads(res.stdout.strip().splitlines()[-1])
+    source = Path(report["configuration"]["source"])
+    assert source.resolve().is_relative_to(env_dir.resolve()) and source.name == "course", source
+    course = tmp_path / "x"
+    wanted = _repo_files("notebooks/*.ipynb") + ["docs/method.md"]
+    copied = sorted(p.relative_to(course).as_posix() for p in course.rglob("*") if p.is_file())
+    assert copied == sorted(wanted)
+    for name in wanted:
+        assert (course / name).read_bytes() == (ROOT / name).read_bytes(), f"{name} differs from the repository's"
+    assert report["notebooks"] == [Path(n).name for n in _repo_files("notebooks/*.ipynb")]
+    # a second copy is refused (exit 1)
+    again = subprocess.run([str(exe), "notebooks", "x"], cwd=tmp_path, env=_env(), capture_output=True, text=True)
+    assert again.returncode == 1 and "--force" in again.stderr, again.stderr
+    # runnable: one notebook, from the copy, with the venv's python and package
+    out = _run([py, "-c", RUN_COPIED_NOTEBOOK, course / "notebooks" / COPIED_NOTEBOOK, course / "notebooks"],
+               cwd=tmp_path, timeout=600).stdout.strip().splitlines()[-1]
+    _, python, imported = out.split()
+    assert Path(python).parent.parent.resolve() == env_dir.resolve(), out
+    assert Path(imported).resolve().is_relative_to(env_dir.resolve()), out
 
 
 # ---------------------------------------------------------------------------

@@ -23,13 +23,13 @@ ms each) or **replay** a training run that the notebook has already done.
 
 Pure functions (tested over a grid of slider values):
 
-============================  =================================================
-:func:`xor_hidden_response`   XOR patterns -> hidden spikes, shift check
-:func:`xor_hidden_figure`     inputs (top) and hidden spikes (bottom), 4 patterns
-:func:`deep_problem_activity` one generic problem -> input / hidden / desired
-:func:`deep_activity_figure`  its rasters, unreachable desired spikes marked
-:func:`training_replay_figure` output vs desired at one iteration + correlation
-============================  =================================================
+================================  =================================================
+:func:`xor_hidden_response`       XOR patterns -> hidden spikes, shift check
+:func:`xor_hidden_figure`         inputs (top) and hidden spikes (bottom), 4 patterns
+:func:`deep_problem_activity`     one generic problem -> input / hidden / desired
+:func:`deep_activity_figure`      its rasters, unreachable desired spikes marked
+:func:`training_replay_figure`    output vs desired at one iteration + correlation
+================================  =================================================
 
 Each builder returns an ``ipywidgets.VBox`` with the test hooks
 ``controls``, ``output``, ``update`` and ``state`` (as
@@ -282,7 +282,7 @@ def deep_problem_activity(problem: int = 0, a1: float | None = None, a2: float |
         (ms), ``rates`` (mean rate per hidden layer, Hz), ``first`` (first
         spike of each hidden layer, ms; inf if silent), ``unreachable``
         (desired spikes before the first spike of the last hidden layer),
-        ``participation`` (:func:`normad_edu.study.participation_ratio` of
+        ``participation`` (:func:`normad_edu.metrics.participation_ratio` of
         each hidden layer: how many independent signals it carries), ``a``
         (the scales), ``g`` (the inhibitory scale), ``problem``, ``T``.
     """

@@ -1,0 +1,83 @@
+"""Sphinx configuration of the rendered course site (notebooks, method, API reference).
+
+Build from the repository root (README, "Course"; -T prints a failing cell's traceback)::
+
+    NORMAD_EDU_QUICK=1 python -m sphinx -W --keep-going -T -b html -c docs/site . build/site
+
+The source folder is the repository itself (``-c docs/site`` points here),
+restricted by ``include_patterns`` to the course: ``notebooks/*.ipynb``,
+``docs/*.md`` (the method, an instructor guide when there is one) and this
+folder's pages. So the notebooks' own links (``02_lif_neuron.ipynb``,
+``../docs/method.md``) resolve as they do on GitHub, and nothing is copied.
+
+Why Sphinx + myst-nb: pure Python, works offline, executes the notebooks
+(quick mode under ``NORMAD_EDU_QUICK=1``) and fails the build on a notebook
+error (``nb_execution_raise_on_error``) or, with ``-W`` and ``nitpicky``, on
+a broken cross-reference. Jupyter Book 2 (built on the MyST Markdown
+JavaScript tools) needs Node.js, which this project does not otherwise need.
+"""
+
+from __future__ import annotations
+
+import os
+
+import normad_edu
+
+project = "normad_edu"
+author = "normad_edu developers"
+copyright = "normad_edu developers, MIT License"
+release = version = normad_edu.__version__
+
+root_doc = "docs/site/index"
+include_patterns = ["docs/site/*.md", "docs/*.md", "notebooks/*.ipynb"]
+exclude_patterns = ["build", "**/.ipynb_checkpoints"]
+
+extensions = [
+    "myst_nb",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.mathjax",
+]
+
+# MyST: $...$ maths as in the notebooks, GitHub-style anchors for "method.md#1-synapse-..." links
+myst_enable_extensions = ["dollarmath", "amsmath"]
+myst_heading_anchors = 3
+
+# Notebooks: executed on every build (their outputs are not stored), in quick mode
+# when NORMAD_EDU_QUICK=1; an error in any cell fails the build.
+nb_execution_mode = os.environ.get("NORMAD_EDU_SITE_EXECUTE", "force")
+nb_execution_timeout = 600
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_merge_streams = True
+
+# API reference: numpy-style docstrings, members in source order
+napoleon_google_docstring = False
+napoleon_numpy_docstring = True
+napoleon_use_rtype = False
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autosummary_generate = False
+
+# every cross-reference to the package must resolve (-W turns warnings into errors); not
+# checked: targets outside it (numpy, the standard library: no intersphinx, the build is
+# offline), private modules and names (normad_edu._engine, practice._Exercise), and the
+# words of numpy-style type fields ("ndarray, shape (B, n)", '{"plastic", "frozen"}')
+# that are not names of the package
+nitpicky = True
+nitpick_ignore_regex = [
+    (r"py:.*", r"(numpy|np|collections|pathlib|typing|argparse|concurrent|matplotlib|ipywidgets|nbformat|"
+               r"dask|distributed)\..*"),
+    (r"py:.*", r"normad_edu\.(\w+\.)*_\w*(\..*)?"),  # private modules and names
+    (r"py:class", r"(?!normad_edu\.).*"),
+]
+napoleon_preprocess_types = True
+# a notebook's heading levels may skip one (e.g. a "###" exercise under the title): cosmetic, not a broken link
+suppress_warnings = ["myst.header"]
+
+html_theme = "alabaster"
+html_title = f"normad_edu {release}: the course"
+html_extra_path = ["_root"]  # index.html at the top of the site: a redirect to the root page
+html_theme_options = {"description": "NormAD-based spatio-temporal error backpropagation, as a course",
+                      "fixed_sidebar": True}

@@ -1,0 +1,231 @@
+"""The course that ships with the package: find it, copy it out, and keep its Colab cells.
+
+A helper of the command line (``normad-edu notebooks``) and of the
+maintainers (the Colab cells), not course material, hence private.
+
+Every install carries the course: the wheel holds ``notebooks/*.ipynb`` and
+``docs/method.md`` (which the notebooks link to) as ``normad_edu/course/``,
+in the repository's layout (``pyproject.toml``, ``[tool.hatch.build]``).
+Imported from a checkout (editable install, ``PYTHONPATH``) the course is the
+checkout's own ``notebooks/`` and ``docs/``.
+
+* :func:`course_root` -- the folder holding ``notebooks/`` and ``docs/``;
+* :func:`course_files` -- the files of the course, relative to it;
+* :func:`copy_course` -- what ``normad-edu notebooks DIR`` does: copy them
+  into ``DIR`` (same layout), never overwriting a file unless asked to;
+* :func:`add_colab` -- a maintainer's tool: the "Open in Colab" badge in a
+  notebook's first markdown cell and, as its first code cell, a cell tagged
+  ``colab-install`` that installs the package on Google Colab and does
+  nothing anywhere else. Idempotent; run it on every notebook with
+  ``python -m normad_edu._course colab notebooks/`` (``--check``: only
+  report the notebooks it would change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["COLAB_TAG", "COURSE_FILES", "CourseFilesExistError", "REPOSITORY", "add_colab", "colab_url", "copy_course",
+           "course_files", "course_root"]
+
+#: The repository on GitHub (owner/name), as in the project's URLs.
+REPOSITORY = "normad-edu/normad_edu"
+#: Globs, relative to the course root, of the files the course consists of.
+COURSE_FILES = ("notebooks/*.ipynb", "docs/method.md")
+#: Tag of the first code cell that installs the package on Colab.
+COLAB_TAG = "colab-install"
+#: Source of that cell: plain Python (``get_ipython()`` instead of ``%pip``, so tools that parse
+#: the notebooks' cells as Python read it); ``pip`` runs only on Colab, where the package is not
+#: installed; the widget manager call: the package needs ipywidgets 8, which Colab draws only with it.
+COLAB_INSTALL_SOURCE = (
+    "# On Google Colab only: install normad_edu (anywhere else this cell does nothing)\n"
+    "import sys\n"
+    "\n"
+    'if "google.colab" in sys.modules:\n'
+    f'    get_ipython().run_line_magic("pip", \'install -q "normad_edu @ git+https://github.com/{REPOSITORY}"\')\n'
+    "    from google.colab import output\n"
+    "\n"
+    "    output.enable_custom_widget_manager()  # the notebooks' widgets use ipywidgets 8"
+)
+_BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+_BADGE = re.compile(r"\n*\[!\[Open In Colab\]\([^)]*\)\]\(https://colab\.research\.google\.com/[^)]*\)\n*")
+
+
+class CourseFilesExistError(FileExistsError):
+    """Raised by :func:`copy_course` when files of the course exist in the destination (``paths``)."""
+
+    def __init__(self, paths: Sequence[Path]):
+        self.paths = list(paths)
+        names = ", ".join(f"{p}{' (a folder)' if p.is_dir() else ''}" for p in self.paths[:3])
+        names += f" and {len(self.paths) - 3} more" if len(self.paths) > 3 else ""
+        super().__init__(f"dest: {len(self.paths)} file(s) of the course already exist: {names}; copy_course(..., "
+                         "force=True) overwrites files (not folders)")
+
+    def summary(self) -> str:
+        """The first line of the message, without the advice."""
+        return str(self).split("; ")[0].removeprefix("dest: ")
+
+
+def course_root() -> Path:
+    """The folder holding the course's ``notebooks/`` and ``docs/``.
+
+    ``normad_edu/course`` of an installed wheel, else the repository checkout
+    the package is imported from.
+
+    Raises
+    ------
+    FileNotFoundError
+        If neither has the notebooks (e.g. a wheel built without them).
+    """
+    package = Path(__file__).resolve().parent
+    for root in (package / "course", package.parent):
+        if any((root / "notebooks").glob("*.ipynb")) and (root / "docs" / "method.md").is_file():
+            return root
+    raise FileNotFoundError(f"the course notebooks are not installed with normad_edu (looked in {package / 'course'} "
+                            f"and {package.parent}); reinstall the package from its sdist, wheel or repository")
+
+
+def course_files(root: Path | None = None) -> list[Path]:
+    """The files of the course (:data:`COURSE_FILES`), relative to ``root`` (default :func:`course_root`), sorted."""
+    root = course_root() if root is None else Path(root)
+    return sorted({p.relative_to(root) for pattern in COURSE_FILES for p in root.glob(pattern) if p.is_file()})
+
+
+def copy_course(dest: str | os.PathLike, *, force: bool = False) -> list[Path]:
+    """Copy the course into the folder ``dest``, in the repository's layout.
+
+    ``dest/notebooks/*.ipynb`` and ``dest/docs/method.md``; the notebooks
+    find everything else (the shipped results) in the installed package.
+
+    Parameters
+    ----------
+    dest : str or os.PathLike
+        The folder to copy into; created (with its parents) if missing.
+    force : bool
+        Overwrite files that already exist. Without it nothing is copied when
+        any of the course's files exists in ``dest``.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    TypeError
+        If ``dest`` is not a path.
+    NotADirectoryError
+        If ``dest`` (or a folder the course needs inside it) exists and is not a folder.
+    CourseFilesExistError
+        (a FileExistsError) If a course file exists in ``dest`` and ``force``
+        is false, or exists as a folder.
+    """
+    if not isinstance(dest, (str, os.PathLike)):
+        raise TypeError(f"dest must be a path (str or os.PathLike), got {type(dest).__name__} {dest!r}")
+    dest, root = Path(dest), course_root()
+    files = course_files(root)
+    for folder in [dest, *sorted({dest / f.parent for f in files})]:
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(f"dest: {str(folder)!r} exists and is not a folder")
+    targets = [dest / f for f in files]
+    blocked = [t for t in targets if t.is_dir() or (t.exists() and not force)]
+    if blocked:
+        raise CourseFilesExistError(blocked)
+    for f, target in zip(files, targets):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / f, target)
+    return targets
+
+
+def colab_url(notebook: str) -> str:
+    """The Colab address that opens ``notebooks/<notebook>`` from the repository's main branch."""
+    if not isinstance(notebook, str) or not re.fullmatch(r"[\w.-]+\.ipynb", notebook):
+        raise ValueError(f"notebook must be a notebook file name such as '01_synapse.ipynb', got {notebook!r}")
+    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/notebooks/{notebook}"
+
+
+def add_colab(nb, name: str) -> bool:
+    """Put the Colab badge and install cell into the notebook ``nb`` (an nbformat v4 node), in place.
+
+    The badge becomes the paragraph after the title line of the first
+    markdown cell; the cell tagged :data:`COLAB_TAG` becomes the first code
+    cell. Older badges and install cells are replaced, so running it again
+    changes nothing.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook (``nbformat.read(path, as_version=4)``).
+    name : str
+        Its file name in ``notebooks/``, e.g. ``'01_synapse.ipynb'``.
+
+    Returns
+    -------
+    bool
+        True if ``nb`` changed.
+    """
+    import nbformat
+
+    before = nbformat.writes(nb)
+    badge = f"[![Open In Colab]({_BADGE_IMAGE})]({colab_url(name)})"
+    markdown = next((c for c in nb.cells if c.cell_type == "markdown"), None)
+    if markdown is None:
+        raise ValueError(f"nb: notebook {name!r} has no markdown cell for the Colab badge")
+    text = _BADGE.sub("\n\n", markdown.source).strip("\n")
+    title, sep, rest = text.partition("\n") if text.startswith("#") else ("", "", text)
+    markdown.source = f"{title}\n\n{badge}\n\n{rest.lstrip(chr(10))}" if title else f"{badge}\n\n{rest}"
+    markdown.source = markdown.source.rstrip("\n")
+
+    cells = [c for c in nb.cells if COLAB_TAG not in c.get("metadata", {}).get("tags", [])]
+    cell = nbformat.v4.new_code_cell(COLAB_INSTALL_SOURCE, metadata={"tags": [COLAB_TAG]})
+    cell["id"] = COLAB_TAG
+    first_code = next((i for i, c in enumerate(cells) if c.cell_type == "code"), len(cells))
+    nb.cells = [*cells[:first_code], cell, *cells[first_code:]]
+    return nbformat.writes(nb) != before
+
+
+def _colab_main(paths: Sequence[str], check: bool) -> int:
+    import nbformat
+
+    notebooks = []
+    for p in map(Path, paths):
+        if not p.exists():
+            print(f"colab: {p} does not exist", file=sys.stderr)
+            return 2
+        notebooks += sorted(p.glob("*.ipynb")) if p.is_dir() else [p]
+    if not notebooks:
+        print(f"colab: no notebooks in {', '.join(paths)}", file=sys.stderr)
+        return 2
+    changed = []
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        if add_colab(nb, path.name):
+            changed.append(path)
+            if not check:
+                with open(path, "w", encoding="utf-8", newline="\n") as fh:
+                    nbformat.write(nb, fh)  # as the notebooks are stored: indent 1, final newline
+    verb = "would change" if check else "changed"
+    print(f"colab: {verb} {len(changed)} of {len(notebooks)} notebooks" + "".join(f"\n  {p}" for p in changed))
+    return 1 if check and changed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m normad_edu._course colab [--check] PATH ...``: add the Colab badge and install cell."""
+    parser = argparse.ArgumentParser(prog="python -m normad_edu._course",
+                                     description="Maintain the course notebooks.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    colab = sub.add_parser("colab", help="add the Colab badge and install cell to notebooks (idempotent)")
+    colab.add_argument("paths", nargs="+", metavar="PATH", help="notebooks or folders of notebooks")
+    colab.add_argument("--check", action="store_true", help="change nothing; exit 1 if a notebook would change")
+    args = parser.parse_args(argv)
+    return _colab_main(args.paths, args.check)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

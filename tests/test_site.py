@@ -1,0 +1,124 @@
+"""The rendered course site (docs/site/, Sphinx + myst-nb) builds, and its build fails when it should.
+
+* The whole site, as README's "Course" section builds it: every notebook
+  executed in quick mode, docs/*.md, the API reference; ``-W`` with
+  ``nitpicky``: any warning (a broken cross-reference, a bad docstring)
+  fails the build. Takes about as long as running the notebooks (~2-3 min).
+* The same configuration on a tiny course: a notebook whose cell raises, or
+  a page with a reference to nothing, fails the build with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("myst_nb")
+nbformat = pytest.importorskip("nbformat")
+
+ROOT = Path(__file__).resolve().parents[1]
+CONF = ROOT / "docs" / "site"
+
+
+def _sphinx(srcdir: Path, outdir: Path, timeout: float) -> subprocess.CompletedProcess:
+    """README's build command (``-W --keep-going``, quick mode) on ``srcdir`` with docs/site/conf.py."""
+    env = dict(os.environ, NORMAD_EDU_QUICK="1")
+    env.pop("NORMAD_EDU_SITE_EXECUTE", None)  # conf.py's default: execute every notebook
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+    return subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-T", "-q", "-b", "html", "-c", str(CONF),
+                           str(srcdir), str(outdir)], cwd=srcdir, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.mark.slow
+def test_course_site_builds_with_every_notebook_executed(tmp_path):
+    out = tmp_path / "site"
+    res = _sphinx(ROOT, out, timeout=1200)
+    assert res.returncode == 0, f"site build failed:\n{res.stdout[-3000:]}\n{res.stderr[-6000:]}"
+    assert "index.html" in (out / "index.html").read_text()  # the redirect to the root page
+    home = (out / "docs" / "site" / "index.html").read_text()
+    for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        page = out / "notebooks" / f"{nb.stem}.html"
+        assert page.is_file(), f"no page for {nb.name}"
+        assert f"notebooks/{nb.stem}.html" in home, f"{nb.name} is not in the table of contents"
+        html = page.read_text()
+        # executed: the outputs are on the page; in quick mode (notebook_rng prints the mode)
+        assert 'class="cell_output' in html, f"{nb.name}: no outputs on its page"
+        if "notebook_rng(" in nb.read_text():
+            assert "quick mode = True" in html, f"{nb.name}: not run in quick mode"
+    images = list((out / "_images").glob("*.png"))
+    assert len(images) >= 20, f"only {len(images)} figures rendered"
+    for md in sorted((ROOT / "docs").glob("*.md")):  # the method, an instructor guide when there is one
+        page = out / "docs" / f"{md.stem}.html"
+        assert page.is_file() and f"docs/{md.stem}.html" in home.replace("../", "docs/"), md.name
+    # the notebooks' links to each other and to the method are links on the site
+    page = (out / "notebooks" / "04_normad_single_neuron.html").read_text()
+    assert 'href="05_spatio_temporal_backprop.html"' in page and 'href="../docs/method.html' in page
+    # the API reference documents every name of normad_edu.__all__
+    import normad_edu
+
+    api = (out / "docs" / "site" / "api.html").read_text()
+    for name in normad_edu.__all__:
+        obj = getattr(normad_edu, name)
+        if hasattr(obj, "__module__") and hasattr(obj, "__qualname__"):
+            assert f'id="{obj.__module__}.{obj.__qualname__}"' in api, f"{name} is not in the API reference"
+
+
+def test_api_reference_covers_every_public_module():
+    """docs/site/api.md documents each public module of the package once (a new module must be added)."""
+    import pkgutil
+
+    import normad_edu
+
+    public = {m.name for m in pkgutil.walk_packages(normad_edu.__path__, "normad_edu.")
+              if not any(part.startswith("_") for part in m.name.split("."))}
+    listed = re.findall(r"^\.\. automodule:: (\S+)$", (CONF / "api.md").read_text(), re.M)
+    assert sorted(set(listed) - {"normad_edu"}) == sorted(public)
+    assert len(listed) == len(set(listed))
+
+
+def _tiny_course(tmp_path: Path, cell: str, method: str) -> Path:
+    """A repository-shaped folder: docs/site/index.md, one notebook with ``cell``, docs/method.md."""
+    src = tmp_path / "src"
+    (src / "docs" / "site").mkdir(parents=True)
+    (src / "notebooks").mkdir()
+    shutil.copy(CONF / "index.md", src / "docs" / "site" / "index.md")
+    (src / "docs" / "site" / "index.md").write_text(
+        (CONF / "index.md").read_text().replace("\napi\n", "\n"))  # no API reference: fast
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 01 Tiny\n\nSee [the method](../docs/method.md)."),
+                nbformat.v4.new_code_cell(cell)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, src / "notebooks" / "01_tiny.ipynb")
+    (src / "docs" / "method.md").write_text(f"# The method\n\n{method}\n")
+    return src
+
+
+def test_site_build_fails_on_a_notebook_error(tmp_path):
+    src = _tiny_course(tmp_path, "raise RuntimeError('broken cell 1234')", "Fine.")
+    res = _sphinx(src, tmp_path / "out", timeout=300)
+    assert res.returncode != 0
+    assert "broken cell 1234" in res.stdout + res.stderr
+    ok = _tiny_course(tmp_path / "ok", "print(6 * 7)", "Fine.")  # the same course without the error builds
+    res = _sphinx(ok, tmp_path / "ok-out", timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "42" in (tmp_path / "ok-out" / "notebooks" / "01_tiny.html").read_text()
+
+
+def test_site_build_fails_on_broken_cross_references(tmp_path):
+    """One build, three kinds of broken reference; --keep-going reports every one."""
+    broken = {"{py:func}`normad_edu.no_such_function`": "normad_edu.no_such_function",
+              "[a missing page](missing.md)": "missing.md",
+              "[a missing section](method.md#no-such-section)": "no-such-section"}
+    src = _tiny_course(tmp_path, "x = 1", "\n\n".join(f"See {b}." for b in broken))
+    res = _sphinx(src, tmp_path / "out", timeout=300)
+    assert res.returncode != 0, "broken references did not fail the build"
+    warnings = [line for line in (res.stdout + res.stderr).splitlines() if "WARNING" in line and "method.md" in line]
+    for ref, target in broken.items():
+        assert any(target in w for w in warnings), f"{ref}: no warning naming {target!r} in {warnings}"
