@@ -179,7 +179,7 @@ def _events_in_time_order(in_times, in_counts, n_in, n_steps, dt):
     return ev_t, ev_i
 
 
-#: Steps between two reads of the stop flag in :func:`_simulate_one`: the time loop runs in windows
+#: Steps between two reads of the stop flag in ``_simulate_one``: the time loop runs in windows
 #: of this many steps (a step of one neuron costs ~10 ns; a window of 2000 neurons ~1 ms).
 STOP_CHECK_STEPS = 256
 

@@ -160,7 +160,7 @@ def _spike_word(name: str) -> str:
     return "input" if name == "inputs" else name
 
 
-#: Slots (trains x K) validated at a time by :func:`_check_padded`: bounds the
+#: Slots (trains x K) validated at a time by ``_check_padded``: bounds the
 #: temporaries of the checks to a few MiB whatever the size of the input.
 CHECK_CHUNK_SLOTS = 1 << 19
 
