@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 
 import normad_edu
+from normad_edu.notebook_utils import quick_mode
 
 project = "normad_edu"
 author = "normad_edu developers"
@@ -47,7 +48,16 @@ myst_heading_anchors = 3
 # Notebooks: executed on every build (their outputs are not stored), in quick mode
 # when NORMAD_EDU_QUICK=1; an error in any cell fails the build.
 nb_execution_mode = os.environ.get("NORMAD_EDU_SITE_EXECUTE", "force")
-nb_execution_timeout = 600
+# per cell: quick-mode cells take < 30 s even on a loaded machine; the limit also bounds a
+# stall seen here with nbclient at widget cells (the kernel idle, its reply read only when
+# the wait times out, after which the run goes on), so it is kept short in quick mode
+nb_execution_timeout = 120 if quick_mode() else -1
+if nb_execution_mode != "off":
+    # compile (or load) every numba kernel once here, so no notebook's kernel compiles: faster on a
+    # fresh clone, and every stall we saw happened in a kernel with an empty numba cache
+    from normad_edu._warmup import warm_numba_cache
+
+    warm_numba_cache()
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True
