@@ -54,7 +54,7 @@ _MAX_OBJECTS = 2000  # a bound on the objects one look follows (a learner's name
 
 
 def resolve(targets: Iterable[str]) -> dict[int, tuple[str, object]]:
-    """``{id(obj): (label, obj)}`` for targets written ``"module:attribute"``.
+    """``{id(obj): (label, obj)}`` for targets written ``"module:attribute"`` (or ``"module:Class.method"``).
 
     The label is the dotted name a learner would recognise
     (``normad_edu.kernels.alpha_kernel``).
@@ -62,7 +62,7 @@ def resolve(targets: Iterable[str]) -> dict[int, tuple[str, object]]:
     out = {}
     for target in targets:
         module, _, attr = target.partition(":")
-        obj = getattr(importlib.import_module(module), attr)
+        obj = functools.reduce(getattr, attr.split("."), importlib.import_module(module))  # "Class.method" too
         out[id(obj)] = (f"{module}.{attr}", obj)
     return out
 

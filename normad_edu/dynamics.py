@@ -196,8 +196,7 @@ def first_spikes(run_ids=range(100), *, seed: int = 0, setup: DeepSetup = DeepSe
     ids = [check_int("run id", int(i), minimum=0) for i in run_ids]
     ex = make_experiment("deep", "all", seed=seed, setup=setup, run_ids=ids)
     rec = forward(stack_padded([p[0] for p in ex.inputs]), ex.weights, ex.lif, ex.syn, ex.sim)
-    hidden = np.stack([np.where(lay.counts > 0, lay.times[..., 0], np.inf).min(axis=1) for lay in rec.layers[:-1]],
-                      axis=1)
+    hidden = np.stack([lay.first_spike() for lay in rec.layers[:-1]], axis=1)
     desired = np.array([np.asarray(p[0][0])[0] if len(p[0][0]) else np.inf for p in ex.desired])
     return {"desired": desired, "hidden": hidden}
 

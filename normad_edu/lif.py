@@ -69,6 +69,10 @@ class LayerOutput:
     vdot: np.ndarray
     v: np.ndarray | None = None
 
+    def first_spike(self) -> np.ndarray:
+        """``(B,)``: the earliest spike (ms) of any neuron of the layer, ``inf`` where the layer is silent."""
+        return np.where(self.counts > 0, self.times[..., 0], np.inf).min(axis=1)
+
 
 @numba.njit(cache=True)
 def _find_crossing(u0, I1, I2, h, u_h, theta, tau1, tau2, tau_L, C):

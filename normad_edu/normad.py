@@ -400,8 +400,7 @@ def actionable_instants(record: ForwardRecord, err_t: np.ndarray, err_s: np.ndar
     if params.zero_gradient == "skip":
         return err_t
     below = record.spikes(len(record.layers) - 1)  # the layer feeding the output (the inputs if L = 1)
-    has = below.counts > 0  # (B, n_{L-1})
-    first = np.where(has, below.times[..., 0], np.inf).min(axis=1)  # (B,) first spike of that layer
+    first = below.first_spike()  # (B,)
     dead = (err_s != 0) & (err_t <= first[:, None, None]) & np.isfinite(first)[:, None, None]
     out = err_t.copy()
     out[dead] = np.broadcast_to(first[:, None, None] + sim.dt, err_t.shape)[dead]

@@ -1097,7 +1097,7 @@ _FIRST_SPIKE = _Exercise(
         _Mistake("return one number per problem, shape (P,): the minimum over the neurons as well.",
                  _first_spike_variant(over="neurons")),
     ),
-    forbidden=("normad_edu.dynamics:first_spikes",),
+    forbidden=("normad_edu.dynamics:first_spikes", "normad_edu.lif:LayerOutput.first_spike"),
     allowed="from times and counts with numpy: a mask from counts, np.where, min",
     note="normad_edu.dynamics.first_spikes does this for the hidden layers of many problems (Section 5, 07b).",
 )

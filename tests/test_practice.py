@@ -32,6 +32,7 @@ import pytest
 from normad_edu import LIFParams, SimParams, SynapseParams, forward
 from normad_edu import practice as P
 from normad_edu.kernels import alpha_kernel, psi_kernel, psi_kernel_dot
+from normad_edu.lif import LayerOutput
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -409,6 +410,8 @@ def _first_via_library(times, counts):
 
 FIRST_SPIKE_WRONG = {
     "library call (the simulated problems, not the arrays given)": _first_via_library,
+    "LayerOutput.first_spike on the arrays given": lambda t, c: LayerOutput(np.asarray(t, float), np.asarray(c),
+                                                                              np.zeros(1)).first_spike(),
     "plain min (trusts the +inf padding)": lambda t, c: np.min(t, axis=(1, 2)),
     "nanmin over everything": lambda t, c: np.nanmin(np.where(np.isnan(t), np.inf, t), axis=(1, 2)),
     "only silent neurons masked": lambda t, c: np.where(np.asarray(c) > 0, np.min(t, axis=2), np.inf).min(axis=1),
@@ -486,6 +489,7 @@ REFUSED = {("v_after_reset", "uses the simulator"), ("spike_correlation", "libra
            ("spike_correlation", "library call by a built name in a thread"), ("spike_time_gradient", "Vdot from the simulator"),
            ("xor_encode", "library call"),
            ("first_spike_times", "library call (the simulated problems, not the arrays given)"),
+           ("first_spike_times", "LayerOutput.first_spike on the arrays given"),
            ("mcnemar_exact_p", "library call"), ("mcnemar_exact_p", "scipy's binomial test")}
 
 
