@@ -8,8 +8,8 @@
     normad-edu gradcheck  [--layers 20,10,5,1] [--t-ref MS] [--tau-l-hat MS] [--seed S] [--json]
     normad-edu xor        [--problems N] [--hidden plastic,frozen] [--max-iter M] [--set FIELD=VALUE ...] SWEEP
     normad-edu deep       [--problems N] [--train output,outer2,all] [--max-iter M] [--set FIELD=VALUE ...] SWEEP
-    normad-edu reproduce  {fig6,fig7,fig8,fig9,fig10,all} [--quick] SWEEP
-    normad-edu study      [--stage {screen,final}] [--levers A,B+C] [--train output,all] [--problems N]
+    normad-edu reproduce  {fig6,fig7,fig8,fig9,fig10,all} [--quick] [--set FIELD=VALUE ... (fig8-fig10)] SWEEP
+    normad-edu study      [--stage {screen,final,confirm}] [--levers A,B+C] [--train output,all] [--problems N]
                           [--max-iter M] [--seed S] [--out DIR] [--json] [--quiet] [--workers K]
     normad-edu notebooks  DIR [--force] [--json]
 
@@ -56,7 +56,7 @@ from ._cli_support import (CommandError, UsageError, _float_above, _fmt, _int_at
                            _say, _scheduler_address, _use_agg)
 from .experiments import DeepSetup, demo_problem, get_experiment, make_experiment, parse_changes, with_changes
 from .params import TAU_L_HAT, SimParams
-from .reproduce import FULL_SIZES, QUICK_SIZES, FIGURES
+from .reproduce import FIGURE_EXPERIMENT, FIGURES, FULL_SIZES, QUICK_SIZES
 from .sweep import ResultsFileError
 
 _DEMO_SETUP = DeepSetup()
@@ -173,6 +173,9 @@ def _add_reproduce_parser(sub) -> None:
                                    f"{q.xor_runs} x {q.xor_max_iter} and {q.deep_runs} x {q.deep_max_iter}.")
     p.add_argument("figure", choices=(*FIGURES, "all"), help="which figure (all: every one)")
     p.add_argument("--quick", action="store_true", help="small sweeps: a rough figure in about a minute")
+    p.add_argument("--set", metavar="FIELD=VALUE", action="append", default=[], dest="changes",
+                   help="change a field of DeepSetup for the generic figures fig8, fig9 and fig10 (repeatable; "
+                        "tuples comma-separated; the iteration budget comes from the sizes), e.g. --set sigma=5")
     _add_sweep_options(p)
     p.set_defaults(func=_cmd_reproduce)
 
@@ -431,12 +434,21 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     """``normad-edu reproduce``: run what a figure needs (resumable) and draw it."""
+    names = list(FIGURES) if args.figure == "all" else [args.figure]
+    setup = None
+    if args.changes:
+        xor = [n for n in names if FIGURE_EXPERIMENT[n] != "deep"]
+        if xor:
+            raise UsageError(f"argument --set: it changes the generic problems' DeepSetup, so it applies to fig8, "
+                             f"fig9 and fig10 only, not to {', '.join(xor)}")
+        if any(c.partition("=")[0].strip() == "max_iter" for c in args.changes):
+            raise UsageError("argument --set: max_iter is set by the figure sizes (use --quick for small sweeps)")
+        setup = _setup(args, "deep")
     out = _check_sweep_args(args)
     _use_agg()
     from .reproduce import FIGURE_BUILDERS
 
     sizes = QUICK_SIZES if args.quick else FULL_SIZES
-    names = list(FIGURES) if args.figure == "all" else [args.figure]
     _compile_notice(args)
     sweep = _sweep_function(args, out)
     start = time.perf_counter()
@@ -444,7 +456,8 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     for name in names:
         t0 = time.perf_counter()
         try:
-            figures[name] = FIGURE_BUILDERS[name](args.seed, sizes, out, sweep, progress=not args.quiet)
+            extra = {"setup": setup} if name == "fig8" and setup is not None else {}
+            figures[name] = FIGURE_BUILDERS[name](args.seed, sizes, out, sweep, progress=not args.quiet, **extra)
         except OSError as exc:
             raise CommandError(f"{name}: cannot write the figure: {exc.strerror or exc}") from None
         figures[name]["wall_seconds"] = time.perf_counter() - t0
@@ -453,7 +466,8 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
             print(f"  {', '.join(figures[name]['files'])}")
     wall_seconds = time.perf_counter() - start
     if args.json:
-        configuration = _sweep_configuration(args, out, figure=args.figure, quick=args.quick, sizes=asdict(sizes))
+        configuration = _sweep_configuration(args, out, figure=args.figure, quick=args.quick, sizes=asdict(sizes),
+                                             set=list(args.changes))
         _print_json(args, {"configuration": configuration, "figures": figures, "wall_seconds": wall_seconds})
     else:
         print(f"normad-edu reproduce {args.figure}{' --quick' if args.quick else ''}: wall time {wall_seconds:.1f} s")

@@ -12,6 +12,11 @@ passes one that knows where to run and how to report failures.
 * fig8: the output of generic problem 0 over training (all layers plastic).
 * fig9: generic problems converged vs iteration (output / outer two / all).
 * fig10: their mean and s.d. of the correlation.
+
+The generic figures (fig8-fig10) can be drawn for a changed set-up
+(``normad-edu reproduce fig9 --set sigma=5``): the sweep function applies
+the changes, and fig8 takes the changed :class:`~normad_edu.experiments.DeepSetup`
+as ``setup``.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ FULL_SIZES = ReproduceSizes(xor_runs=100, xor_max_iter=800, deep_runs=100, deep_
 #: ``--quick``: each figure in well under 2 minutes on 2 cores.
 QUICK_SIZES = ReproduceSizes(xor_runs=8, xor_max_iter=300, deep_runs=8, deep_max_iter=400)
 FIGURES = ("fig6", "fig7", "fig8", "fig9", "fig10")
+#: The experiment each figure trains ("xor" or "deep").
+FIGURE_EXPERIMENT = {"fig6": "xor", "fig7": "xor", "fig8": "deep", "fig9": "deep", "fig10": "deep"}
 #: Fig. 6 draws every 5th iteration, Fig. 8 every 20th (as the paper).
 FIG6_EVERY, FIG8_EVERY = 5, 20
 XOR_LABELS = get_experiment("xor").labels
@@ -77,15 +84,20 @@ def sweep_counts(summary: dict) -> dict:
     return {k: summary[k] for k in keys}
 
 
-def train_run0(experiment: str, config: str, seed: int, max_iter: int, progress: bool = True):
+def train_run0(experiment: str, config: str, seed: int, max_iter: int, progress: bool = True, setup=None):
     """The experiment and the training result of its run 0, with the output spikes of every iteration.
 
     Run 0's pattern order is that of run 0 of the matching sweep
     (:meth:`~normad_edu.experiments.Experiment.run`), so the figure shows
-    run 0 of the sweep.
+    run 0 of the sweep. ``setup`` (default: the experiment's defaults) gets
+    ``max_iter`` as its budget.
     """
     kind = get_experiment(experiment)
-    ex = make_experiment(experiment, config, n_runs=1, seed=seed, setup=with_max_iter(kind.setup_class(), max_iter))
+    setup = kind.setup_class() if setup is None else setup
+    if not isinstance(setup, kind.setup_class):
+        raise TypeError(f"setup must be a {kind.setup_class.__name__} for experiment {experiment!r}, "
+                        f"got {type(setup).__name__}")
+    ex = make_experiment(experiment, config, n_runs=1, seed=seed, setup=with_max_iter(setup, max_iter))
     return ex, ex.run(progress=progress, raster_every=1)
 
 
@@ -108,11 +120,12 @@ def fig6(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bo
             "run": 0, "max_iter": sizes.xor_max_iter, "converged_at": result.iterations()[0]}
 
 
-def fig8(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bool = True) -> dict:
-    """The output spikes over training of generic problem 0, all layers trained."""
+def fig8(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bool = True, setup=None) -> dict:
+    """The output spikes over training of generic problem 0, all layers trained (``setup``: a changed
+    :class:`~normad_edu.experiments.DeepSetup`, default the defaults)."""
     from .plotting import fig_output_raster, save_figure
 
-    ex, result = train_run0("deep", "all", seed, sizes.deep_max_iter, progress)
+    ex, result = train_run0("deep", "all", seed, sizes.deep_max_iter, progress, setup=setup)
     summary = _run0_summary("generic problem 0, all layers trained", result, sizes.deep_max_iter)
     fig = fig_output_raster(result.raster_iterations, result.raster_times[:, 0], ex.desired[0][0][0],
                             every=FIG8_EVERY, T=ex.sim.T, title=f"100-50-25-1, {summary} (red: desired)")

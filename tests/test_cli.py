@@ -322,6 +322,30 @@ def test_reproduce_fig6_quick_writes_png_and_svg(tmp_path, capsys):
     assert info["converged_at"] is None or 0 <= info["converged_at"] <= 300
 
 
+def test_reproduce_set_trains_the_generic_figures_with_the_changed_setup(tmp_path, capsys, monkeypatch):
+    """--set reaches run 0 of Fig. 8 (and is reported); the sweeps of Figs. 9-10 share deep --set's path."""
+    import normad_edu.reproduce as rep
+    from normad_edu.experiments import DeepSetup
+
+    seen = []
+    real = rep.train_run0
+
+    def spy(*args, setup=None, **kw):
+        seen.append(setup)
+        return real(*args, setup=setup, **kw)
+
+    monkeypatch.setattr(rep, "train_run0", spy)
+    r = run_json(capsys, "reproduce", "fig8", "--quick", "--out", str(tmp_path), "--set", "sigma=5",
+                 "--set", "desired_t_min=10", "--set", "r_hidden_scale=0.1,1")
+    assert r["configuration"]["set"] == ["sigma=5", "desired_t_min=10", "r_hidden_scale=0.1,1"]
+    (setup,) = seen
+    assert (setup.sigma, setup.desired_t_min, setup.r_hidden_scale) == (5.0, 10.0, (0.1, 1.0))
+    assert setup.r_out == DeepSetup().r_out  # everything else stays the default
+    assert_figure_pair(r["figures"]["fig8"]["files"], tmp_path)
+    with pytest.raises(TypeError, match="setup must be a DeepSetup"):
+        real("deep", "all", 0, 1, False, setup=object())
+
+
 # --------------------------------------------------------------------------
 # bad arguments
 # --------------------------------------------------------------------------
@@ -345,6 +369,11 @@ def test_reproduce_fig6_quick_writes_png_and_svg(tmp_path, capsys):
         (["reproduce", "fig11"], "fig11"),
         (["reproduce"], "figure"),
         (["reproduce", "fig7", "--workers", "0"], "--workers"),
+        (["reproduce", "fig7", "--set", "sigma=5"], "fig8, fig9 and fig10 only, not to fig7"),
+        (["reproduce", "all", "--set", "sigma=5"], "not to fig6, fig7"),
+        (["reproduce", "fig9", "--set", "max_iter=5"], "max_iter is set by the figure sizes"),
+        (["reproduce", "fig10", "--set", "sigma=oops"], "sigma=oops"),
+        (["reproduce", "fig9", "--set", "nope=1"], "no field 'nope'"),
         (["gradcheck", "--layers", "3"], "--layers"),
         (["gradcheck", "--layers", "20,x,1"], "--layers"),
         (["gradcheck", "--layers", "20,0,1"], "--layers"),
