@@ -112,6 +112,9 @@ LEVERS: dict[str, Lever] = {lv.name: lv for lv in (
     Lever("vdot_min-10", {"vdot_min": 10.0}, True, "Clip dV/dt at hidden spikes at 10 mV/ms instead of 1."),
     Lever("hidden1-slow", {"r_hidden_scale": (0.3, 1.0)}, True,
           "Per-layer rate balance: layer 1 learns at 0.3 x the hidden rate (a value the paper leaves open)."),
+    Lever("hidden1-0.1", {"r_hidden_scale": (0.1, 1.0)}, True,
+          "Per-layer rate balance: layer 1 learns at 0.1 x the hidden rate (3 pA per error instant), so its "
+          "updates no longer unsettle layer 2 (a value the paper leaves open)."),
     Lever("hidden2-slow", {"r_hidden_scale": (1.0, 0.3)}, True,
           "Per-layer rate balance: layer 2 learns at 0.3 x the hidden rate."),
     Lever("hidden2-fast", {"r_hidden_scale": (1.0, 3.0)}, True,
