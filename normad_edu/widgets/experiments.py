@@ -72,7 +72,8 @@ N_XOR_INITS = 20
 N_DEEP_PROBLEMS = 100
 A1_RANGE = (0.0, 3000.0)
 A2_RANGE = (0.0, 10_000.0)
-#: Inhibitory weights ~ U(0, g a_l): g = 1 is the shipped default, 4 balances the mean weight to 0.
+#: Inhibitory weights ~ -U(0, g a_l): g = 4 (the default) balances the mean weight to 0;
+#: g = 1 was the first reconstruction.
 G_RANGE = (1.0, 6.0)
 
 PATTERNS = ((0, 0), (0, 1), (1, 0), (1, 1))
