@@ -182,7 +182,7 @@ def lever_names(combo: str) -> list[str]:
 #: and excitatory magnitudes from the same range. Every lever is a change
 #: to this, so the study's numbers do not move when the defaults change.
 PRE_STUDY_SETUP = DeepSetup(a_hidden=(1000.0, 4000.0), inhibitory_scale=1.0, r_out=300.0, r_hidden_all=100.0,
-                            r_hidden_outer2=30.0, tau_L_hat=2.5, t_ref=2.0, sigma=2.0)
+                            r_hidden_outer2=30.0, tau_L_hat=2.5, t_ref=2.0, sigma=2.0, r_hidden_scale=())
 
 
 def setup_for(combo: str, base: DeepSetup = PRE_STUDY_SETUP) -> DeepSetup:

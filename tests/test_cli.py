@@ -119,7 +119,10 @@ def test_deep_set_reaches_the_hidden_learning_rate(tmp_path, capsys):
     from normad_edu.experiments import DeepSetup, make_experiment, parse_changes, with_changes
 
     setup = with_changes(DeepSetup(), parse_changes(DeepSetup(), ["r_hidden_all=7", "sizes=20,10,5,1"]))
-    assert make_experiment("deep", "all", setup=setup).config.rates == (7.0, 7.0, 300.0)
+    # layer 1 learns at r_hidden_scale[0] = 0.1 x the hidden rate (the default since issue 11)
+    assert make_experiment("deep", "all", setup=setup).config.rates == pytest.approx((0.7, 7.0, 300.0))
+    one = with_changes(setup, parse_changes(setup, ["r_hidden_scale=1,1"]))
+    assert make_experiment("deep", "all", setup=one).config.rates == (7.0, 7.0, 300.0)
 
 
 def test_unknown_flag_of_a_subcommand_points_to_its_own_help(capsys):

@@ -23,8 +23,8 @@ def test_every_lever_builds_a_valid_setup_and_says_why():
             assert getattr(setup, field) == value
         deep_problems("all", n_runs=1, setup=setup)  # the factory accepts it
     assert setup_for("baseline") == PRE_STUDY_SETUP
-    # the defaults are the study's choice (README "Reproduction status")
-    assert DeepSetup() == setup_for("balanced+r_hidden_all-30")
+    # the defaults are the study's choice (README "Reproduction status"; layer 1 at 0.1 x since issue 11)
+    assert DeepSetup() == setup_for("balanced+r_hidden_all-30+hidden1-0.1")
 
 
 def test_combinations_merge_changes_and_faithfulness():

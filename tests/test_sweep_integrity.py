@@ -83,15 +83,27 @@ def test_setup_hash_is_stable_and_sees_every_field():
 
 
 def test_a_field_added_later_keeps_earlier_hashes_until_it_is_used():
-    """Neutral fields (added after results were shipped) count only when they leave their default."""
+    """Neutral fields (added after results were shipped) count only when they leave their legacy value."""
     from dataclasses import fields
 
     neutral = [f for f in fields(DeepSetup) if f.metadata.get("neutral")]
     assert neutral, "the test needs a neutral field"
-    f = neutral[0]
-    assert f.name not in setup_identity(DeepSetup())
-    used = replace(DeepSetup(), r_hidden_scale=(1.0, 0.5))
-    assert "r_hidden_scale" in setup_identity(used) and setup_hash(used) != setup_hash(DeepSetup())
+    at_default = [f.name for f in neutral if "legacy" not in f.metadata]
+    assert at_default and not set(at_default) & set(setup_identity(DeepSetup()))
+    used = replace(DeepSetup(), homeostasis=5.0)
+    assert "homeostasis" in setup_identity(used) and setup_hash(used) != setup_hash(DeepSetup())
+
+
+def test_a_default_that_left_its_legacy_value_is_part_of_the_identity():
+    """r_hidden_scale: () for every result shipped before issue 11, (0.1, 1.0) the default since. The old value
+    leaves the identity (old hashes hold), the new default enters it (old and new results never mix)."""
+    legacy = replace(DeepSetup(), r_hidden_scale=())
+    assert DeepSetup().r_hidden_scale == (0.1, 1.0)
+    assert "r_hidden_scale" not in setup_identity(legacy)
+    assert setup_identity(DeepSetup())["r_hidden_scale"] == (0.1, 1.0)
+    assert setup_hash(legacy) != setup_hash(DeepSetup())
+    # the hash the shipped generic sweeps carried before the change, recomputed from the old setup
+    assert setup_hash(replace(legacy, max_iter=10_000)) == "a658713671b0a508"
 
 
 def test_hidden_rate_sweep_into_one_file_gives_each_rate_its_own_runs(tmp_path):
