@@ -10,7 +10,8 @@ checks what a student would see:
 * every widget renders (no "Error displaying widget", a widget view with its
   figure in each cell that builds a widget);
 * in every widget, moving the first slider with the keyboard (focus the
-  handle, ArrowRight, as the sliders use ``continuous_update=False``) redraws
+  handle, ArrowRight, as the sliders use ``continuous_update=False``), or in a
+  widget without sliders picking the next entry of its drop-down, redraws
   the figure (the image's data changes);
 * the page logs no JavaScript error from the widget manager.
 
@@ -403,32 +404,45 @@ def test_notebook_runs_and_widgets_redraw_in_jupyterlab(name, lab, browser):
         widgets[0][1].scroll_into_view_if_needed()
         page.screenshot(path=str(SCREENSHOTS / f"{stem}_1_run.png"))
 
-        # move one slider per widget by keyboard; the figure must be redrawn
+        # move one slider per widget by keyboard (or, in a widget without sliders, pick the next entry of its
+        # drop-down); the figure must be redrawn
         moved = []
         for k, (i, widget) in enumerate(widgets, start=1):
             sliders = widget.locator(".widget-slider")
-            if sliders.count() == 0:
+            dropdowns = widget.locator(".widget-dropdown")
+            if sliders.count() == 0 and dropdowns.count() == 0:
                 continue
-            slider = sliders.first
-            label = slider.locator(".widget-label").first.inner_text()
-            before_value = slider.locator(".widget-readout").first.inner_text()
             before_src = _img_src(widget)
             widget.screenshot(path=str(SCREENSHOTS / f"{stem}_w{k}_before.png"))
-            slider.scroll_into_view_if_needed()
-            hidden = widget.evaluate(HIDDEN_READOUTS_JS)
-            if hidden:   # readable for a person? (reported, not failed: the widget still works)
-                warnings.warn(f"{name}: cell {i}: slider value readouts covered or clipped: {', '.join(hidden)}",
-                              UserWarning, stacklevel=1)
-            handle = slider.locator(".noUi-handle").first
-            handle.focus()
-            for key in ("ArrowRight", "ArrowLeft"):      # ArrowLeft if the slider starts at its maximum
-                for _ in range(ARROW_PRESSES):
-                    handle.press(key)
-                    page.wait_for_timeout(100)
-                if slider.locator(".widget-readout").first.inner_text() != before_value:
-                    break
-            after_value = slider.locator(".widget-readout").first.inner_text()
-            assert after_value != before_value, f"{name}: slider {label!r} of cell {i} did not move by keyboard"
+            if sliders.count():
+                slider = sliders.first
+                label = slider.locator(".widget-label").first.inner_text()
+                before_value = slider.locator(".widget-readout").first.inner_text()
+                slider.scroll_into_view_if_needed()
+                hidden = widget.evaluate(HIDDEN_READOUTS_JS)
+                if hidden:   # readable for a person? (reported, not failed: the widget still works)
+                    warnings.warn(f"{name}: cell {i}: slider value readouts covered or clipped: {', '.join(hidden)}",
+                                  UserWarning, stacklevel=1)
+                handle = slider.locator(".noUi-handle").first
+                handle.focus()
+                for key in ("ArrowRight", "ArrowLeft"):      # ArrowLeft if the slider starts at its maximum
+                    for _ in range(ARROW_PRESSES):
+                        handle.press(key)
+                        page.wait_for_timeout(100)
+                    if slider.locator(".widget-readout").first.inner_text() != before_value:
+                        break
+                after_value = slider.locator(".widget-readout").first.inner_text()
+            else:
+                dropdown = dropdowns.first
+                label = dropdown.locator(".widget-label").first.inner_text()
+                select = dropdown.locator("select").first
+                select.scroll_into_view_if_needed()
+                chosen = "s => s.selectedIndex >= 0 ? s.options[s.selectedIndex].text : ''"
+                before_value = select.evaluate(chosen)
+                n_options = select.locator("option").count()
+                select.select_option(index=(select.evaluate("s => s.selectedIndex") + 1) % n_options)
+                after_value = select.evaluate(chosen)
+            assert after_value != before_value, f"{name}: control {label!r} of cell {i} did not change"
 
             stable = {"n": 0}
 
@@ -451,7 +465,7 @@ def test_notebook_runs_and_widgets_redraw_in_jupyterlab(name, lab, browser):
                 raise
             widget.screenshot(path=str(SCREENSHOTS / f"{stem}_w{k}_after.png"))
             moved.append(f"cell {i} {label} {before_value} -> {after_value}")
-        assert moved, f"{name}: no widget has a slider to move"
+        assert moved, f"{name}: no widget has a slider or a drop-down to move"
         _assert_no_errors(page, name, "after moving the sliders")
         page.screenshot(path=str(SCREENSHOTS / f"{stem}_2_after_slider.png"))
         log = _log_console_errors(page)
