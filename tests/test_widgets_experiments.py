@@ -5,8 +5,6 @@ figures and the callbacks at both ends of every control."""
 from __future__ import annotations
 
 import itertools
-import os
-import time
 
 import matplotlib
 
@@ -27,10 +25,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:FigureCanvasAgg is non-interacti
 def _close_figures():
     yield
     plt.close("all")
-
-
-def _loaded() -> bool:
-    return os.getloadavg()[0] > 1.5
 
 
 # --------------------------------------------------------------------------
@@ -258,7 +252,4 @@ def test_replay_widget_slider_ends(deep_result):
         slider.value = value
         assert box.state["iteration"] == value
         assert len(plt.get_fignums()) == 1
-    if not _loaded():
-        t0 = time.perf_counter()
-        box.update()
-        assert time.perf_counter() - t0 <= 0.5
+    assert_fast_callback(box)   # median of 3 redraws: one slow redraw on a busy CI machine is not a failure
