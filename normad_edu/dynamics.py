@@ -39,7 +39,7 @@ import numpy as np
 from ._validation import check_int
 from .diagnostics import TrainingMonitor
 from .experiments import DeepSetup, make_experiment
-from .sweep import limit_threads
+from .sweep import _worker_init, limit_threads
 
 MECHANISMS = ("layer_decay", "dead_zone", "silent_output", "grazing", "interference")
 
@@ -159,7 +159,9 @@ def diagnose(config: str = "all", run_ids=range(100), *, seed: int = 0, setup: D
     else:
         import multiprocessing as mp
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        # the sweep's initializer: workers die with this process (a killed diagnosis leaves no orphans)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_worker_init,
+                                 initargs=(os.getpid(),)) as pool:
             for out in pool.map(_run_chunk, args):
                 runs.update(dict(out))
     if output_only is not None:

@@ -269,6 +269,36 @@ def test_kill_9_of_the_main_process_leaves_no_worker_and_the_rerun_no_duplicate(
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="lists processes through /proc (Linux)")
+def test_a_killed_diagnosis_leaves_no_worker(tmp_path):
+    """dynamics.diagnose uses the sweep's worker initializer: `kill <pid>` (SIGTERM) of the main process ends its
+    workers too (they used to run on, orphaned, until their problems were done)."""
+    proc = _start("""
+        from normad_edu.dynamics import diagnose
+        from normad_edu.experiments import DeepSetup
+
+        if __name__ == "__main__":
+            setup = DeepSetup(sizes=(20, 10, 5, 1), T=200.0, max_iter=100_000)   # far longer than the test
+            diagnose("all", range(4), setup=setup, workers=2, chunk=1, every=1000)
+    """, tmp_path)
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers := _descendants(proc.pid)) < 2:
+            assert proc.poll() is None, f"the diagnosis ended before it could be killed: {proc.stderr.read()}"
+            assert time.monotonic() < deadline, "the two workers did not start within 120 s"
+            time.sleep(0.05)
+        time.sleep(1.0)                       # past the workers' initializer
+        workers = _descendants(proc.pid)
+        os.kill(proc.pid, signal.SIGTERM)     # the main process only, as kill <pid> or pkill
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 5
+        while any(_alive(p) for p in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [p for p in workers if _alive(p)], "diagnosis workers survived the kill of their parent"
+    finally:
+        _kill_group(proc)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="lists processes through /proc (Linux)")
 def test_the_watcher_thread_alone_ends_an_orphaned_worker(tmp_path):
     """Without PR_SET_PDEATHSIG (as on macOS and Windows) the watcher thread ends the worker."""
     pid_file = tmp_path / "worker.pid"
