@@ -30,13 +30,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..experiments import DEEP_TRAIN, get_experiment
+from ..experiments import DEEP_TRAIN
 from ..plotting import fig_cumulative_converged
+from ..reproduce import DEEP_LABELS
 from ..study import CONFIRM, PAPER_CONVERGED, STUDY_RESULTS, Stage, mcnemar_p, outcomes
 
 __all__ = ["setting_iterations", "setting_comparison", "setting_figure", "build_study_widget"]
-
-DEEP_LABELS = get_experiment("deep").labels
 
 
 def _check_setting(setting) -> dict:
