@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._engine.error_instants import error_instants_padded as _error_instants_padded
-from ._validation import check_nonnegative, check_positive
+from .validation import check_nonnegative, check_positive
 from .network import ForwardRecord
 from .normad import NormADParams, check_desired
 from .params import LIFParams, SimParams

@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from ._validation import check_int, check_nonnegative, check_positive
+from .validation import check_int, check_nonnegative, check_positive
 from .normad import NormADParams
 from .params import (DESIRED_RATE, DT, INPUT_RATE, SIGMA, T_EPOCH, T_REF, TAU_L_HAT, THRESHOLD, VDOT_MIN,
                      XOR_THRESHOLD, LIFParams, SimParams, SynapseParams)
@@ -76,7 +76,7 @@ class Experiment:
         depend on the other runs in the batch. ``config_changes`` (e.g.
         ``max_iter=50, raster_every=1``) replace fields of ``self.config``
         for this call; ``progress``, ``on_done``, ``meta`` and ``monitor``
-        (e.g. :class:`normad_edu.diagnostics.TrainingMonitor`) are passed to
+        (e.g. :class:`normad_edu.research.diagnostics.TrainingMonitor`) are passed to
         :func:`~normad_edu.training.train`.
         """
         config = replace(self.config, **config_changes) if config_changes else self.config
@@ -158,7 +158,7 @@ class DeepSetup:
     only "uniform random, 80 % excitatory and 20 % inhibitory"; the defaults
     a = 3 / 6 nA and g = 4 (mean weight 0: hidden rates ~30 / ~60 Hz, first
     spikes at ~8 / ~13 ms) were chosen by the lever study of
-    :mod:`normad_edu.study` on a held-out problem set. With g = 1 and
+    :mod:`normad_edu.research.study` on a held-out problem set. With g = 1 and
     a = 1 / 4 nA (the values before the study, ``study.PRE_STUDY_SETUP``)
     the 25 layer-2 neurons fire almost in synchrony and converge far less
     often (README "Reproduction status"). Output weights 0. r_out = 0.3 nA;
@@ -518,7 +518,7 @@ def setup_identity(setup) -> dict:
     A field added after results were shipped is marked ``metadata={"neutral": True}``;
     at the value every earlier result used (its ``"legacy"`` metadata, or else
     its default) it is left out, which keeps the identity (and
-    :func:`normad_edu.sweep.setup_hash`) of every earlier setup. A default
+    :func:`normad_edu.research.sweep.setup_hash`) of every earlier setup. A default
     that later moves away from the legacy value (``r_hidden_scale``) is then
     part of the identity, so results of the old and the new default never mix.
     """
@@ -534,7 +534,7 @@ def with_changes(setup, changes: dict):
     """A copy of a setup (:class:`XORSetup`, :class:`DeepSetup`, :class:`SingleSetup`) with some fields changed.
 
     The one mechanism behind ``--set FIELD=VALUE`` of the CLI and the levers
-    of :mod:`normad_edu.study`. Unknown fields raise ``ValueError`` listing
+    of :mod:`normad_edu.research.study`. Unknown fields raise ``ValueError`` listing
     the known ones; the new values are validated by the setup itself.
     """
     if not isinstance(changes, dict):

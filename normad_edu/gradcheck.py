@@ -28,7 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._validation import as_rng, check_positive
+from .validation import as_rng, check_positive
 from .kernels import psi_hat_kernel
 from .network import check_layer_sizes, forward
 from .normad import NormADParams, backward

@@ -41,7 +41,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._validation import check_finite_array, check_positive
+from .validation import check_finite_array, check_positive
 from .params import C as C_DEFAULT
 from .params import GL, TAU1, TAU2, TAU_L_HAT
 

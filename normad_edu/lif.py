@@ -44,7 +44,7 @@ from ._engine.kernels import exp_filter as _exp_filter  # noqa: F401  E(h; tau),
 from ._engine.kernels import exp_filter_given as _exp_filter_given
 from ._engine.kernels import propagators as _propagators
 from ._engine.threads import INTERRUPTIBLE_WORK, over_batch
-from ._validation import check_layer_budget
+from .validation import check_layer_budget
 from .params import LIFParams, SimParams, SynapseParams
 
 
@@ -343,7 +343,7 @@ def simulate_layer(
         or zero ``t_ref``: the simulation would not finish), or if the
         output buffers or the ``record_v`` traces would exceed
         ``params.MAX_ARRAY_BYTES`` (see
-        :func:`normad_edu._validation.check_layer_budget`).
+        :func:`normad_edu.validation.check_layer_budget`).
     """
     B, n_out, _ = W.shape
     check_layer_budget(in_counts, W, lif, syn, sim, record_v)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_finite_array, check_positive
+from .validation import check_finite_array, check_positive
 from . import params
 from .params import SIGMA, TAU_L_HAT
 from .spikes import as_spike_train

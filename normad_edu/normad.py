@@ -67,7 +67,7 @@ import numpy as np
 from ._engine import backward as _engine
 from ._engine.error_instants import error_instants_padded as _error_instants_padded  # noqa: F401 (training)
 from ._engine.kernels import flatten_spikes as _flatten_spikes
-from ._validation import check_nonnegative, check_positive, check_real
+from .validation import check_nonnegative, check_positive, check_real
 from .kernels import psi_hat_kernel, psi_hat_kernel_dot
 from .network import ForwardRecord
 from .params import TAU_L_HAT, VDOT_MIN, LIFParams, SimParams, SynapseParams  # noqa: F401 (VDOT_MIN re-exported)
@@ -105,7 +105,7 @@ class NormADParams:
     normalization : {"layer", "neuron"}
         "layer" (default): each hidden layer's update at an
         error instant is ``r_l G / ||G||_F``. "neuron" is a labelled
-        deviation studied in :mod:`normad_edu.study`: every row (hidden
+        deviation studied in :mod:`normad_edu.research.study`: every row (hidden
         neuron) of G is normalised on its own, ``r_l G_j / ||G_j||``, so
         neurons far from the error get as large a step as near ones. The
         output layer's single row per error is the same either way.

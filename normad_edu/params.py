@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._validation import check_nonnegative, check_positive, check_real
+from .validation import check_nonnegative, check_positive, check_real
 
 #: Membrane capacitance C (pF), reconstructed.
 C = 300.0

@@ -32,7 +32,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from ._validation import check_finite_array, check_int, check_positive, check_real
+from .validation import check_finite_array, check_int, check_positive, check_real
 from .params import T_EPOCH
 from .spikes import as_population, from_padded
 
@@ -384,7 +384,7 @@ def fig_correlation_mean_std(curves: dict, *, every: int = 1, title: str | None 
         ``"plastic"``, ``"frozen"``); ``mean[n]`` and ``std[n]`` are the
         mean and standard deviation over runs of the correlation before
         iteration ``n`` (runs that stopped carry their last value forward,
-        as :func:`normad_edu.sweep.summarize` does). NaN entries are gaps.
+        as :func:`normad_edu.research.sweep.summarize` does). NaN entries are gaps.
     every : int
         Iterations between consecutive points (a sweep summary's
         ``correlation_every``: long sweeps store every 10th iteration).
@@ -464,7 +464,7 @@ def fig_study(rows: Sequence[dict], *, title: str | None = None, paper: dict | N
     Parameters
     ----------
     rows : sequence of dict
-        Rows of :func:`normad_edu.study.study_table` (``combo``, ``config``,
+        Rows of :func:`normad_edu.research.study.study_table` (``combo``, ``config``,
         ``converged``, ``n``, ``ci_low``, ``ci_high`` in percent, ``faithful``).
     title : str, optional
         Figure title.
@@ -513,7 +513,7 @@ def fig_study(rows: Sequence[dict], *, title: str | None = None, paper: dict | N
 
 
 def fig_run_anatomy(result, problem: int = 0, *, title: str | None = None) -> Figure:
-    """One run's anatomy at a glance, from a result trained with a :class:`~normad_edu.diagnostics.TrainingMonitor`.
+    """One run's anatomy at a glance, from a result trained with a :class:`~normad_edu.research.diagnostics.TrainingMonitor`.
 
     Panels (x: iteration): (a) correlation of the output and error instants
     by sign; (b) norm of the update applied to each layer (pA, log scale;

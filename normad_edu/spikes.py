@@ -35,7 +35,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._validation import as_rng, check_array_bytes, check_int, check_nonnegative, check_positive
+from .validation import as_rng, check_array_bytes, check_int, check_nonnegative, check_positive
 
 SpikeTrain = np.ndarray
 Population = list

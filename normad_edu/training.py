@@ -37,8 +37,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._progress import progress_bar
-from ._validation import as_rng, check_int, check_nonnegative, check_positive
+from .progress import progress_bar
+from .validation import as_rng, check_int, check_nonnegative, check_positive
 from .lif import LayerOutput
 from .metrics import correlation_padded
 from .network import ForwardRecord, _no_vdot, check_weights, forward, pack_inputs, simulate_network
@@ -80,7 +80,7 @@ class TrainConfig:
         0 (default; the paper's constant rates) or a number of iterations
         ``tau_r`` > 0: at iteration ``it`` every rate is multiplied by
         ``1 / (1 + it / tau_r)``. A labelled deviation studied in
-        :mod:`normad_edu.study` (smaller steps near convergence).
+        :mod:`normad_edu.research.study` (smaller steps near convergence).
     homeostasis : float
         0 (default; the paper has none) or a step h (pA) of activity
         homeostasis for plastic hidden layers, a labelled deviation (issue
@@ -175,7 +175,7 @@ class TrainingResult:
     output_correlation : ndarray, shape (n_iter + 1, P, M, n_L), or None
         Correlation of every output neuron (``correlation`` is their mean).
     diagnostics : dict of ndarray, or None
-        What a :class:`~normad_edu.diagnostics.TrainingMonitor` recorded
+        What a :class:`~normad_edu.research.diagnostics.TrainingMonitor` recorded
         (saved as arrays ``diag_<name>``).
     inputs, desired : (times, counts) or None
         The padded input and desired spike trains the problems were trained
@@ -415,7 +415,7 @@ def train(
         ``UPDATE_RULES[config.rule]``.
     monitor : optional
         An observer of the learning dynamics, e.g.
-        :class:`normad_edu.diagnostics.TrainingMonitor`: its ``on_evaluation``
+        :class:`normad_edu.research.diagnostics.TrainingMonitor`: its ``on_evaluation``
         and ``on_update`` are called every iteration and ``arrays(last_it)``
         becomes ``result.diagnostics``.
 

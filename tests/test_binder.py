@@ -64,7 +64,7 @@ def test_binder_files_build_an_environment_that_runs_a_notebook(tmp_path):
     run(["python", "-m", "pip", "install", "-q", "-r", str(ROOT / "binder" / "requirements.txt"),
          "ipykernel", "nbclient", "nbformat"])
     built = run(["bash", str(ROOT / "binder" / "postBuild")], cwd=ROOT)
-    assert "normad_edu._warmup: done" in built.stdout, built.stdout
+    assert "normad_edu.cli.warmup: done" in built.stdout, built.stdout
     assert f"kernels of {venv.resolve()}" in built.stdout, f"postBuild warmed another copy of the package:\n{built.stdout}"
     cache = json.loads(run(["python", "-c", CACHE_FILES], cwd=tmp_path).stdout)
     assert sum(name.endswith(".nbi") for name in cache) >= 15, f"postBuild cached too few kernels: {sorted(cache)}"

@@ -1,4 +1,4 @@
-"""Tests for normad_edu.checks: the exercise checkers of notebooks/08_assignments.ipynb.
+"""Tests for normad_edu.course.checks: the exercise checkers of notebooks/08_assignments.ipynb.
 
 * right answers pass, on the visible and on the hidden cases: the notebook's
   own solutions and independent "learner" solutions written here (with the
@@ -32,11 +32,12 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-from normad_edu import checks, forward, kernels, poisson_spike_trains
+from normad_edu import forward, kernels, poisson_spike_trains
+from normad_edu.course import checks
 from normad_edu import normad as core
 from normad_edu._engine.backward import adjoint_sweep as _adjoint_sweep
 from normad_edu._engine.kernels import exp_filter as _engine_exp_filter
-from normad_edu.checks import (
+from normad_edu.course.checks import (
     check_alpha_kernel,
     check_backprop_adjoints,
     check_lif_step,
@@ -714,7 +715,7 @@ def borrowed_normad_add_normalized(input_trains, desired, observed, r, tau_L_hat
 
 
 def borrowed_normad_reference(*args):
-    from normad_edu.checks import reference_normad_single_update as ref
+    from normad_edu.course.checks import reference_normad_single_update as ref
 
     return ref(*args)
 

@@ -16,8 +16,9 @@ import matplotlib.image as mpimg  # noqa: E402
 import pytest  # noqa: E402
 
 from normad_edu.experiments import single_neuron_problems  # noqa: E402
-from normad_edu.cli import _jsonable, main  # noqa: E402
-from normad_edu.sweep import read_results  # noqa: E402
+from normad_edu.cli import main
+from normad_edu.cli.support import _jsonable  # noqa: E402
+from normad_edu.research.sweep import read_results  # noqa: E402
 
 SWEEP_KEYS = {"command", "version", "configuration", "n_runs", "finished", "converged", "iterations",
               "iterations_median", "iterations_max", "resumed", "correlation_mean", "correlation_std",
@@ -296,12 +297,12 @@ def test_xor_text_summary(tmp_path, capsys):
 
 
 def test_sweep_failure_is_one_line_exit_1(tmp_path, capsys, monkeypatch):
-    import normad_edu.sweep
+    import normad_edu.research.sweep
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(normad_edu.sweep, "run_sweep", broken)
+    monkeypatch.setattr(normad_edu.research.sweep, "run_sweep", broken)
     assert main(["xor", "--inits", "2", "--out", str(tmp_path)]) == 1
     captured = capsys.readouterr()
     assert captured.out.startswith("normad-edu xor:") and len(captured.out.splitlines()) == 1  # the header only
@@ -327,7 +328,7 @@ def test_reproduce_fig6_quick_writes_png_and_svg(tmp_path, capsys):
 
 def test_reproduce_set_trains_the_generic_figures_with_the_changed_setup(tmp_path, capsys, monkeypatch):
     """--set reaches run 0 of Fig. 8 (and is reported); the sweeps of Figs. 9-10 share deep --set's path."""
-    import normad_edu.reproduce as rep
+    import normad_edu.research.reproduce as rep
     from normad_edu.experiments import DeepSetup
 
     seen = []
@@ -449,8 +450,8 @@ def test_console_script_sweep_with_two_worker_processes(tmp_path):
 
 
 def test_first_run_notice_depends_on_numba_cache(tmp_path, monkeypatch, capsys):
-    from normad_edu._cli_support import _compile_notice
-    from normad_edu._progress import first_run
+    from normad_edu.cli.support import _compile_notice
+    from normad_edu.progress import first_run
 
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     assert first_run()
@@ -463,7 +464,7 @@ def test_first_run_notice_depends_on_numba_cache(tmp_path, monkeypatch, capsys):
 
 
 def test_tqdm_disable_turns_bars_off(monkeypatch):
-    from normad_edu._progress import progress_bar
+    from normad_edu.progress import progress_bar
 
     monkeypatch.setenv("TQDM_DISABLE", "1")
     assert progress_bar(10, "x", "it").disable

@@ -1,4 +1,4 @@
-"""The course in every install: ``normad_edu._course`` and ``normad-edu notebooks DIR``.
+"""The course in every install: ``normad_edu.course.shipped`` and ``normad-edu notebooks DIR``.
 
 Here the package is imported from the checkout, so the course is the
 checkout's ``notebooks/`` and ``docs/method.md``; tests/test_packaging.py
@@ -17,9 +17,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from normad_edu import _course as course_tools
+from normad_edu.course import shipped as course_tools
 from normad_edu.cli import main
-from normad_edu._course import (COLAB_TAG, CourseFilesExistError, add_colab, colab_url, copy_course,
+from normad_edu.course.shipped import (COLAB_TAG, CourseFilesExistError, add_colab, colab_url, copy_course,
                                      course_files, course_root)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,7 +84,7 @@ def test_copy_course_rejects_bad_destinations(tmp_path):
 def test_course_root_says_when_the_course_is_missing(tmp_path, monkeypatch):
     fake = tmp_path / "site-packages" / "normad_edu"
     fake.mkdir(parents=True)
-    monkeypatch.setattr(course_tools, "__file__", str(fake / "course_tools.py"))
+    monkeypatch.setattr(course_tools, "__file__", str(fake / "course" / "shipped.py"))
     with pytest.raises(FileNotFoundError, match="course notebooks are not installed.*reinstall"):
         course_root()
     # an installed wheel's layout is found
@@ -152,7 +152,7 @@ def test_every_notebook_has_the_colab_badge_and_install_cell(path):
     assert cell.source == course_tools.COLAB_INSTALL_SOURCE
     assert sum(COLAB_TAG in c.metadata.get("tags", []) for c in nb.cells) == 1
     # up to date: the tool would change nothing
-    assert not add_colab(nb, path.name), "run: python -m normad_edu._course colab notebooks/"
+    assert not add_colab(nb, path.name), "run: python -m normad_edu.course.shipped colab notebooks/"
 
 
 def test_colab_url_opens_the_repositorys_notebook():

@@ -1,4 +1,4 @@
-"""The training monitor (normad_edu.diagnostics) and its anatomy plot."""
+"""The training monitor (normad_edu.research.diagnostics) and its anatomy plot."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from normad_edu.diagnostics import TrainingMonitor, error_instant_anatomy, summarize_run  # noqa: E402
+from normad_edu.research.diagnostics import TrainingMonitor, error_instant_anatomy, summarize_run  # noqa: E402
 from normad_edu.experiments import DeepSetup, make_experiment, with_max_iter  # noqa: E402
 from normad_edu.normad import Kernels, LayerSpikes  # noqa: E402
 from normad_edu.training import TrainingResult  # noqa: E402
@@ -102,7 +102,7 @@ def test_diagnostics_survive_save_and_load_and_draw(runs, tmp_path):
 
 
 def test_classify_flags_mechanisms_and_the_table_counts_them(runs):
-    from normad_edu.dynamics import MECHANISMS, Criteria, classify, mechanism_table
+    from normad_edu.research.dynamics import MECHANISMS, Criteria, classify, mechanism_table
 
     _, _, mon = runs
     # with skip = 0 the first iteration (output weights 0: hidden layers dead, output silent) counts

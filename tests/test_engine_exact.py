@@ -266,7 +266,7 @@ def test_batch_in_a_forked_child_after_the_parent_ran_one(monkeypatch):
 
     import numba
 
-    from normad_edu.cli import demo_problem
+    from normad_edu.experiments import demo_problem
     from normad_edu.network import forward
 
     if "fork" not in mp.get_all_start_methods():
@@ -282,7 +282,7 @@ def test_batch_in_a_forked_child_after_the_parent_ran_one(monkeypatch):
 def _forward_counts_in_child():
     import numba
 
-    from normad_edu.cli import demo_problem
+    from normad_edu.experiments import demo_problem
     from normad_edu.network import forward
 
     numba.get_num_threads = lambda: 2

@@ -115,7 +115,7 @@ def test_adaptive_step_is_off_by_default_and_validated():
 
 
 def test_first_spikes_are_causal_and_match_the_problems():
-    from normad_edu.dynamics import first_spikes
+    from normad_edu.research.dynamics import first_spikes
 
     first = first_spikes(range(4), seed=0)
     ex = make_experiment("deep", "all", n_runs=4, seed=0)
@@ -127,7 +127,7 @@ def test_first_spikes_are_causal_and_match_the_problems():
 
 
 def test_reach_groups_partition_the_problems_by_the_first_desired_spike():
-    from normad_edu.dynamics import REACH_GROUPS, reach_groups, reach_table
+    from normad_edu.research.dynamics import REACH_GROUPS, reach_groups, reach_table
 
     first = {"desired": np.array([3.0, 9.0, 14.0, 40.0, np.inf]), "hidden": np.tile([7.0, 12.0], (5, 1))}
     groups = reach_groups(first)
@@ -141,7 +141,7 @@ def test_reach_groups_partition_the_problems_by_the_first_desired_spike():
 
 def test_levers_that_a_configuration_never_reads_leave_its_runs_unchanged():
     """study.lever_applies: the shipped screen runs of such rows equal the baseline's, run for run."""
-    from normad_edu import study
+    from normad_edu.research import study
 
     assert not study.lever_applies("r_hidden_all-30", "output")
     assert not study.lever_applies("balanced+vdot_min-2", "output", baseline="balanced")

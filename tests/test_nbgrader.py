@@ -6,7 +6,7 @@
   answer per "Think about it" question (1 point each), read-only set-up;
 * the real nbgrader, in a temporary course directory: ``generate_assignment``
   writes a student version without solutions or hidden tests that is, cell
-  by cell, the one ``normad_edu.student`` writes; ``autograde`` gives a
+  by cell, the one ``normad_edu.course.student`` writes; ``autograde`` gives a
   correct submission every autograded point (and, once its written answers
   are graded, the full score) and a wrong one exactly the points of its one
   right exercise, even though it edited a read-only check cell.
@@ -24,8 +24,8 @@ import pytest
 
 nbformat = pytest.importorskip("nbformat")
 
-from normad_edu import checks  # noqa: E402
-from normad_edu.student import BEGIN, BEGIN_HIDDEN, END, END_HIDDEN, solution_blocks, student_notebook  # noqa: E402
+from normad_edu.course import checks  # noqa: E402
+from normad_edu.course.student import BEGIN, BEGIN_HIDDEN, END, END_HIDDEN, solution_blocks, student_notebook  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "08_assignments.ipynb"
@@ -78,7 +78,7 @@ def test_setup_and_scoreboard_are_read_only_and_grade_ids_unique(instructor):
     cells = _by_id(instructor)
     for gid in ("setup", "scoreboard", "intro"):
         assert _nbgrader(cells[gid])["locked"] and not _nbgrader(cells[gid])["grade"]
-    assert "from normad_edu.checks import" in cells["setup"].source
+    assert "from normad_edu.course.checks import" in cells["setup"].source
 
 
 def test_introduction_states_the_points(instructor):

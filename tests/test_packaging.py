@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TOP_FILES = ("LICENSE", "CITATION.cff", "CHANGELOG.md", "README.md", "pyproject.toml", ".ci/run")
 #: Globs (relative to the repository) whose every file the sdist must carry;
 #: each must match at least one file, so a moved folder fails here too.
-GLOBS = ("normad_edu/**/*.py", "normad_edu/data/**/*", "notebooks/*.ipynb", "binder/*", "tests/*.py",
+GLOBS = ("normad_edu/**/*.py", "normad_edu/research/data/**/*", "notebooks/*.ipynb", "binder/*", "tests/*.py",
          "benchmarks/*.py", "docs/*.md", "docs/site/*", "docs/site/_root/*", "results/figures/*.png")
 #: What must never be in the sdist.
 JUNK = re.compile(r"(__pycache__|\.pyc$|\.ipynb_checkpoints|normad_edu_out|\.pytest_cache|\.hypothesis)")
@@ -97,7 +97,7 @@ def test_sdist_carries_what_its_tests_and_readme_need(sdist):
     assert not junk, f"build or cache files in the sdist: {junk[:10]}"
     # the four test files that read notebooks/ and binder/ find them
     for name in ("notebooks/01_synapse.ipynb", "notebooks/08_assignments.ipynb", "binder/requirements.txt",
-                 "binder/postBuild", "binder/runtime.txt", "normad_edu/data/paper_sweeps.jsonl"):
+                 "binder/postBuild", "binder/runtime.txt", "normad_edu/research/data/paper_sweeps.jsonl"):
         assert name in files, name
 
 
@@ -177,14 +177,14 @@ def test_sdist_installs_into_a_fresh_venv_and_passes_its_own_tests(sdist, tmp_pa
 
     shutil.rmtree(unpacked / "normad_edu")
     probe = ("import json, normad_edu; from pathlib import Path; "
-             "from normad_edu.sweep import SHIPPED_RESULTS; "
+             "from normad_edu.research.sweep import SHIPPED_RESULTS; "
              "pkg = Path(normad_edu.__file__).parent; "
              "print(json.dumps([str(pkg), sorted(p.relative_to(pkg).as_posix() for p in "
              "(pkg / 'data').rglob('*') if p.is_file()), SHIPPED_RESULTS.is_file()]))")
     where, data, shipped = json.loads(_run([py, "-c", probe], cwd=tmp_path).stdout.strip().splitlines()[-1])
     assert Path(where).resolve().is_relative_to(env_dir.resolve()), f"imported {where}, not the venv's copy"
     assert shipped
-    expected = sorted(Path(p).relative_to("normad_edu").as_posix() for p in _repo_files("normad_edu/data/**/*"))
+    expected = sorted(Path(p).relative_to("normad_edu").as_posix() for p in _repo_files("normad_edu/research/data/**/*"))
     assert data == expected, "the installed package lacks data files"
 
     res = _run([py, "-m", "pytest", "-q", "-p", "no:cacheprovider", *OWN_TESTS], cwd=unpacked, timeout=300)

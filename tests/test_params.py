@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from normad_edu import params
-from normad_edu._validation import as_rng, check_finite_array, check_int
+from normad_edu.validation import as_rng, check_finite_array, check_int
 from normad_edu.params import LIFParams, SimParams, SynapseParams
 
 

@@ -1,4 +1,4 @@
-"""Tests for normad_edu.practice, the exercises of notebooks 01-07b, and the course text of notebooks 00-07b.
+"""Tests for normad_edu.course.practice, the exercises of notebooks 01-07b, and the course text of notebooks 00-07b.
 
 * the checkers' references are right (against the library, the simulator,
   finite differences or numerical integrals, never against themselves);
@@ -30,7 +30,7 @@ import numpy as np
 import pytest
 
 from normad_edu import LIFParams, SimParams, SynapseParams, forward
-from normad_edu import practice as P
+from normad_edu.course import practice as P
 from normad_edu.kernels import alpha_kernel, psi_kernel, psi_kernel_dot
 from normad_edu.lif import LayerOutput
 
@@ -172,7 +172,7 @@ def test_reference_first_spike_times_matches_the_simulators_padded_layers():
 def test_reference_mcnemar_equals_the_library_and_scipy():
     from scipy.stats import binomtest
 
-    from normad_edu.study import mcnemar_p
+    from normad_edu.research.study import mcnemar_p
     rng = np.random.default_rng(6)
     for _ in range(40):
         n = int(rng.integers(1, 150))
@@ -280,7 +280,7 @@ def _corr_library(a, b, sigma=2.0):
 
 
 def _corr_via_widget(a, b, sigma=2.0):
-    from normad_edu.widgets.metrics import metrics_report
+    from normad_edu.course.widgets.metrics import metrics_report
     return metrics_report(a, b, sigma)["correlation"]
 
 
@@ -404,7 +404,7 @@ def _first_right(times, counts):
 
 
 def _first_via_library(times, counts):
-    from normad_edu.dynamics import first_spikes
+    from normad_edu.research.dynamics import first_spikes
     return first_spikes(range(len(counts)), seed=0)["hidden"][:, 1]
 
 
@@ -437,7 +437,7 @@ def _mcnemar_right(a, b):
 
 
 def _mcnemar_library(a, b):
-    import normad_edu.study as study
+    import normad_edu.research.study as study
     return study.mcnemar_p(a, b)
 
 
@@ -643,11 +643,11 @@ def test_a_borrowed_answer_is_refused_before_it_runs():
 
     def named(times, counts):
         ran.append(True)
-        from normad_edu.dynamics import first_spikes
+        from normad_edu.research.dynamics import first_spikes
         return first_spikes
 
     verdict = P.evaluate("first_spike_times", named)
-    assert verdict.status == "refused" and "normad_edu.dynamics.first_spikes" in verdict.message and not ran
+    assert verdict.status == "refused" and "normad_edu.research.dynamics.first_spikes" in verdict.message and not ran
 
 
 @pytest.mark.parametrize("name", sorted(P.EXERCISES))

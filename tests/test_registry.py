@@ -88,7 +88,7 @@ def test_with_changes_and_parse_changes():
 
 
 def test_the_study_levers_use_the_same_mechanism():
-    from normad_edu.study import LEVERS, PRE_STUDY_SETUP, setup_for
+    from normad_edu.research.study import LEVERS, PRE_STUDY_SETUP, setup_for
 
     assert setup_for("balanced") == with_changes(PRE_STUDY_SETUP, LEVERS["balanced"].changes)
 
@@ -126,7 +126,7 @@ def test_train_takes_the_update_rule_as_a_function():
 
 
 def test_sweeps_run_any_registered_experiment_through_experiment_run(tmp_path):
-    from normad_edu.sweep import read_results, run_sweep
+    from normad_edu.research.sweep import read_results, run_sweep
 
     setup = SingleSetup(n_inputs=20, max_iter=15)
     s = run_sweep("single", "normad", 3, tmp_path / "r.jsonl", setup=setup, workers=1, progress=False)

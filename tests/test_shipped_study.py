@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from normad_edu.experiments import DEEP_TRAIN, XOR_HIDDEN, DeepSetup, XORSetup, deep_problems
-from normad_edu.study import CONFIRM, FINAL, SCREEN, STUDY_RESULTS, mcnemar_p, outcomes, setup_for, study_table
-from normad_edu.sweep import SHIPPED_RESULTS, read_results, read_setups, setup_hash
+from normad_edu.research.study import CONFIRM, FINAL, SCREEN, STUDY_RESULTS, mcnemar_p, outcomes, setup_for, study_table
+from normad_edu.research.sweep import SHIPPED_RESULTS, read_results, read_setups, setup_hash
 
 #: The chosen setting's results file for each configuration (output-only and
 #: outer-two runs use neither r_hidden_all nor layer 1's rate, so 'balanced' is the same setting).

@@ -1,4 +1,4 @@
-"""Tests for normad_edu.student (the student-version generator) and for the
+"""Tests for normad_edu.course.student (the student-version generator) and for the
 structure of the instructor notebook notebooks/08_assignments.ipynb.
 
 The generated student notebook is executed in a real Jupyter kernel: it must
@@ -20,8 +20,8 @@ import pytest
 
 nbformat = pytest.importorskip("nbformat")
 
-from normad_edu import checks  # noqa: E402
-from normad_edu.student import (  # noqa: E402
+from normad_edu.course import checks  # noqa: E402
+from normad_edu.course.student import (  # noqa: E402
     BEGIN,
     BEGIN_HIDDEN,
     CODE_STUB,
@@ -376,11 +376,11 @@ def test_main_help_exits_0(capsys):
 
 def test_module_is_runnable(tmp_path):
     dst = tmp_path / "s.ipynb"
-    ok = subprocess.run([sys.executable, "-m", "normad_edu.student", str(NOTEBOOK), "-o", str(dst)],
+    ok = subprocess.run([sys.executable, "-m", "normad_edu.course.student", str(NOTEBOOK), "-o", str(dst)],
                         capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stderr
     assert dst.is_file()
-    bad = subprocess.run([sys.executable, "-m", "normad_edu.student"], capture_output=True, text=True, timeout=60)
+    bad = subprocess.run([sys.executable, "-m", "normad_edu.course.student"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "usage" in bad.stderr
 
 
@@ -462,7 +462,7 @@ def test_partly_solved_student_notebook_reports_pass_and_fail(student_path, tmp_
                                  "    return u_new, I1 * np.exp(-h / tau1), I2 * np.exp(-h / tau2)", cell.source)
         if cell.source.startswith("def normad_single_update("):  # borrowed: refused
             cell.source = re.sub(r"    # YOUR CODE HERE.*\n    raise NotImplementedError\(.*\)",
-                                 "    from normad_edu.checks import reference_normad_single_update as ref\n"
+                                 "    from normad_edu.course.checks import reference_normad_single_update as ref\n"
                                  "    return ref(input_trains, desired, observed, r, tau_L_hat, coincidence_dt, "
                                  "tau1, tau2, C)", cell.source)
     path = tmp_path / "partly.ipynb"

@@ -1,4 +1,4 @@
-"""Tests for normad_edu.study: levers, statistics and a tiny end-to-end study."""
+"""Tests for normad_edu.research.study: levers, statistics and a tiny end-to-end study."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from normad_edu.cli import main
 from normad_edu.experiments import DeepSetup, deep_problems
-from normad_edu.study import (LEVERS, PRE_STUDY_SETUP, Stage, fisher_p, format_table, is_faithful, lever_names, mcnemar_p,
+from normad_edu.research.study import (LEVERS, PRE_STUDY_SETUP, Stage, fisher_p, format_table, is_faithful, lever_names, mcnemar_p,
                               results_path, run_study, setup_for, study_table, wilson_interval)
 
 
@@ -126,7 +126,7 @@ def test_inhibitory_scale_scales_only_the_inhibitory_weights_of_the_same_draw():
 
 def test_participation_ratio_counts_independent_signals():
     from normad_edu.spikes import poisson_spike_trains
-    from normad_edu.study import participation_ratio
+    from normad_edu.research.study import participation_ratio
 
     rng = np.random.default_rng(0)
     one = poisson_spike_trains(1, 40.0, 2000.0, rng)[0]
@@ -139,7 +139,7 @@ def test_participation_ratio_counts_independent_signals():
 
 
 def test_balanced_hidden_weights_decorrelate_layer_2_and_start_it_earlier():
-    from normad_edu.study import layer_activity
+    from normad_edu.research.study import layer_activity
 
     base, bal = layer_activity("baseline", 6), layer_activity("balanced", 6)
     assert base["n"] == bal["n"] == [50, 25]
@@ -148,7 +148,7 @@ def test_balanced_hidden_weights_decorrelate_layer_2_and_start_it_earlier():
 
 
 def test_compare_configs_on_a_tiny_study(tmp_path):
-    from normad_edu.study import compare_configs
+    from normad_edu.research.study import compare_configs
 
     stage = Stage(seed=2, n_problems=3, max_iter=3)
     assert compare_configs(tmp_path, "baseline", stage) is None  # nothing run yet

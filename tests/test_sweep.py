@@ -1,4 +1,4 @@
-"""Tests for normad_edu.sweep: resumable JSON-lines sweeps, local workers and Dask.
+"""Tests for normad_edu.research.sweep: resumable JSON-lines sweeps, local workers and Dask.
 
 What must hold: a sweep killed at any point loses only unfinished runs; a
 rerun trains exactly the missing ones, so every run appears once and the
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-import normad_edu.sweep as sweep
+import normad_edu.research.sweep as sweep
 from normad_edu.experiments import DeepSetup, XORSetup, with_max_iter
-from normad_edu.sweep import read_results, run_sweep
+from normad_edu.research.sweep import read_results, run_sweep
 
 XOR_SHORT = with_max_iter(XORSetup(), 25)
 
@@ -75,7 +75,7 @@ def test_real_kill_then_resume(tmp_path):
     n_runs, max_iter = 6, 60
     code = (
         "from normad_edu.experiments import XORSetup, with_max_iter\n"
-        "from normad_edu.sweep import run_sweep\n"
+        "from normad_edu.research.sweep import run_sweep\n"
         f"run_sweep('xor', 'frozen', {n_runs}, {str(path)!r}, setup=with_max_iter(XORSetup(), {max_iter}),\n"
         "          workers=1, chunk_size=1, progress=False)\n"
     )

@@ -29,10 +29,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import normad_edu.sweep as sweep
+import normad_edu.research.sweep as sweep
 from normad_edu.cli import main
 from normad_edu.experiments import DeepSetup, XORSetup, setup_identity, with_max_iter
-from normad_edu.sweep import (ResultsFileError, ResultsFileWarning, add_setup_hash, read_results, read_setups,
+from normad_edu.research.sweep import (ResultsFileError, ResultsFileWarning, add_setup_hash, read_results, read_setups,
                               run_chunk, run_sweep, setup_hash)
 from normad_edu.training import TrainingResult
 
@@ -233,7 +233,7 @@ def test_kill_9_of_the_main_process_leaves_no_worker_and_the_rerun_no_duplicate(
     n_runs = 8
     proc = _start(f"""
         from normad_edu.experiments import DeepSetup
-        from normad_edu.sweep import run_sweep
+        from normad_edu.research.sweep import run_sweep
 
         if __name__ == "__main__":
             setup = DeepSetup(sizes=(20, 10, 5, 1), T=200.0, max_iter=1000)
@@ -273,7 +273,7 @@ def test_a_killed_diagnosis_leaves_no_worker(tmp_path):
     """dynamics.diagnose uses the sweep's worker initializer: `kill <pid>` (SIGTERM) of the main process ends its
     workers too (they used to run on, orphaned, until their problems were done)."""
     proc = _start("""
-        from normad_edu.dynamics import diagnose
+        from normad_edu.research.dynamics import diagnose
         from normad_edu.experiments import DeepSetup
 
         if __name__ == "__main__":
@@ -305,7 +305,7 @@ def test_the_watcher_thread_alone_ends_an_orphaned_worker(tmp_path):
     proc = _start(f"""
         import multiprocessing as mp, os, time
         from concurrent.futures import ProcessPoolExecutor
-        from normad_edu.sweep import _worker_init
+        from normad_edu.research.sweep import _worker_init
 
         def task(pid_file):
             with open(pid_file, "w") as fh:
@@ -446,7 +446,7 @@ def test_non_finite_correlations_are_never_written(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------
 
 def test_the_module_imports_without_fcntl():
-    code = "import sys; sys.modules['fcntl'] = None; import normad_edu.sweep; print('ok')"
+    code = "import sys; sys.modules['fcntl'] = None; import normad_edu.research.sweep; print('ok')"
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
@@ -544,7 +544,7 @@ def test_load_of_a_missing_file(tmp_path):
 def test_a_copy_of_the_shipped_file_resumes_every_run_of_the_default_setups(tmp_path):
     """README: copy paper_sweeps.jsonl to <out>/results.jsonl and nothing is recomputed."""
     from normad_edu.experiments import DEEP_TRAIN, XOR_HIDDEN
-    from normad_edu.sweep import SHIPPED_RESULTS
+    from normad_edu.research.sweep import SHIPPED_RESULTS
 
     path = tmp_path / "results.jsonl"
     path.write_bytes(SHIPPED_RESULTS.read_bytes())

@@ -1,4 +1,4 @@
-"""``python -m normad_edu._warmup`` compiles and caches every numba kernel, so later processes compile nothing.
+"""``python -m normad_edu.cli.warmup`` compiles and caches every numba kernel, so later processes compile nothing.
 
 Each check runs in fresh processes sharing one empty ``NUMBA_CACHE_DIR``
 (this process's kernels are not involved): the warm-up must leave an index
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import normad_edu
-from normad_edu._warmup import warm_numba_cache
+from normad_edu.cli.warmup import warm_numba_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,7 +60,7 @@ def _run(args, cache: Path, cwd: Path) -> str:
 def test_warmup_caches_every_kernel_and_later_runs_compile_nothing(tmp_path):
     cache = tmp_path / "numba-cache"
     cache.mkdir()
-    out = _run(["-m", "normad_edu._warmup"], cache, tmp_path)
+    out = _run(["-m", "normad_edu.cli.warmup"], cache, tmp_path)
     assert "(empty cache)" in out and "done in" in out
     indexed = {p.name.rsplit(".py", 1)[0] for p in cache.rglob("*.nbi")}
     kernels = _cached_kernels()

@@ -1,4 +1,4 @@
-"""Tests for normad_edu.widgets.backprop (notebook 05): the gradient-check
+"""Tests for normad_edu.course.widgets.backprop (notebook 05): the gradient-check
 widget over a grid of slider values (both ends of every slider), the
 per-spike adjoints against the compiled backward pass, the flow figure and
 widget, and the response time of the gradient-check callback."""
@@ -18,7 +18,7 @@ from normad_edu.network import forward  # noqa: E402
 from normad_edu.normad import NormADParams, backward  # noqa: E402
 from normad_edu.params import LIFParams, SimParams, SynapseParams  # noqa: E402
 from normad_edu.spikes import poisson_spike_trains  # noqa: E402
-from normad_edu.widgets import backprop as wb  # noqa: E402
+from normad_edu.course.widgets import backprop as wb  # noqa: E402
 
 def _net(sizes=(20, 8, 4, 1), T=100.0, seed=0, drive=(60000.0, 40000.0, 40000.0), t_ref=2.0):
     rng = np.random.default_rng(seed)

@@ -1,4 +1,4 @@
-"""Tests for normad_edu.widgets.experiments (notebooks 06 and 07): the forward
+"""Tests for normad_edu.course.widgets.experiments (notebooks 06 and 07): the forward
 passes behind the XOR and generic-problem widgets, the training replay, the
 figures and the callbacks at both ends of every control."""
 
@@ -16,7 +16,7 @@ import pytest  # noqa: E402
 from widget_helpers import assert_fast_callback, slider_ends  # noqa: E402
 from normad_edu.experiments import DeepSetup, XORSetup, deep_problems, with_max_iter, xor_problems  # noqa: E402
 from normad_edu.network import forward  # noqa: E402
-from normad_edu.widgets import experiments as we  # noqa: E402
+from normad_edu.course.widgets import experiments as we  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:FigureCanvasAgg is non-interactive")
 

@@ -1,4 +1,4 @@
-"""Tests for normad_edu.widgets.lif (notebooks 00 and 02): the simulation
+"""Tests for normad_edu.course.widgets.lif (notebooks 00 and 02): the simulation
 behind the sliders, the closed-form no-reset curve, the figures and the
 callbacks at both ends of every slider."""
 
@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 
 from widget_helpers import assert_fast_callback, slider_ends  # noqa: E402
 from normad_edu.params import LIFParams  # noqa: E402
-from normad_edu.widgets import lif as wl  # noqa: E402
+from normad_edu.course.widgets import lif as wl  # noqa: E402
 
 def test_free_potential_single_spike_closed_form():
     lif = LIFParams()

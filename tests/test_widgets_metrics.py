@@ -1,4 +1,4 @@
-"""Tests for normad_edu.widgets.metrics (notebook 03): perturbing a desired
+"""Tests for normad_edu.course.widgets.metrics (notebook 03): perturbing a desired
 train, the traces behind both metrics, the figure and the callback at both
 ends of every slider."""
 
@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 
 from widget_helpers import assert_fast_callback, slider_ends  # noqa: E402
 from normad_edu.metrics import correlation, van_rossum_distance  # noqa: E402
-from normad_edu.widgets import metrics as wm  # noqa: E402
+from normad_edu.course.widgets import metrics as wm  # noqa: E402
 
 def test_no_perturbation_gives_the_desired_train():
     d = wm.desired_train(seed=4)

@@ -1,4 +1,4 @@
-"""Tests for normad_edu.widgets.normad (notebook 04): the pure update
+"""Tests for normad_edu.course.widgets.normad (notebook 04): the pure update
 functions over a grid of slider values including both ends of every slider,
 the builder's callbacks, and the response time of one callback."""
 
@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from normad_edu.widgets import normad as wn  # noqa: E402
+from normad_edu.course.widgets import normad as wn  # noqa: E402
 
 def _check_result(res, max_iter):
     assert np.all(np.isfinite(res.correlation))

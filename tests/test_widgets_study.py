@@ -1,4 +1,4 @@
-"""Tests for normad_edu.widgets.study (notebook 07b): shipped study runs read back per setting, the paired
+"""Tests for normad_edu.course.widgets.study (notebook 07b): shipped study runs read back per setting, the paired
 comparison, the Fig. 9-style figure and the drop-down callback."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from normad_edu.study import CONFIRM, SCREEN, STUDY_RESULTS, mcnemar_p, outcomes  # noqa: E402
-from normad_edu.widgets import study as ws  # noqa: E402
+from normad_edu.research.study import CONFIRM, SCREEN, STUDY_RESULTS, mcnemar_p, outcomes  # noqa: E402
+from normad_edu.course.widgets import study as ws  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:FigureCanvasAgg is non-interactive")
 BASE = "balanced+r_hidden_all-30"

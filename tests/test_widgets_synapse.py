@@ -1,4 +1,4 @@
-"""Tests for normad_edu.widgets.synapse (notebook 01): pure functions over a
+"""Tests for normad_edu.course.widgets.synapse (notebook 01): pure functions over a
 grid of slider values including both ends of every slider, and the callback."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 
 from widget_helpers import assert_fast_callback, slider_ends  # noqa: E402
 from normad_edu.kernels import alpha_kernel, alpha_kernel_dot  # noqa: E402
-from normad_edu.widgets import synapse as ws  # noqa: E402
+from normad_edu.course.widgets import synapse as ws  # noqa: E402
 
 def test_parse_spike_times_accepts_separators_and_sorts():
     np.testing.assert_array_equal(ws.parse_spike_times("12, 5;7.5  3"), [3.0, 5.0, 7.5, 12.0])

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 
 import normad_edu
-from normad_edu.notebook_utils import quick_mode
+from normad_edu.course.notebook import quick_mode
 
 project = "normad_edu"
 author = "normad_edu developers"
@@ -55,7 +55,7 @@ nb_execution_timeout = 120 if quick_mode() else -1
 if nb_execution_mode != "off":
     # compile (or load) every numba kernel once here, so no notebook's kernel compiles: faster on a
     # fresh clone, and every stall we saw happened in a kernel with an empty numba cache
-    from normad_edu._warmup import warm_numba_cache
+    from normad_edu.cli.warmup import warm_numba_cache
 
     warm_numba_cache()
 nb_execution_raise_on_error = True

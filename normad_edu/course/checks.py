@@ -70,12 +70,12 @@ import numpy as np
 
 from . import _checking
 from ._checking import fmt as _fmt
-from . import normad as core
-from .kernels import alpha_kernel as _alpha_lib
-from .kernels import psi_kernel
-from .normad import error_instants
-from .params import C as C_DEFAULT
-from .params import GL, TAU1, TAU2, TAU_L_HAT, VDOT_MIN
+from .. import normad as core
+from ..kernels import alpha_kernel as _alpha_lib
+from ..kernels import psi_kernel
+from ..normad import error_instants
+from ..params import C as C_DEFAULT
+from ..params import GL, TAU1, TAU2, TAU_L_HAT, VDOT_MIN
 
 TAU_L = C_DEFAULT / GL
 #: Relative and absolute tolerance of every comparison.

@@ -4,7 +4,7 @@ One function per figure. Each takes the base ``seed``, the run sizes, the
 output folder and a ``sweep`` function, saves ``out/figN.png`` and ``.svg``
 and returns a dict with ``"files"``, ``"summary"`` (one line of text) and its
 data. ``sweep(experiment, config, n_runs, max_iter)`` runs (or resumes) a
-sweep and returns its summary (:func:`normad_edu.sweep.run_sweep`); the CLI
+sweep and returns its summary (:func:`normad_edu.research.sweep.run_sweep`); the CLI
 passes one that knows where to run and how to report failures.
 
 * fig6: XOR inputs and the output over training (run 0 of the plastic sweep).
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .experiments import get_experiment, make_experiment, with_max_iter
+from ..experiments import get_experiment, make_experiment, with_max_iter
 
 # The figure builders import normad_edu.plotting (matplotlib) when they draw: importing this module
 # for its sizes and names (the command line does, for every subcommand) must not cost ~1 s and ~35 MB.
@@ -108,7 +108,7 @@ def _run0_summary(what: str, result, max_iter: int) -> str:
 
 def fig6(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bool = True) -> dict:
     """XOR inputs and the output spikes over training of run 0 (plastic hidden layer)."""
-    from .plotting import fig_xor_inputs_and_training, save_figure
+    from ..plotting import fig_xor_inputs_and_training, save_figure
 
     ex, result = train_run0("xor", "plastic", seed, sizes.xor_max_iter, progress)
     pairs = ((0, 0), (0, 1), (1, 0), (1, 1))  # the pattern order of xor_patterns
@@ -123,7 +123,7 @@ def fig6(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bo
 def fig8(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bool = True, setup=None) -> dict:
     """The output spikes over training of generic problem 0, all layers trained (``setup``: a changed
     :class:`~normad_edu.experiments.DeepSetup`, default the defaults)."""
-    from .plotting import fig_output_raster, save_figure
+    from ..plotting import fig_output_raster, save_figure
 
     ex, result = train_run0("deep", "all", seed, sizes.deep_max_iter, progress, setup=setup)
     summary = _run0_summary("generic problem 0, all layers trained", result, sizes.deep_max_iter)
@@ -153,7 +153,7 @@ def _every(sweeps: dict) -> int:
 
 def fig7(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bool = True) -> dict:
     """XOR, plastic vs frozen hidden layer: mean and s.d. of the correlation."""
-    from .plotting import fig_correlation_mean_std, save_figure
+    from ..plotting import fig_correlation_mean_std, save_figure
 
     sweeps = _sweeps(sweep, "xor", sizes.xor_runs, sizes.xor_max_iter)
     fig = fig_correlation_mean_std(_curves(sweeps, XOR_LABELS), every=_every(sweeps),
@@ -163,7 +163,7 @@ def fig7(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bo
 
 def fig9(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bool = True) -> dict:
     """Generic problems: fraction converged vs iteration for each set of trained layers."""
-    from .plotting import fig_cumulative_converged, save_figure
+    from ..plotting import fig_cumulative_converged, save_figure
 
     sweeps = _sweeps(sweep, "deep", sizes.deep_runs, sizes.deep_max_iter)
     fig = fig_cumulative_converged({DEEP_LABELS[t]: s["iterations"] for t, s in sweeps.items()}, sizes.deep_max_iter,
@@ -173,7 +173,7 @@ def fig9(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bo
 
 def fig10(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bool = True) -> dict:
     """Generic problems: mean and s.d. of the correlation (the runs of fig9, read back from the results file)."""
-    from .plotting import fig_correlation_mean_std, save_figure
+    from ..plotting import fig_correlation_mean_std, save_figure
 
     sweeps = _sweeps(sweep, "deep", sizes.deep_runs, sizes.deep_max_iter)
     fig = fig_correlation_mean_std(_curves(sweeps, DEEP_LABELS), every=_every(sweeps),

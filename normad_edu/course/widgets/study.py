@@ -1,7 +1,7 @@
 """Widget for notebook 07b: the study's finished runs, drawn as the paper's Fig. 9, one setting at a time.
 
 Training 100 problems takes minutes, so this widget trains nothing: it reads
-results files of :mod:`normad_edu.study` (``normad_edu/data/study/<stage>``,
+results files of :mod:`normad_edu.research.study` (``normad_edu/research/data/study/<stage>``,
 one ``<levers>.jsonl`` per lever combination) and redraws.
 
 A *setting* maps each configuration ("output", "outer2", "all") to the
@@ -30,10 +30,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..experiments import DEEP_TRAIN
-from ..plotting import fig_cumulative_converged
-from ..reproduce import DEEP_LABELS
-from ..study import CONFIRM, PAPER_CONVERGED, STUDY_RESULTS, Stage, mcnemar_p, outcomes
+from ...experiments import DEEP_TRAIN
+from ...plotting import fig_cumulative_converged
+from ...research.reproduce import DEEP_LABELS
+from ...research.study import CONFIRM, PAPER_CONVERGED, STUDY_RESULTS, Stage, mcnemar_p, outcomes
 
 __all__ = ["setting_iterations", "setting_comparison", "setting_figure", "build_study_widget"]
 

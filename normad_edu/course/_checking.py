@@ -1,4 +1,4 @@
-"""Machinery shared by the exercise checkers of :mod:`normad_edu.practice` and :mod:`normad_edu.checks` (private).
+"""Machinery shared by the exercise checkers of :mod:`normad_edu.course.practice` and :mod:`normad_edu.course.checks` (private).
 
 **Borrowed answers.** Both checkers refuse an answer that only calls the
 library's own implementation: "write ``alpha_kernel``" is not solved by
@@ -10,7 +10,7 @@ lookup are all caught:
   global name, closure cell and default argument it refers to, followed
   into the learner's own helper functions (code outside the installed
   packages), and every attribute or imported name it accesses
-  (``kernels.alpha_kernel``, ``from normad_edu.checks import reference_...``);
+  (``kernels.alpha_kernel``, ``from normad_edu.course.checks import reference_...``);
 * :class:`CallWatch` runs the answer under a profiler hook (in its thread
   and in every thread it starts) and notes the first call of a forbidden
   function's code, so a call that the code does not spell out

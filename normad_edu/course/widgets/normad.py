@@ -29,12 +29,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from .._validation import check_int, check_positive
-from ..normad import NormADParams
-from ..params import DESIRED_RATE, INPUT_RATE, T_EPOCH, T_REF, TAU_L_HAT, THRESHOLD, LIFParams, SimParams
-from ..experiments import SingleSetup, make_experiment
-from ..plotting import DESIRED_COLOR, raster
-from ..training import TrainConfig, TrainingResult, train
+from ...validation import check_int, check_positive
+from ...normad import NormADParams
+from ...params import DESIRED_RATE, INPUT_RATE, T_EPOCH, T_REF, TAU_L_HAT, THRESHOLD, LIFParams, SimParams
+from ...experiments import SingleSetup, make_experiment
+from ...plotting import DESIRED_COLOR, raster
+from ...training import TrainConfig, TrainingResult, train
 
 #: Inputs of the single-neuron problems (paper Sec. 6.2 sizes, one layer).
 N_INPUTS = 100

@@ -21,8 +21,8 @@ configuration or several, comma-separated or by repeating the flag
 a sweep for each and draw them in one figure.
 
 Everything a command runs lives in the library (experiments and ``--set``:
-:mod:`normad_edu.experiments`; sweeps: :mod:`normad_edu.sweep`; figures:
-:mod:`normad_edu.reproduce`); this module parses arguments and prints. Each
+:mod:`normad_edu.experiments`; sweeps: :mod:`normad_edu.research.sweep`; figures:
+:mod:`normad_edu.research.reproduce`); this module parses arguments and prints. Each
 subcommand is ``_add_<name>_parser`` (its arguments) and ``_cmd_<name>(args)``
 (runs it, returns the exit status); a bad value raises :class:`UsageError`,
 a failure :class:`CommandError`.
@@ -50,14 +50,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from ._cli_support import (CommandError, UsageError, _float_above, _fmt, _int_at_least, _jsonable,  # noqa: F401
+from .. import __version__
+from .support import (CommandError, UsageError, _float_above, _fmt, _int_at_least, _jsonable,  # noqa: F401
                            _names, _NamesAction, _check_sweep_args, _compile_notice, _sweep_configuration, RESULTS_FILE, _layer_sizes, _output_folder, _Parser, _print_json, _save,
                            _say, _scheduler_address, _use_agg)
-from .experiments import DeepSetup, demo_problem, get_experiment, make_experiment, parse_changes, with_changes
-from .params import TAU_L_HAT, SimParams
-from .reproduce import FIGURE_EXPERIMENT, FIGURES, FULL_SIZES, QUICK_SIZES
-from .sweep import ResultsFileError
+from ..experiments import DeepSetup, demo_problem, get_experiment, make_experiment, parse_changes, with_changes
+from ..params import TAU_L_HAT, SimParams
+from ..research.reproduce import FIGURE_EXPERIMENT, FIGURES, FULL_SIZES, QUICK_SIZES
+from ..research.sweep import ResultsFileError
 
 _DEMO_SETUP = DeepSetup()
 #: Layer sizes ``(n_0, n_1, n_2, n_3)`` of the demo (the generic problems').
@@ -168,7 +168,7 @@ def _add_reproduce_parser(sub) -> None:
     q, f = QUICK_SIZES, FULL_SIZES
     p = sub.add_parser("reproduce", help="reproduce the paper's Figs. 6-10",
                        description="Reproduce a figure of the paper (Sec. 6) into DIR/figN.png and .svg (see "
-                                   f"normad_edu.reproduce). Sizes: {f.xor_runs} XOR runs x {f.xor_max_iter} "
+                                   f"normad_edu.research.reproduce). Sizes: {f.xor_runs} XOR runs x {f.xor_max_iter} "
                                    f"iterations, {f.deep_runs} generic problems x {f.deep_max_iter}; with --quick "
                                    f"{q.xor_runs} x {q.xor_max_iter} and {q.deep_runs} x {q.deep_max_iter}.")
     p.add_argument("figure", choices=(*FIGURES, "all"), help="which figure (all: every one)")
@@ -181,12 +181,12 @@ def _add_reproduce_parser(sub) -> None:
 
 
 def _add_study_parser(sub) -> None:
-    from .study import LEVERS, STAGES
+    from ..research.study import LEVERS, STAGES
 
     p = sub.add_parser("study", help="lever study: why the generic problems converge less often than in the paper",
                        description="Train the generic problems with reconstructed values changed (levers, combined "
                                    "with '+') on the same problems; print converged counts with 95 % intervals and "
-                                   "paired tests against the baseline (see normad_edu.study). Stages: "
+                                   "paired tests against the baseline (see normad_edu.research.study). Stages: "
                                    + "; ".join(f"{k}: seed {v.seed}, {v.n_problems} x {v.max_iter}"
                                                for k, v in STAGES.items())
                                    + ". Levers: " + ", ".join(f"{k}{'' if v.faithful else ' (deviation)'}"
@@ -216,7 +216,7 @@ def _add_notebooks_parser(sub) -> None:
     p = sub.add_parser("notebooks", help="copy the course notebooks (and docs/method.md) into a folder",
                        description="Copy the course that ships with the package into DIR: DIR/notebooks/*.ipynb "
                                    "and DIR/docs/method.md, which the notebooks link to (see "
-                                   "normad_edu._course). Nothing is copied if any of these files exists, "
+                                   "normad_edu.course.shipped). Nothing is copied if any of these files exists, "
                                    "unless --force. Then: jupyter lab DIR/notebooks (NORMAD_EDU_QUICK=1 for "
                                    "reduced sizes).")
     p.add_argument("dest", metavar="DIR", help="folder to copy into (created if missing)")
@@ -254,8 +254,8 @@ def _setup(args: argparse.Namespace, experiment: str, **fields):
 
 
 def _sweep_function(args: argparse.Namespace, out: Path):
-    """``sweep(experiment, config, n_runs, max_iter) -> summary`` for :mod:`normad_edu.reproduce`."""
-    from .sweep import run_sweep
+    """``sweep(experiment, config, n_runs, max_iter) -> summary`` for :mod:`normad_edu.research.reproduce`."""
+    from ..research.sweep import run_sweep
 
     def sweep(experiment: str, config: str, n_runs: int, max_iter: int) -> dict:
         setup = _setup(args, experiment, max_iter=max_iter)
@@ -276,8 +276,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     """``normad-edu demo``: simulate, summarise, save the raster plot."""
     out = _output_folder(args.out)
     _use_agg()
-    from .network import forward
-    from .plotting import plot_network_activity
+    from ..network import forward
+    from ..plotting import plot_network_activity
 
     _compile_notice(args)
     t_start = time.perf_counter()
@@ -355,7 +355,7 @@ def _cmd_single(args: argparse.Namespace) -> int:
 
 def _cmd_gradcheck(args: argparse.Namespace) -> int:
     """``normad-edu gradcheck``: G^l of the backward pass vs finite differences."""
-    from .gradcheck import gradient_check
+    from ..gradcheck import gradient_check
 
     start = time.perf_counter()
     result = gradient_check(args.layers, t_ref=args.t_ref, tau_L_hat=args.tau_l_hat, seed=args.seed)
@@ -381,11 +381,11 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     """``normad-edu xor`` / ``deep``: a resumable sweep of each configuration asked for, and their figures."""
-    from .reproduce import sweep_counts, sweep_line, sweep_report
+    from ..research.reproduce import sweep_counts, sweep_line, sweep_report
 
     out = _check_sweep_args(args)
     _use_agg()
-    from .plotting import fig_correlation_mean_std, fig_cumulative_converged
+    from ..plotting import fig_correlation_mean_std, fig_cumulative_converged
 
     kind = get_experiment(args.experiment)
     start = time.perf_counter()
@@ -446,7 +446,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         setup = _setup(args, "deep")
     out = _check_sweep_args(args)
     _use_agg()
-    from .reproduce import FIGURE_BUILDERS
+    from ..research.reproduce import FIGURE_BUILDERS
 
     sizes = QUICK_SIZES if args.quick else FULL_SIZES
     _compile_notice(args)
@@ -476,7 +476,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
 def _cmd_study(args: argparse.Namespace) -> int:
     """``normad-edu study``: train lever combinations, print the comparison table."""
-    from .study import LEVERS, STAGES, format_table, run_study, study_table
+    from ..research.study import LEVERS, STAGES, format_table, run_study, study_table
 
     stage = STAGES[args.stage]
     stage = replace(stage, n_problems=args.problems or stage.n_problems, max_iter=args.max_iter or stage.max_iter,
@@ -502,8 +502,8 @@ def _cmd_study(args: argparse.Namespace) -> int:
     figures = []
     if rows:
         _use_agg()
-        from .plotting import fig_study
-        from .study import PAPER_CONVERGED
+        from ..plotting import fig_study
+        from ..research.study import PAPER_CONVERGED
 
         title = f"{args.stage}: seed {stage.seed}, {stage.n_problems} problems, {stage.max_iter} iterations"
         figures = _save(fig_study(rows, title=title, paper=PAPER_CONVERGED), out, f"study_{args.stage}")
@@ -520,7 +520,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
 
 def _cmd_notebooks(args: argparse.Namespace) -> int:
     """``normad-edu notebooks``: copy the shipped course into DIR."""
-    from ._course import CourseFilesExistError, copy_course, course_root
+    from ..course.shipped import CourseFilesExistError, copy_course, course_root
 
     try:
         files = copy_course(args.dest, force=args.force)

@@ -28,11 +28,11 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .._validation import as_rng, check_int, check_nonnegative, check_positive
-from ..metrics import correlation, exponential_trace, gaussian_trace, van_rossum_distance  # noqa: F401 (re-exported)
-from ..normad import error_instants
-from ..params import DT, SIGMA, T_REF
-from ..spikes import as_spike_train, poisson_spike_train
+from ...validation import as_rng, check_int, check_nonnegative, check_positive
+from ...metrics import correlation, exponential_trace, gaussian_trace, van_rossum_distance  # noqa: F401 (re-exported)
+from ...normad import error_instants
+from ...params import DT, SIGMA, T_REF
+from ...spikes import as_spike_train, poisson_spike_train
 
 __all__ = [
     "desired_train",

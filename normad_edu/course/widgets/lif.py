@@ -23,13 +23,13 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .._validation import as_rng, check_int, check_nonnegative
-from ..kernels import free_potential  # noqa: F401 (re-exported for the notebooks)
-from ..network import forward
-from ..normad import d_hat
-from ..params import LIFParams, SimParams, SynapseParams
-from ..plotting import plot_membrane, raster
-from ..spikes import poisson_spike_trains
+from ...validation import as_rng, check_int, check_nonnegative
+from ...kernels import free_potential  # noqa: F401 (re-exported for the notebooks)
+from ...network import forward
+from ...normad import d_hat
+from ...params import LIFParams, SimParams, SynapseParams
+from ...plotting import plot_membrane, raster
+from ...spikes import poisson_spike_trains
 
 __all__ = [
     "free_potential",

@@ -1,7 +1,7 @@
 """Why hidden-layer training fails: mechanisms measured on training runs (issue 11's diagnosis).
 
 :func:`diagnose` trains problems of the generic experiment with a
-:class:`~normad_edu.diagnostics.TrainingMonitor` and :func:`classify` flags,
+:class:`~normad_edu.research.diagnostics.TrainingMonitor` and :func:`classify` flags,
 for every run, which of these mechanisms it shows (thresholds are
 parameters of :class:`Criteria`, documented there):
 
@@ -36,9 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import check_int
+from ..validation import check_int
 from .diagnostics import TrainingMonitor
-from .experiments import DeepSetup, make_experiment
+from ..experiments import DeepSetup, make_experiment
 from .sweep import _worker_init, limit_threads
 
 MECHANISMS = ("layer_decay", "dead_zone", "silent_output", "grazing", "interference")
@@ -133,7 +133,7 @@ def diagnose(config: str = "all", run_ids=range(100), *, seed: int = 0, setup: D
         Problems of ``deep_problems(seed=seed)``.
     setup : DeepSetup
     every, anatomy_every : int
-        See :class:`~normad_edu.diagnostics.TrainingMonitor`.
+        See :class:`~normad_edu.research.diagnostics.TrainingMonitor`.
     workers : int, optional
         Processes (default: cores); chunks of ``chunk`` problems each.
     output_only : dict, optional
@@ -192,8 +192,8 @@ def first_spikes(run_ids=range(100), *, seed: int = 0, setup: DeepSetup = DeepSe
     layer 1 fire earlier, which only training *all* layers can do, and every
     synaptic stage adds a delay of its own (the alpha kernel rises over ms).
     """
-    from .network import forward
-    from .spikes import stack_padded
+    from ..network import forward
+    from ..spikes import stack_padded
 
     ids = [check_int("run id", int(i), minimum=0) for i in run_ids]
     ex = make_experiment("deep", "all", seed=seed, setup=setup, run_ids=ids)

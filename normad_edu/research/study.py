@@ -13,7 +13,7 @@ same problems, and reports how many problems converge.
   leaves open, and not faithful (a labelled *deviation*) when it changes
   the method or the problem the paper describes.
 * Levers combine with ``+``: ``"rates-high+t_ref-3"``.
-* :func:`run_study` trains them with :func:`normad_edu.sweep.run_sweep`, one
+* :func:`run_study` trains them with :func:`normad_edu.research.sweep.run_sweep`, one
   resumable results file per lever combination (``<out>/<combo>.jsonl``).
   Problem ``i`` of seed ``s`` is the same draw for every lever (levers that
   change the problem itself say how), so comparisons are *paired*.
@@ -38,9 +38,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import check_int
-from .experiments import DEEP_TRAIN, DeepSetup, with_changes
-from .metrics import participation_ratio  # noqa: F401 (used by notebook 07 as study.participation_ratio)
+from ..validation import check_int
+from ..experiments import DEEP_TRAIN, DeepSetup, with_changes
+from ..metrics import participation_ratio  # noqa: F401 (used by notebook 07 as study.participation_ratio)
 from .sweep import read_results, run_sweep
 
 
@@ -104,7 +104,7 @@ LEVERS: dict[str, Lever] = {lv.name: lv for lv in (
           "Normalise each hidden neuron's gradient row on its own (rates / sqrt(n_l))."),
     Lever("desired_t_min-20", {"desired_t_min": 20.0}, False,
           "Drop desired spikes before 20 ms, which no hidden layer can reach yet."),
-    # Issue 11: levers aimed at the mechanisms of hidden-layer failure (normad_edu.dynamics); the current
+    # Issue 11: levers aimed at the mechanisms of hidden-layer failure (normad_edu.research.dynamics); the current
     # default is 'balanced+r_hidden_all-30', so these are screened as '+' combinations of it.
     Lever("vdot_min-2", {"vdot_min": 2.0}, True,
           "Clip dV/dt at hidden spikes at 2 mV/ms instead of 1 (a value the paper leaves open): grazing spikes weigh less."),
@@ -259,7 +259,7 @@ def run_study(combos, configs=DEEP_TRAIN, stage: Stage = SCREEN, out_dir="normad
     Returns
     -------
     list of dict
-        The :func:`normad_edu.sweep.summarize` summary of each run, with
+        The :func:`normad_edu.research.sweep.summarize` summary of each run, with
         ``combo`` added.
     """
     combos = [combos] if isinstance(combos, str) else list(combos)
@@ -389,8 +389,8 @@ def layer_activity(combo: str = "baseline", n_problems: int = 20, seed: int = 0)
     ``n`` (layer sizes) and ``early``: how many problems ask for a desired
     spike before the first spike of the last hidden layer.
     """
-    from .experiments import deep_problems
-    from .network import forward
+    from ..experiments import deep_problems
+    from ..network import forward
 
     n_problems = check_int("n_problems", n_problems)
     setup = setup_for(combo)

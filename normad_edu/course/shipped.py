@@ -17,7 +17,7 @@ checkout's own ``notebooks/`` and ``docs/``.
   notebook's first markdown cell and, as its first code cell, a cell tagged
   ``colab-install`` that installs the package on Google Colab and does
   nothing anywhere else. Idempotent; run it on every notebook with
-  ``python -m normad_edu._course colab notebooks/`` (``--check``: only
+  ``python -m normad_edu.course.shipped colab notebooks/`` (``--check``: only
   report the notebooks it would change).
 """
 
@@ -83,11 +83,12 @@ def course_root() -> Path:
     FileNotFoundError
         If neither has the notebooks (e.g. a wheel built without them).
     """
-    package = Path(__file__).resolve().parent
-    for root in (package / "course", package.parent):
+    here = Path(__file__).resolve().parent  # normad_edu/course
+    package = here.parent
+    for root in (here, package.parent):
         if any((root / "notebooks").glob("*.ipynb")) and (root / "docs" / "method.md").is_file():
             return root
-    raise FileNotFoundError(f"the course notebooks are not installed with normad_edu (looked in {package / 'course'} "
+    raise FileNotFoundError(f"the course notebooks are not installed with normad_edu (looked in {here} "
                             f"and {package.parent}); reinstall the package from its sdist, wheel or repository")
 
 
@@ -216,8 +217,8 @@ def _colab_main(paths: Sequence[str], check: bool) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m normad_edu._course colab [--check] PATH ...``: add the Colab badge and install cell."""
-    parser = argparse.ArgumentParser(prog="python -m normad_edu._course",
+    """``python -m normad_edu.course.shipped colab [--check] PATH ...``: add the Colab badge and install cell."""
+    parser = argparse.ArgumentParser(prog="python -m normad_edu.course.shipped",
                                      description="Maintain the course notebooks.")
     sub = parser.add_subparsers(dest="command", required=True)
     colab = sub.add_parser("colab", help="add the Colab badge and install cell to notebooks (idempotent)")

@@ -23,10 +23,10 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .._validation import check_finite_array, check_positive
-from ..kernels import alpha_kernel
-from ..params import TAU1, TAU2
-from ..spikes import as_spike_train
+from ...validation import check_finite_array, check_positive
+from ...kernels import alpha_kernel
+from ...params import TAU1, TAU2
+from ...spikes import as_spike_train
 
 __all__ = [
     "parse_spike_times",

@@ -16,7 +16,7 @@ one message and returns nothing:
   the exercise asks for (e.g. :func:`normad_edu.metrics.correlation` in
   exercise 3.1, or a ready-made one such as ``scipy.stats.binomtest`` in
   exercise 7.2) or any code of this module (its ``reference_*`` solutions,
-  its mistakes): found by the two looks of :mod:`normad_edu._checking`, which
+  its mistakes): found by the two looks of :mod:`normad_edu.course._checking`, which
   the checkers of notebook 08 share (the answer's code is read before it
   runs, and its calls are watched while it runs), so an alias, an import
   inside the function or a call by a name built at run time does not hide
@@ -58,10 +58,10 @@ import numpy as np
 
 from . import _checking
 from ._checking import fmt as _fmt
-from .kernels import psi_kernel, psi_kernel_dot
-from .params import C as C_DEFAULT
-from .params import EL as EL_DEFAULT
-from .params import GL, SIGMA, T_REF, TAU1, TAU2, VT as VT_DEFAULT
+from ..kernels import psi_kernel, psi_kernel_dot
+from ..params import C as C_DEFAULT
+from ..params import EL as EL_DEFAULT
+from ..params import GL, SIGMA, T_REF, TAU1, TAU2, VT as VT_DEFAULT
 
 TAU_L = C_DEFAULT / GL
 #: Relative tolerance of every comparison; the absolute one is RTOL times the case's largest value.
@@ -1097,9 +1097,9 @@ _FIRST_SPIKE = _Exercise(
         _Mistake("return one number per problem, shape (P,): the minimum over the neurons as well.",
                  _first_spike_variant(over="neurons")),
     ),
-    forbidden=("normad_edu.dynamics:first_spikes", "normad_edu.lif:LayerOutput.first_spike"),
+    forbidden=("normad_edu.research.dynamics:first_spikes", "normad_edu.lif:LayerOutput.first_spike"),
     allowed="from times and counts with numpy: a mask from counts, np.where, min",
-    note="normad_edu.dynamics.first_spikes does this for the hidden layers of many problems (Section 5, 07b).",
+    note="normad_edu.research.dynamics.first_spikes does this for the hidden layers of many problems (Section 5, 07b).",
 )
 
 
@@ -1212,9 +1212,9 @@ _MCNEMAR = _Exercise(
         _Mistake("this is the chi-square approximation (n_a - n_b)^2 / (n_a + n_b); (7.2) is the exact binomial sum.",
                  _mcnemar_normal(False)),
     ),
-    forbidden=("normad_edu.study:mcnemar_p", "scipy.stats:binomtest"),
+    forbidden=("normad_edu.research.study:mcnemar_p", "scipy.stats:binomtest"),
     allowed="with math.comb and a sum; scipy.stats.binom.cdf for the tail is fine too",
-    note="normad_edu.study.mcnemar_p gives the same p-values (via scipy.stats.binomtest).",
+    note="normad_edu.research.study.mcnemar_p gives the same p-values (via scipy.stats.binomtest).",
 )
 
 

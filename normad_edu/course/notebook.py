@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from ._validation import as_rng
+from ..validation import as_rng
 
 
 def quick_mode() -> bool:

@@ -33,13 +33,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from .._validation import check_positive
-from ..gradcheck import gradient_check
-from ..kernels import psi_hat_kernel
-from ..network import ForwardRecord
-from .. import normad as core
-from ..normad import NormADParams
-from ..params import T_REF, LIFParams, SynapseParams
+from ...validation import check_positive
+from ...gradcheck import gradient_check
+from ...kernels import psi_hat_kernel
+from ...network import ForwardRecord
+from ... import normad as core
+from ...normad import NormADParams
+from ...params import T_REF, LIFParams, SynapseParams
 
 #: Network and epoch of the gradient-check widget (small enough for ~0.1 s per check).
 GRADCHECK_SIZES = (10, 6, 3, 1)

@@ -33,7 +33,7 @@ Pure functions (tested over a grid of slider values):
 
 Each builder returns an ``ipywidgets.VBox`` with the test hooks
 ``controls``, ``output``, ``update`` and ``state`` (as
-:mod:`normad_edu.widgets.lif`); the figure is drawn once at build time.
+:mod:`normad_edu.course.widgets.lif`); the figure is drawn once at build time.
 """
 
 from __future__ import annotations
@@ -43,13 +43,13 @@ from dataclasses import replace
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .._validation import check_int, check_nonnegative, check_positive
-from ..experiments import DeepSetup, XORSetup, deep_problems, xor_patterns, xor_problems
-from ..network import forward
-from ..plotting import DESIRED_COLOR, raster
-from ..spikes import from_padded
-from ..study import participation_ratio
-from ..training import TrainingResult
+from ...validation import check_int, check_nonnegative, check_positive
+from ...experiments import DeepSetup, XORSetup, deep_problems, xor_patterns, xor_problems
+from ...network import forward
+from ...plotting import DESIRED_COLOR, raster
+from ...spikes import from_padded
+from ...research.study import participation_ratio
+from ...training import TrainingResult
 
 __all__ = [
     "xor_hidden_response",

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from ._progress import first_run
+from .. import __version__
+from ..progress import first_run
 
 #: Results file of every sweep, inside ``--out``.
 RESULTS_FILE = "results.jsonl"
@@ -138,7 +138,7 @@ def _use_agg() -> None:
 
 
 def _save(fig, out: Path, stem: str, formats=("png", "svg")) -> list[str]:
-    from .plotting import save_figure
+    from ..plotting import save_figure
 
     try:
         return save_figure(fig, out, stem, formats)

@@ -80,9 +80,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._progress import progress_bar
-from ._validation import check_int
-from .experiments import DeepSetup, SingleSetup, XORSetup, get_experiment, make_experiment, setup_identity
+from ..progress import progress_bar
+from ..validation import check_int
+from ..experiments import DeepSetup, SingleSetup, XORSetup, get_experiment, make_experiment, setup_identity
 
 
 #: Results of the full-size sweeps shipped with the package (100 runs per
@@ -772,7 +772,7 @@ def run_sweep(
         warnings.warn(f"{path}: {legacy} run line(s) of {experiment}-{config} (seed {seed}, max_iter "
                       f"{setup.max_iter}) have no setup_hash (written by an older version): not resumed, since their "
                       "setup is unknown; if they were made with this setup, adopt them with "
-                      "normad_edu.sweep.add_setup_hash", ResultsFileWarning, stacklevel=2)
+                      "normad_edu.research.sweep.add_setup_hash", ResultsFileWarning, stacklevel=2)
     todo = [i for i in range(n_runs) if i not in done]
     workers = os.cpu_count() or 1 if workers is None else check_int("workers", workers)
     if todo:

@@ -38,10 +38,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_int
-from .normad import (Kernels, LayerSpikes, adjoints_below, deltas, dhat_at, hidden_gradient, layer_spikes,
+from ..validation import check_int
+from ..normad import (Kernels, LayerSpikes, adjoints_below, deltas, dhat_at, hidden_gradient, layer_spikes,
                      output_adjoints)
-from .network import ForwardRecord
+from ..network import ForwardRecord
 
 #: Percentiles of 1/Vdot stored in ``inv_vdot``.
 INV_VDOT_PERCENTILES = (50.0, 90.0, 99.0)

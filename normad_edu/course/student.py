@@ -44,7 +44,7 @@ marker.
 Command line (exit status 0 success, 1 the conversion failed, e.g. an
 unbalanced marker, 2 bad arguments)::
 
-    python -m normad_edu.student notebooks/08_assignments.ipynb -o student/08_assignments.ipynb
+    python -m normad_edu.course.student notebooks/08_assignments.ipynb -o student/08_assignments.ipynb
 
 Reading and writing notebooks needs ``nbformat`` (a dependency of the package).
 """
@@ -300,7 +300,7 @@ def make_student_notebook(src, dst):
     return dst
 
 
-def build_parser(prog: str = "python -m normad_edu.student") -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m normad_edu.course.student") -> argparse.ArgumentParser:
     """Arguments of the command: ``SRC [-o DST]``."""
     parser = argparse.ArgumentParser(
         prog=prog,
@@ -312,7 +312,7 @@ def build_parser(prog: str = "python -m normad_edu.student") -> argparse.Argumen
     return parser
 
 
-def main(argv: Sequence[str] | None = None, prog: str = "python -m normad_edu.student") -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m normad_edu.course.student") -> int:
     """Run the command; return 0 on success, 1 if the conversion failed, 2 for bad arguments."""
     parser = build_parser(prog)
     try:
@@ -341,5 +341,5 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m normad_edu.st
     return 0
 
 
-if __name__ == "__main__":  # python -m normad_edu.student
+if __name__ == "__main__":  # python -m normad_edu.course.student
     sys.exit(main())

@@ -10,7 +10,7 @@ the NormAD update and its backward pass, d_hat, ReSuMe, and a few training
 iterations of each experiment -- so every kernel is compiled for the types
 they pass. Binder's ``binder/postBuild`` calls it while building the image::
 
-    python -m normad_edu._warmup
+    python -m normad_edu.cli.warmup
 
 Results are thrown away; nothing is written but numba's cache. (Private:
 a tool of the Binder build, not course material.)
@@ -29,12 +29,12 @@ __all__ = ["warm_numba_cache"]
 
 def _steps() -> dict[str, Callable[[], object]]:
     """Named tiny workloads; together they call every compiled kernel."""
-    from .experiments import DeepSetup, SingleSetup, XORSetup, make_experiment, with_changes
-    from .network import forward
-    from .normad import d_hat, normad_update
-    from .params import SimParams
-    from .spikes import poisson_spike_train, poisson_spike_trains, stack_padded
-    from .training import TrainConfig, train
+    from ..experiments import DeepSetup, SingleSetup, XORSetup, make_experiment, with_changes
+    from ..network import forward
+    from ..normad import d_hat, normad_update
+    from ..params import SimParams
+    from ..spikes import poisson_spike_train, poisson_spike_trains, stack_padded
+    from ..training import TrainConfig, train
 
     rng = np.random.default_rng(0)
     sim = SimParams(T=100.0)
@@ -102,16 +102,16 @@ def warm_numba_cache(report: Callable[[str], None] | None = None) -> dict[str, f
 
 
 def main() -> int:
-    """``python -m normad_edu._warmup``: compile and cache every kernel, print the time each workload took."""
-    from ._progress import first_run
+    """``python -m normad_edu.cli.warmup``: compile and cache every kernel, print the time each workload took."""
+    from ..progress import first_run
 
     from pathlib import Path
 
     package = Path(__file__).resolve().parent
     state = "empty" if first_run() else "partly filled"
-    print(f"normad_edu._warmup: compiling the numba kernels of {package} ({state} cache)", flush=True)
+    print(f"normad_edu.cli.warmup: compiling the numba kernels of {package} ({state} cache)", flush=True)
     seconds = warm_numba_cache(report=lambda line: print(line, flush=True))
-    print(f"normad_edu._warmup: done in {sum(seconds.values()):.1f} s", flush=True)
+    print(f"normad_edu.cli.warmup: done in {sum(seconds.values()):.1f} s", flush=True)
     return 0
 
 
