@@ -32,7 +32,7 @@ the CLI's ``--set``) is also how the lever study changes a setup.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -205,7 +205,7 @@ class DeepSetup:
     #: Per-hidden-layer factors on the hidden learning rate (layer 1 first; one per hidden layer, or () = all 1).
     #: A value the paper leaves open (issue 11's per-layer rate balance): layer 1 at 0.1 x, chosen on the
     #: screening set and confirmed on a set used for nothing else. Added after results were shipped with (),
-    #: which stays out of the setup identity (see setup_identity).
+    #: which stays out of the setup identity (see normad_edu.research.identity).
     r_hidden_scale: tuple = field(default=(0.1, 1.0), metadata={"neutral": True, "legacy": ()})
     #: Activity homeostasis of plastic hidden layers (pA per iteration at full deficit), a labelled deviation:
     #: see TrainConfig.homeostasis. 0 = the paper's rule.
@@ -509,25 +509,6 @@ def pattern_order_rngs(seed: int, run_ids) -> list:
 def with_max_iter(setup, max_iter: int):
     """A copy of a setup with another iteration budget."""
     return replace(setup, max_iter=check_int("max_iter", max_iter, minimum=0))
-
-
-def setup_identity(setup) -> dict:
-    """The fields that identify a setup's results: ``dataclasses.asdict(setup)`` without the fields marked
-    ``neutral`` that are at their legacy value.
-
-    A field added after results were shipped is marked ``metadata={"neutral": True}``;
-    at the value every earlier result used (its ``"legacy"`` metadata, or else
-    its default) it is left out, which keeps the identity (and
-    :func:`normad_edu.research.sweep.setup_hash`) of every earlier setup. A default
-    that later moves away from the legacy value (``r_hidden_scale``) is then
-    part of the identity, so results of the old and the new default never mix.
-    """
-    out = asdict(setup)
-    for f in fields(setup):
-        legacy = f.metadata.get("legacy", f.default)
-        if f.metadata.get("neutral") and getattr(setup, f.name) == legacy:
-            del out[f.name]
-    return out
 
 
 def with_changes(setup, changes: dict):

@@ -18,7 +18,7 @@ import pytest  # noqa: E402
 from normad_edu.experiments import single_neuron_problems  # noqa: E402
 from normad_edu.cli import main
 from normad_edu.cli.support import _jsonable  # noqa: E402
-from normad_edu.research.sweep import read_results  # noqa: E402
+from normad_edu.research.store import read_results  # noqa: E402
 
 SWEEP_KEYS = {"command", "version", "configuration", "n_runs", "finished", "converged", "iterations",
               "iterations_median", "iterations_max", "resumed", "correlation_mean", "correlation_std",

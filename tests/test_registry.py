@@ -126,7 +126,8 @@ def test_train_takes_the_update_rule_as_a_function():
 
 
 def test_sweeps_run_any_registered_experiment_through_experiment_run(tmp_path):
-    from normad_edu.research.sweep import read_results, run_sweep
+    from normad_edu.research.store import read_results
+    from normad_edu.research.sweep import run_sweep
 
     setup = SingleSetup(n_inputs=20, max_iter=15)
     s = run_sweep("single", "normad", 3, tmp_path / "r.jsonl", setup=setup, workers=1, progress=False)

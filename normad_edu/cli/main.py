@@ -57,7 +57,7 @@ from .support import (CommandError, UsageError, _float_above, _fmt, _int_at_leas
 from ..experiments import DeepSetup, demo_problem, get_experiment, make_experiment, parse_changes, with_changes
 from ..params import TAU_L_HAT, SimParams
 from ..research.reproduce import FIGURE_EXPERIMENT, FIGURES, FULL_SIZES, QUICK_SIZES
-from ..research.sweep import ResultsFileError
+from ..research.store import ResultsFileError
 
 _DEMO_SETUP = DeepSetup()
 #: Layer sizes ``(n_0, n_1, n_2, n_3)`` of the demo (the generic problems').

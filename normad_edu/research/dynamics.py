@@ -39,7 +39,7 @@ import numpy as np
 from ..validation import check_int
 from .diagnostics import TrainingMonitor
 from ..experiments import DeepSetup, make_experiment
-from .sweep import _worker_init, limit_threads
+from .workers import limit_threads, worker_init
 
 MECHANISMS = ("layer_decay", "dead_zone", "silent_output", "grazing", "interference")
 
@@ -160,7 +160,7 @@ def diagnose(config: str = "all", run_ids=range(100), *, seed: int = 0, setup: D
         import multiprocessing as mp
 
         # the sweep's initializer: workers die with this process (a killed diagnosis leaves no orphans)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_worker_init,
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=worker_init,
                                  initargs=(os.getpid(),)) as pool:
             for out in pool.map(_run_chunk, args):
                 runs.update(dict(out))

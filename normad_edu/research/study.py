@@ -41,7 +41,8 @@ import numpy as np
 from ..validation import check_int
 from ..experiments import DEEP_TRAIN, DeepSetup, with_changes
 from ..metrics import participation_ratio  # noqa: F401 (used by notebook 07 as study.participation_ratio)
-from .sweep import read_results, run_sweep
+from .store import read_results
+from .sweep import run_sweep
 
 
 @dataclass(frozen=True)
