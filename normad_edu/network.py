@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .validation import check_array_bytes, check_int
+from .limits import check_array_bytes
+from .validation import check_int
 from .lif import LayerOutput, simulate_layer
 from .params import LIFParams, SimParams, SynapseParams
 from .spikes import _check_counts, _in_ms, stack_padded
@@ -426,7 +427,7 @@ def simulate_network(x: LayerOutput, weights: list, lif: LIFParams, syn: Synapse
     n_{l-1})]`` (pA) as :func:`check_weights` returns them. The training loop
     calls this with views of its packed patterns; :func:`forward` validates
     and calls it. Each layer still checks its simulation budget
-    (:func:`normad_edu.validation.check_layer_budget`).
+    (:func:`normad_edu.limits.check_layer_budget`).
     """
     layers = []
     prev = x

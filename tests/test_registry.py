@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import normad_edu as ne
-from normad_edu.experiments import (EXPERIMENTS, DeepSetup, SingleSetup, XORSetup, get_experiment, make_experiment,
-                                    parse_changes, pattern_order_rngs, with_changes, with_max_iter)
+from normad_edu.experiments import EXPERIMENTS, get_experiment, make_experiment, pattern_order_rngs
+from normad_edu.cli.support import parse_changes
+from normad_edu.setups import DeepSetup, SingleSetup, XORSetup, with_changes, with_max_iter
 from normad_edu.training import train
 
 

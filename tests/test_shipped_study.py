@@ -9,7 +9,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from normad_edu.experiments import DEEP_TRAIN, XOR_HIDDEN, DeepSetup, XORSetup, deep_problems
+from normad_edu.experiments import deep_problems
+from normad_edu.setups import DEEP_TRAIN, XOR_HIDDEN, DeepSetup, XORSetup
 from normad_edu.research.study import CONFIRM, FINAL, SCREEN, STUDY_RESULTS, mcnemar_p, outcomes, setup_for, study_table
 from normad_edu.research.identity import setup_hash
 from normad_edu.research.store import SHIPPED_RESULTS, read_results, read_setups

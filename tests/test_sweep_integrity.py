@@ -31,7 +31,7 @@ import pytest
 
 import normad_edu.research.store as store
 from normad_edu.cli import main
-from normad_edu.experiments import DeepSetup, XORSetup, with_max_iter
+from normad_edu.setups import DeepSetup, XORSetup, with_max_iter
 from normad_edu.research.identity import setup_hash, setup_identity
 from normad_edu.research.store import (ResultsFileError, ResultsFileWarning, add_setup_hash, read_results,
                                        read_setups)
@@ -234,7 +234,7 @@ def test_kill_9_of_the_main_process_leaves_no_worker_and_the_rerun_no_duplicate(
     setup = DeepSetup(sizes=(20, 10, 5, 1), T=200.0, max_iter=1000)  # about 1 s per run
     n_runs = 8
     proc = _start(f"""
-        from normad_edu.experiments import DeepSetup
+        from normad_edu.setups import DeepSetup
         from normad_edu.research.sweep import run_sweep
 
         if __name__ == "__main__":
@@ -276,7 +276,7 @@ def test_a_killed_diagnosis_leaves_no_worker(tmp_path):
     workers too (they used to run on, orphaned, until their problems were done)."""
     proc = _start("""
         from normad_edu.research.dynamics import diagnose
-        from normad_edu.experiments import DeepSetup
+        from normad_edu.setups import DeepSetup
 
         if __name__ == "__main__":
             setup = DeepSetup(sizes=(20, 10, 5, 1), T=200.0, max_iter=100_000)   # far longer than the test
@@ -545,7 +545,7 @@ def test_load_of_a_missing_file(tmp_path):
 
 def test_a_copy_of_the_shipped_file_resumes_every_run_of_the_default_setups(tmp_path):
     """README: copy paper_sweeps.jsonl to <out>/results.jsonl and nothing is recomputed."""
-    from normad_edu.experiments import DEEP_TRAIN, XOR_HIDDEN
+    from normad_edu.setups import DEEP_TRAIN, XOR_HIDDEN
     from normad_edu.research.store import SHIPPED_RESULTS
 
     path = tmp_path / "results.jsonl"

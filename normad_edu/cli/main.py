@@ -54,7 +54,9 @@ from .. import __version__
 from .support import (CommandError, UsageError, _float_above, _fmt, _int_at_least, _jsonable,  # noqa: F401
                            _names, _NamesAction, _check_sweep_args, _compile_notice, _sweep_configuration, RESULTS_FILE, _layer_sizes, _output_folder, _Parser, _print_json, _save,
                            _say, _scheduler_address, _use_agg)
-from ..experiments import DeepSetup, demo_problem, get_experiment, make_experiment, parse_changes, with_changes
+from ..experiments import demo_problem, get_experiment, make_experiment
+from .support import parse_changes
+from ..setups import DeepSetup, with_changes
 from ..params import TAU_L_HAT, SimParams
 from ..research.reproduce import FIGURE_EXPERIMENT, FIGURES, FULL_SIZES, QUICK_SIZES
 from ..research.store import ResultsFileError

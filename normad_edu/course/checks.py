@@ -33,7 +33,7 @@ exercise 3, which cancels in the normalised step ``dhat / ||dhat||``.
 exercise   learner writes                checked against                          refused if it uses
 =========  ============================  =======================================  ==============================
 1          ``alpha_kernel``              ``kernels.alpha_kernel``                 ``kernels.alpha_kernel``
-2          ``lif_step``                  :func:`reference_lif_step`               ``kernels._exp_filter``, the
+2          ``lif_step``                  :func:`reference_lif_step`               ``kernels.exp_filter``, the
                                          (closed form) and ``W psi(h)``           engine's ``exp_filter``,
                                                                                   ``exp_filter_given``,
                                                                                   ``propagators``
@@ -99,7 +99,7 @@ _NORMAD_DRIVERS = ("normad_edu.normad:normad_update", "normad_edu.normad:normad_
 #: Library functions that compute (part of) what each exercise asks for: an answer using one is refused.
 LIBRARY_VERSIONS: dict[str, tuple[str, ...]] = {
     "alpha_kernel": ("normad_edu.kernels:alpha_kernel",),
-    "lif_step": ("normad_edu.kernels:_exp_filter", "normad_edu._engine.kernels:exp_filter",
+    "lif_step": ("normad_edu.kernels:exp_filter", "normad_edu._engine.kernels:exp_filter",
                  "normad_edu._engine.kernels:exp_filter_given", "normad_edu._engine.kernels:propagators"),
     "normad_single_update": _NORMAD_DRIVERS + ("normad_edu.normad:add_normalized",),
     "backprop_adjoints": _NORMAD_DRIVERS + ("normad_edu.normad:adjoints_below",

@@ -38,7 +38,8 @@ import numpy as np
 
 from ..validation import check_int
 from .diagnostics import TrainingMonitor
-from ..experiments import DeepSetup, make_experiment
+from ..experiments import make_experiment
+from ..setups import DeepSetup
 from .workers import limit_threads, worker_init
 
 MECHANISMS = ("layer_decay", "dead_zone", "silent_output", "grazing", "interference")

@@ -27,7 +27,7 @@ import math
 import numbers
 from dataclasses import asdict, fields, is_dataclass
 
-from ..experiments import DeepSetup, SingleSetup, XORSetup
+from ..setups import DeepSetup, SingleSetup, XORSetup
 
 #: Hex digits of a setup hash (see :func:`setup_hash`).
 SETUP_HASH_CHARS = 16

@@ -67,7 +67,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..experiments import DeepSetup, XORSetup, get_experiment
+from ..experiments import get_experiment
+from ..setups import DeepSetup, XORSetup
 from .identity import SETUP_HASH_CHARS, setup_hash, setup_identity
 from .workers import exit_if_orphaned
 

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from ..validation import check_int
-from ..experiments import DEEP_TRAIN, DeepSetup, with_changes
+from ..setups import DEEP_TRAIN, DeepSetup, with_changes
 from ..metrics import participation_ratio  # noqa: F401 (used by notebook 07 as study.participation_ratio)
 from .store import read_results
 from .sweep import run_sweep

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..experiments import DeepSetup, SingleSetup, XORSetup, get_experiment, make_experiment
+from ..experiments import get_experiment, make_experiment
+from ..setups import DeepSetup, SingleSetup, XORSetup
 from ..progress import progress_bar
 from ..validation import check_int
 from .identity import setup_hash
