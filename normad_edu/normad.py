@@ -68,90 +68,13 @@ from functools import cached_property
 import numpy as np
 
 from ._engine import backward as _engine
-from ._engine.error_instants import error_instants_padded as _error_instants_padded  # noqa: F401 (training)
+from ._engine.error_instants import error_instants_padded as _engine_error_instants
 from ._engine.kernels import flatten_spikes as _flatten_spikes
 from .validation import check_nonnegative, check_positive, check_real
 from .kernels import psi_hat_kernel, psi_hat_kernel_dot
 from .network import ForwardRecord
-from .params import TAU_L_HAT, VDOT_MIN, LIFParams, SimParams, SynapseParams  # noqa: F401 (VDOT_MIN re-exported)
+from .params import TAU_L_HAT, LIFParams, NormADParams, SimParams, SynapseParams
 from .spikes import as_spike_train, to_padded
-
-
-NORMALIZATIONS = ("layer", "neuron")
-#: What the rule does at an error instant where every layer's gradient is zero (see NormADParams.zero_gradient).
-ZERO_GRADIENT_CASES = ("skip", "first-spike")
-
-
-@dataclass(frozen=True)
-class NormADParams:
-    """Parameters of the NormAD rule (all reconstructed from the paper).
-
-    Parameters
-    ----------
-    tau_L_hat : float
-        Effective membrane time constant tau_L' of ``hhat`` (ms), > 0.
-        Default 2.5 ms (measured better than tau_L = 10 ms on 100 -> 1 problems).
-    vdot_min : float
-        Lower clip of dV/dt at hidden spikes in ``1 / Vdot`` (mV/ms), > 0.
-        Default 1 mV/ms.
-    coincidence_dt : float or None
-        A desired and an observed spike of one neuron that fall in the same
-        bin ``floor(t / coincidence_dt + coincidence_offset)`` cancel (ms).
-        ``None`` uses the simulation step ``dt``; 0 cancels only identical
-        times.
-    coincidence_offset : float
-        Shift of the bin edges, in bins, in [0, 1). 0 (default, used for the
-        shipped results): bins ``[n dt, (n+1) dt)``, so a desired time on a
-        grid point is the *left edge* of its bin and an output a few us
-        early is a miss. 0.5: bins centred on the grid points (a symmetric
-        +-dt/2 tolerance for grid-aligned targets such as the XOR ones).
-    normalization : {"layer", "neuron"}
-        "layer" (default): each hidden layer's update at an
-        error instant is ``r_l G / ||G||_F``. "neuron" is a labelled
-        deviation studied in :mod:`normad_edu.research.study`: every row (hidden
-        neuron) of G is normalised on its own, ``r_l G_j / ||G_j||``, so
-        neurons far from the error get as large a step as near ones. The
-        output layer's single row per error is the same either way.
-    zero_gradient : {"skip", "first-spike"}
-        What the rule does at an error instant ``t`` that comes before the
-        first spike of the layer feeding the output (in that pattern). There
-        ``dhat(t) = 0`` and every spike below is later than ``t``, so the
-        gradient of *every* layer is zero: a dead zone, a case the paper
-        leaves open. "skip" (default, used for the shipped results): the
-        instant changes nothing (its normalised update is 0/0, taken as 0).
-        "first-spike": the instant is moved to one simulation step after
-        that first spike, the earliest time at which the rule can act; the
-        hidden layers then learn to fire earlier and the output to fire
-        there. Only missed spikes (+1) can fall there (an output cannot
-        fire before its inputs). A layer that never fires leaves the
-        instant where it is (still zero).
-    """
-
-    tau_L_hat: float = TAU_L_HAT
-    vdot_min: float = VDOT_MIN
-    coincidence_dt: float | None = None
-    coincidence_offset: float = 0.0
-    normalization: str = "layer"
-    zero_gradient: str = "skip"
-
-    def bins(self, sim: SimParams) -> tuple[float, float]:
-        """``(width, offset)`` of the coincidence bins for simulation grid ``sim``."""
-        return (sim.dt if self.coincidence_dt is None else self.coincidence_dt), self.coincidence_offset
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "tau_L_hat", check_positive("tau_L_hat", self.tau_L_hat, unit="ms"))
-        object.__setattr__(self, "vdot_min", check_positive("vdot_min", self.vdot_min, unit="mV/ms"))
-        off = check_nonnegative("coincidence_offset", self.coincidence_offset)
-        if off >= 1.0:
-            raise ValueError(f"coincidence_offset must be in [0, 1) (a fraction of a bin), got {off}")
-        object.__setattr__(self, "coincidence_offset", off)
-        if self.normalization not in NORMALIZATIONS:
-            raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {self.normalization!r}")
-        if self.zero_gradient not in ZERO_GRADIENT_CASES:
-            raise ValueError(f"zero_gradient must be one of {ZERO_GRADIENT_CASES}, got {self.zero_gradient!r}")
-        if self.coincidence_dt is not None:
-            object.__setattr__(self, "coincidence_dt",
-                               check_nonnegative("coincidence_dt", self.coincidence_dt, unit="ms"))
 
 
 # ---------------------------------------------------------------------------
@@ -202,6 +125,20 @@ def error_instants(desired, observed, coincidence_dt: float = 0.1,
             signs.append(-1)
             j += 1
     return np.array(times, dtype=np.float64), np.array(signs, dtype=np.int64)
+
+
+def error_instants_padded(d_times: np.ndarray, d_counts: np.ndarray, o_times: np.ndarray, o_counts: np.ndarray,
+                          width: float, offset: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`error_instants` of a whole batch at once, on padded trains (compiled).
+
+    ``d_times``/``o_times`` ``(B, n, K)`` (ms, +inf padding) and their counts
+    ``(B, n)``: desired and observed spikes of every output neuron; ``width``
+    and ``offset`` the coincidence bins (``NormADParams.bins``). Returns
+    ``(err_t, err_s)``, shapes ``(B, n, E)``: the error instants (ms) of each
+    train in time order and their signs (+1 missed, -1 extra), padded with
+    ``inf`` and sign 0. Inputs are assumed validated.
+    """
+    return _engine_error_instants(d_times, d_counts, o_times, o_counts, width, offset)
 
 
 # ---------------------------------------------------------------------------
@@ -591,7 +528,7 @@ def normad_update(
     """
     r, plastic_flags, d_times, d_counts = _check_update_args(record, desired, rates, plastic, sim)
     out = record.output
-    err_t, err_s = _error_instants_padded(d_times, d_counts, out.times, out.counts, *params.bins(sim))
+    err_t, err_s = error_instants_padded(d_times, d_counts, out.times, out.counts, *params.bins(sim))
     err_t = actionable_instants(record, err_t, err_s, params, sim)
     return backward(record, err_t, err_s, r, plastic_flags, lif=lif, syn=syn, params=params, normalize=normalize)
 
