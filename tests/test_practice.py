@@ -623,6 +623,23 @@ def test_stub_is_not_implemented_and_check_prints_only_the_message(name):
     assert "not implemented yet" in evaluate(name, stub).message
 
 
+def test_a_check_on_the_last_line_of_a_cell_shows_its_message_once(capsys):
+    """What a notebook shows for a verdict on a cell's last line: IPython's display formatter, which a Jupyter
+    kernel turns into the cell's result, finds nothing to show for the verdict a check returns (it printed its
+    message); a verdict nobody printed (evaluate's) prints its message once. tests/test_student.py runs the
+    check cells of notebook 08 in a real kernel."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    formatter = InteractiveShell.instance().display_formatter
+    ex = ALL["spike_correlation"]
+    checked = exercises.check_spike_correlation(RIGHT["spike_correlation"])
+    assert capsys.readouterr().out == checked.message + "\n" and checked.message.startswith("[PASS]")
+    assert formatter.format(checked) == ({}, {}) and capsys.readouterr().out == ""
+    unprinted = F.evaluate(ex, CORRELATION_WRONG["2 sigma^2"])
+    assert formatter.format(unprinted) == ({}, {})
+    assert capsys.readouterr().out == unprinted.message + "\n" and unprinted.message.startswith("[FAIL]")
+
+
 @pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_checker_never_raises(name):
     def boom(*args):

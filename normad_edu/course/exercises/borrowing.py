@@ -210,12 +210,13 @@ class CallWatch:
     def _hook(self, frame, event, arg):
         if event == "call" and self.hit is None:
             code = frame.f_code
-            if code in self.codes:
-                self.hit = self.codes[code]
-            elif code not in self.allowed:
+            label = self.codes.get(code)
+            if label is None and code not in self.allowed:
                 if code not in self._own:
                     self._own[code] = own_label(code)
-                self.hit = self._own[code]
+                label = self._own[code]
+            if label is not None:      # never write None: another thread (the answer's) may have just hit
+                self.hit = label
         if self._previous is not None:
             self._previous(frame, event, arg)
 

@@ -207,8 +207,19 @@ class Verdict:
 
 
 def make_cases(reference: Callable, rows: Iterable[tuple], *, hidden: bool = False) -> tuple[Case, ...]:
-    """``Case(label, args, reference(*args))`` for every row ``(label, *args)``."""
-    return tuple(Case(row[0], tuple(row[1:]), reference(*row[1:]), hidden) for row in rows)
+    """``Case(label, args, reference(*args))`` for every row ``(label, *args)``.
+
+    Arguments a row leaves out get the reference's defaults, so a case
+    always passes every argument (the learner's own defaults never matter).
+    """
+    signature = inspect.signature(reference)
+    cases = []
+    for label, *args in rows:
+        bound = signature.bind(*args)
+        bound.apply_defaults()
+        args = tuple(bound.arguments.values())
+        cases.append(Case(label, args, reference(*args), hidden))
+    return tuple(cases)
 
 
 # ---------------------------------------------------------------------------
@@ -457,9 +468,13 @@ def evaluate(exercise: Exercise, fn, *, hidden: bool | int = False) -> Verdict:
             label = None
         if label is not None:
             return _refused(ex, label)
-        cases = list(ex.cases())
-        if seed is not None and ex.hidden_cases is not None:
-            cases += [dataclasses.replace(c, hidden=True) for c in ex.hidden_cases(np.random.default_rng(seed))]
+        try:
+            cases = list(ex.cases())
+            if seed is not None and ex.hidden_cases is not None:
+                cases += [dataclasses.replace(c, hidden=True) for c in ex.hidden_cases(np.random.default_rng(seed))]
+        except Exception as exc:  # noqa: BLE001 - a bug of the checker's: say so, never stop the notebook
+            return _verdict(ex, "failed", f"the checker could not make its cases ({type(exc).__name__}: {exc}; "
+                                          f"seed {seed}); please report this to your teacher.")
         results = []
         for case in cases:
             args = copy.deepcopy(case.args)                       # the learner cannot change the cases

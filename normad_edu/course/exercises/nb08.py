@@ -380,7 +380,7 @@ def _normad_cases() -> tuple:
 
 def _pairs_at_bin_edges(rng, dt: float, T: float) -> tuple[np.ndarray, np.ndarray]:
     """Desired and observed trains (ms) with pairs straddling bin edges, pairs sharing a bin, lone spikes."""
-    edges = rng.choice(np.arange(2, int(T / dt) - 2), size=6, replace=False) * dt
+    edges = rng.choice(np.arange(1, int(T / dt) // 3 - 1), size=6, replace=False) * 3 * dt   # 3 bins apart at least
     desired, observed = [], []
     for k, e in enumerate(edges):
         if k % 3 == 2:                                   # a lone desired spike
