@@ -175,20 +175,20 @@ def find_reference(fn, forbidden: dict[int, tuple[str, object]], names: dict[str
 class CallWatch:
     """Profiler hook that notes the first forbidden call made while an answer runs.
 
+    Works on code objects, so an alias, an import inside the answer or a
+    closure made by a factory does not hide a call. Use :meth:`call`; the
+    first hit is in the attribute ``hit`` (``None`` if there was none).
+
     Parameters
     ----------
     forbidden : dict
         ``{id(obj): (label, obj)}`` from :func:`resolve`: plain-Python
         functions (also behind ``functools.wraps``) whose code must not run.
         All the code of the exercises package is forbidden too (reported as
-        ``<module>.<qualified name>``), except ...
+        ``<module>.<qualified name>``), except the callables in ``allowed``.
     allowed : sequence
-        ... the callables (and the code nested in them) that a case hands to
-        the learner, such as a potential ``v_free(t)``.
-
-    Works on code objects, so an alias, an import inside the answer or a
-    closure made by a factory does not hide a call. Use :meth:`call`; the
-    first hit is in :attr:`hit` (``None`` if there was none).
+        The callables (and the code nested in them) that a case hands to the
+        learner, such as a potential ``v_free(t)``.
     """
 
     def __init__(self, forbidden: dict, *, allowed: Sequence = ()):

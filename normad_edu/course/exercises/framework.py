@@ -57,7 +57,7 @@ import numpy as np
 
 from .borrowing import CallWatch, find_reference, reference_names, resolve
 
-__all__ = ["Case", "Exercise", "Mistake", "NEAR_RTOL", "RTOL", "Verdict", "check", "difference", "evaluate", "fmt",
+__all__ = ["Case", "Exercise", "KINDS", "Mistake", "NEAR_RTOL", "RTOL", "TAGS", "Verdict", "check", "difference", "evaluate", "fmt",
            "judge", "make_cases", "mistake_hint", "passed", "reset_scoreboard", "scoreboard"]
 
 #: Relative tolerance of every comparison (see :class:`Exercise` for the absolute part).
