@@ -561,6 +561,36 @@ def test_every_known_mistake_is_caught_with_its_own_hint(name):
         assert evaluate(name, mistake.fn).status == "refused"
 
 
+#: Pieces of each exercise's answer formula (regular expressions) that no hint may state.
+ANSWER_FORMULAS = {
+    "synaptic_charge": [r"1 - e\^\{?-s/tau", r"tau1 \(1 -", r"expm1"],
+    "v_after_reset": [r"exp\(-\(t - t0\)/tau_L\) \*? ?\(v_free\(t0\)", r"EL \+ \(v_free\(t\) - EL\) -"],
+    "spike_correlation": [r"4 sigma\^2\)", r"/ sqrt\(sum", r"exp\(-x\^2"],
+    "reset_gradient": [r"d\(t\) - exp", r"exp\(-\(t - t0\)/tau_L\) d\(t0\)"],
+    "spike_time_gradient": [r"-d_i\(t_f\) ?/ ?Vdot", r"= -d_i", r"sum_f psi'"],
+    "xor_encode": [r"start \+ m \* stagger", r"s \+ m stagger"],
+    "first_spike_times": [r"min\(.*times\[p, j, 0\]", r"smallest first spike times\[p, j, 0\]"],
+    "mcnemar_exact_p": [r"2 \* sum", r"min\(1, 2", r"C\(n, i\) / 2\^n"],
+    "alpha_kernel": [r"exp\(-t/tau1\) - exp\(-t/tau2\)", r"e\^\{-t/tau1\} - e\^\{-t/tau2\}"],
+    "lif_step": [r"E = h exp", r"h e\^\{-h/tau_L\}", r"\(1/tau_L - 1/tau\)", r"I1 e\^\{-h/tau1\}",
+                 r"u e\^\{-h/tau_L\} \+"],
+    "normad_single_update": [r"r sum_e", r"dhat\(t_e\) ?/ ?\|\|dhat", r"dW = r"],
+    "backprop_adjoints": [r"a_i\^g = ", r"/ max\(Vdot_j\^f, vdot_min\)\) ?\*? ?W", r"W\[j, i\] \* psi"],
+}
+
+
+def test_hints_never_state_the_answer_formula():
+    """The general hint and every mistake's hint point at what to check; none hands over the formula."""
+    assert set(ANSWER_FORMULAS) == set(ALL)
+    for name, ex in ALL.items():
+        for hint in (ex.hint, *(m.hint for m in ex.mistakes)):
+            for formula in ANSWER_FORMULAS[name]:
+                assert not re.search(formula, hint), f"{name}: a hint states the answer ({formula}): {hint}"
+    # the test is not blind: the old general hint of exercise 1.1 handed over the area A(s)
+    old = ("integrate (1.1) from the spike to t: int_0^s alpha(x) dx = tau1 (1 - e^{-s/tau1}) - tau2 (1 - e^{-s/tau2})")
+    assert any(re.search(f, old) for f in ANSWER_FORMULAS["synaptic_charge"])
+
+
 @pytest.mark.parametrize("name", sorted(ALL))
 def test_known_mistakes_are_distinguishable(name):
     """No two mistakes give the same results on every case, so no hint can be the wrong one of two."""

@@ -58,7 +58,7 @@ import numpy as np
 from .borrowing import CallWatch, find_reference, reference_names, resolve
 
 __all__ = ["Case", "Exercise", "KINDS", "Mistake", "NEAR_RTOL", "RTOL", "TAGS", "Verdict", "check", "difference", "evaluate", "fmt",
-           "judge", "make_cases", "mistake_hint", "passed", "reset_scoreboard", "scoreboard"]
+           "ignores_argument", "judge", "make_cases", "mistake_hint", "passed", "reset_scoreboard", "scoreboard"]
 
 #: Relative tolerance of every comparison (see :class:`Exercise` for the absolute part).
 RTOL = 1e-7
@@ -220,6 +220,18 @@ def make_cases(reference: Callable, rows: Iterable[tuple], *, hidden: bool = Fal
         args = tuple(bound.arguments.values())
         cases.append(Case(label, args, reference(*args), hidden))
     return tuple(cases)
+
+
+def ignores_argument(reference: Callable, index: int, name: str, default: float) -> Mistake:
+    """The mistake "the function ignores argument ``name`` (position ``index``) and uses its ``default``"."""
+    def fn(*args):
+        args = list(args)
+        if index < len(args):
+            args[index] = default
+        return reference(*args)
+
+    return Mistake(f"your function seems to ignore the `{name}` argument: it returns what {name} = {default:g} "
+                   f"(the default) gives, not what the case passes.", fn)
 
 
 # ---------------------------------------------------------------------------

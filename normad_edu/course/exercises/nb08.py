@@ -1,30 +1,24 @@
 """The four graded exercises of notebook 08 (nbgrader) and their checkers.
 
-=========  ============================  ===========================================  =========================
-exercise   learner writes                checked against                              refused if it uses
-=========  ============================  ===========================================  =========================
-1          ``alpha_kernel``              :func:`reference_alpha_kernel`               ``kernels.alpha_kernel``
-2          ``lif_step``                  :func:`reference_lif_step` (closed form),    the simulator's
-                                         and ``W psi(h)``                             propagators
-3          ``normad_single_update``      :func:`reference_normad_single_update`       ``error_instants``, the
-                                         (the readable core of                        NormAD drivers,
-                                         :mod:`normad_edu.normad`)                    ``add_normalized``
-4          ``backprop_adjoints``         :func:`reference_backprop_adjoints`          ``adjoints_below``, the
-                                         (the readable core)                          drivers, the engine
-=========  ============================  ===========================================  =========================
+1. ``alpha_kernel``, against :func:`reference_alpha_kernel`; refused if it
+   uses ``kernels.alpha_kernel``;
+2. ``lif_step``, against :func:`reference_lif_step` and ``W psi(h)``;
+   refused if it uses the simulator's propagators;
+3. ``normad_single_update``, against :func:`reference_normad_single_update`
+   (the readable core of :mod:`normad_edu.normad`); the learner finds the
+   error instants too (same-bin cancellation, pairwise, earliest with
+   earliest), which notebook 04's update by hand takes from
+   :func:`~normad_edu.normad.error_instants`: refused if it uses that, the
+   NormAD drivers or ``add_normalized``;
+4. ``backprop_adjoints``, against :func:`reference_backprop_adjoints`;
+   refused if it uses ``adjoints_below``, the drivers or the engine.
 
-Every argument is varied in the visible cases, so an answer that ignores
-one (uses its default) fails; the one exception is ``C`` in exercise 3,
-which cancels in the normalised step. In exercise 3 the learner finds the
-error instants too (same-bin cancellation, pairwise, earliest with
-earliest), which notebook 04's update by hand takes from
-:func:`~normad_edu.normad.error_instants`.
-
-``check_<name>(f, hidden=True)`` adds hidden cases of the same kinds (random
-draws of every argument, the edge cases) from a seed taken at grading time
-(see :mod:`normad_edu.course.exercises.framework`): the graded tests of the
-instructor notebook reload this module and the framework, then call it.
-The ``reference_*`` functions are the checkers' own solutions; the
+Every argument is varied in the visible cases (``C`` cancels in exercise
+3). ``check_<name>(f, hidden=True)`` adds hidden cases of the same kinds
+(random draws of every argument, the edge cases) from a seed taken at
+grading time (:mod:`normad_edu.course.exercises.framework`): the graded
+tests of the instructor notebook reload this module and the framework, then
+call it. The ``reference_*`` functions are the checkers' own solutions; the
 notebook's model solutions are written independently of them.
 
 Units: ms, mV, pF, pA (so pA/pF = mV/ms).
@@ -41,7 +35,7 @@ from ... import normad as core
 from ...kernels import psi_kernel
 from ...params import C as C_DEFAULT
 from ...params import GL, TAU1, TAU2, TAU_L_HAT, VDOT_MIN
-from .framework import Case, Exercise, Mistake, Verdict, check, make_cases, passed
+from .framework import Case, Exercise, Mistake, Verdict, check, ignores_argument, make_cases, passed
 from .framework import scoreboard as _scoreboard
 
 __all__ = ["EXERCISES", "check_alpha_kernel", "check_backprop_adjoints", "check_lif_step",
@@ -52,18 +46,6 @@ TAU_L = C_DEFAULT / GL
 _DRIVERS = ("normad_edu.normad:normad_update", "normad_edu.normad:normad_update_reference",
             "normad_edu.normad:backward", "normad_edu.normad:backward_reference",
             "normad_edu.normad:update_for_error_instant", "normad_edu._engine.backward:run_backward")
-
-
-def _ignoring(reference, index: int, name: str, default: float) -> Mistake:
-    """The mistake "the function ignores argument ``name`` (position ``index``) and uses its default"."""
-    def fn(*args):
-        args = list(args)
-        if index < len(args):                            # a shorter call uses the default anyway
-            args[index] = default
-        return reference(*args)
-
-    return Mistake(f"your function seems to ignore the `{name}` argument: it returns what {name} = {default:g} "
-                   f"(the default) gives, not what the case passes.", fn)
 
 
 def _random_taus(rng) -> tuple[float, float]:
@@ -135,8 +117,8 @@ ALPHA = Exercise(
                 lambda t, tau1=TAU1, tau2=TAU2: reference_alpha_kernel(t)),
         Mistake("a single exponential is not enough: alpha is a difference of two.",
                 lambda t, tau1=TAU1, tau2=TAU2: _alpha(t, tau1, tau2, terms=1)),
-        _ignoring(reference_alpha_kernel, 1, "tau1", TAU1),
-        _ignoring(reference_alpha_kernel, 2, "tau2", TAU2),
+        ignores_argument(reference_alpha_kernel, 1, "tau1", TAU1),
+        ignores_argument(reference_alpha_kernel, 2, "tau2", TAU2),
     ),
     hidden_cases=_alpha_hidden,
     forbidden=("normad_edu.kernels:alpha_kernel",),
@@ -224,10 +206,6 @@ def _lif_variant(change):
     return fn
 
 
-def _decays(h, tau_L):
-    return math.exp(-h / tau_L)
-
-
 LIF_STEP = Exercise(
     "08", "2", "lif_step", reference_lif_step, _lif_cases, "numbers",
     hint="check the three outputs one at a time on the case shown: each trace decays on its own, and u follows "
@@ -248,16 +226,16 @@ LIF_STEP = Exercise(
                     reference_lif_step(u, I1, -I2, h, t1, t2, tL, C)[0], *ref[1:]))),
         Mistake("the synaptic part of u is divided by C (pF), so that pA/pF = mV/ms.",
                 _lif_variant(lambda u, I1, I2, h, t1, t2, tL, C, ref: (
-                    u * _decays(h, tL) + C * (ref[0] - u * _decays(h, tL)), *ref[1:]))),
+                    u * math.exp(-h / tL) + C * (ref[0] - u * math.exp(-h / tL)), *ref[1:]))),
         Mistake("check the sign of the denominator of E(h; tau).",
                 _lif_variant(lambda u, I1, I2, h, t1, t2, tL, C, ref: (
-                    u * _decays(h, tL) - (ref[0] - u * _decays(h, tL)), *ref[1:]))),
+                    u * math.exp(-h / tL) - (ref[0] - u * math.exp(-h / tL)), *ref[1:]))),
         Mistake("u itself decays with the membrane time constant between two events.",
-                _lif_variant(lambda u, I1, I2, h, t1, t2, tL, C, ref: (ref[0] - u * _decays(h, tL) + u, *ref[1:]))),
+                _lif_variant(lambda u, I1, I2, h, t1, t2, tL, C, ref: (ref[0] - u * math.exp(-h / tL) + u, *ref[1:]))),
         Mistake("the traces are swapped: I1 decays with tau1 and I2 with tau2.",
                 _lif_variant(lambda u, I1, I2, h, t1, t2, tL, C, ref: (ref[0], I1 * math.exp(-h / t2),
                                                                        I2 * math.exp(-h / t1)))),
-        *(_ignoring(reference_lif_step, i, name, default) for i, name, default in
+        *(ignores_argument(reference_lif_step, i, name, default) for i, name, default in
           ((4, "tau1", TAU1), (5, "tau2", TAU2), (6, "tau_L", TAU_L), (7, "C", C_DEFAULT))),
     ),
     hidden_cases=_lif_hidden,
@@ -446,7 +424,7 @@ NORMAD = Exercise(
                 _normad_variant(rule="latest")),
         Mistake("dhat uses tau_L_hat (tau_L'), not the membrane's tau_L = 10 ms.", _normad_variant(tau_L_hat=TAU_L)),
         Mistake("multiply by the learning rate r.", _normad_variant(r=1.0)),
-        *(_ignoring(reference_normad_single_update, i, name, default) for i, name, default in
+        *(ignores_argument(reference_normad_single_update, i, name, default) for i, name, default in
           ((4, "tau_L_hat", TAU_L_HAT), (5, "coincidence_dt", 0.1), (6, "tau1", TAU1), (7, "tau2", TAU2))),
     ),
     hidden_cases=_normad_hidden,
@@ -551,18 +529,6 @@ def _over_pairs(kernel, later):
     return fn
 
 
-def _bp_with(**changes):
-    names = ("a_upper", "upper_times", "upper_vdot", "W", "lower_times", "vdot_min", "tau_L_hat", "tau1", "tau2", "C")
-
-    def fn(*args):
-        kw = dict(zip(names, args))
-        kw.setdefault("vdot_min", VDOT_MIN)
-        kw |= {k: (v(kw) if callable(v) else v) for k, v in changes.items()}
-        return reference_backprop_adjoints(**kw)
-
-    return fn
-
-
 BACKPROP = Exercise(
     "08", "4", "backprop_adjoints", reference_backprop_adjoints, _backprop_cases, "arrays",
     hint="take the case shown and compute one lower spike's adjoint by hand from the equation above (which upper "
@@ -572,10 +538,11 @@ BACKPROP = Exercise(
         Mistake("all your adjoints are 0, but the expected ones are not: add every term of an upper spike after the "
                 "lower spike into a_i (a_i[later] += ...).", lambda a, up, vd, W, low, *r: [np.zeros(np.size(t))
                                                                                            for t in low]),
-        Mistake("clip Vdot from below at vdot_min before dividing by it.", _bp_with(vdot_min=1e-300)),
+        Mistake("clip Vdot from below at vdot_min before dividing by it.",
+                lambda a, up, vd, W, low, vmin, *rest: reference_backprop_adjoints(a, up, vd, W, low, 1e-300, *rest)),
         Mistake("divide a_j^f by the (clipped) Vdot_j^f, do not multiply.",
-                _bp_with(upper_vdot=lambda kw: [1.0 / np.maximum(np.asarray(v, float), kw["vdot_min"])
-                                                for v in kw["upper_vdot"]], vdot_min=0.0)),
+                lambda a, up, vd, W, low, vmin, *rest: reference_backprop_adjoints(
+                    a, up, [1.0 / np.maximum(np.asarray(v, float), vmin) for v in vd], W, low, 0.0, *rest)),
         Mistake("the sign is flipped: no minus sign in this step (it belongs only to the output layer's adjoints).",
                 lambda *args: [-x for x in reference_backprop_adjoints(*args)]),
         Mistake("use the derivative psihat' (psi_hat_kernel_dot), not psihat itself.",
@@ -583,7 +550,7 @@ BACKPROP = Exercise(
         Mistake("the time difference is reversed: the kernel takes the upper spike's time minus the lower spike's, "
                 "and only upper spikes after the lower spike count.",
                 _over_pairs(lambda k, tj, ti: k.psi_hat_dot(ti - tj), lambda tj, ti: ti > tj)),
-        *(_ignoring(reference_backprop_adjoints, i, name, default) for i, name, default in
+        *(ignores_argument(reference_backprop_adjoints, i, name, default) for i, name, default in
           ((5, "vdot_min", VDOT_MIN), (6, "tau_L_hat", TAU_L_HAT), (7, "tau1", TAU1), (8, "tau2", TAU2),
            (9, "C", C_DEFAULT))),
     ),
