@@ -38,7 +38,8 @@ import numpy as np
 
 CHILD = """
 import json, sys, time
-from normad_edu.experiments import SingleSetup, make_experiment
+from normad_edu.experiments import make_experiment
+from normad_edu.setups import SingleSetup
 def status_mib(key):  # (not ru_maxrss: Linux carries the parent's peak across fork and exec)
     with open("/proc/self/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith(key + ":")) / 1024

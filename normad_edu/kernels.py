@@ -67,8 +67,12 @@ def _out(arr: np.ndarray, t):
     return arr if np.ndim(t) else float(arr)
 
 
-def _exp_filter(t: np.ndarray, tau: float, tau_L: float) -> np.ndarray:
-    """``E(t; tau)`` above for ``t >= 0`` (no step function).
+def exp_filter(t: np.ndarray, tau: float, tau_L: float) -> np.ndarray:
+    """``E(t; tau) = int_0^t e^{-s/tau} e^{-(t-s)/tau_L} ds`` (ms) for ``t >= 0`` (no step function).
+
+    The response of the leaky membrane (time constant ``tau_L``) to a
+    current trace that decays with ``tau``: ``psi = (E(t; tau1) - E(t; tau2)) / C``,
+    and the exact simulator's propagator (:func:`normad_edu.lif.propagators`).
 
     ``E`` is symmetric in ``tau`` and ``tau_L``; factoring out the slower of
     the two exponentials keeps ``x <= 0``, so ``expm1(x)`` cannot overflow
@@ -175,7 +179,7 @@ def psi_kernel(t, tau1: float = TAU1, tau2: float = TAU2, C: float = C_DEFAULT, 
     tau_L = check_positive("tau_L", tau_L, unit="ms")
     tt = _as_time(t)
     pos = np.maximum(tt, 0.0)
-    val = (_exp_filter(pos, tau1, tau_L) - _exp_filter(pos, tau2, tau_L)) / C
+    val = (exp_filter(pos, tau1, tau_L) - exp_filter(pos, tau2, tau_L)) / C
     return _out(np.where(tt >= 0, val, 0.0), t)
 
 

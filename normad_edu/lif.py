@@ -2,8 +2,8 @@
 
 Model (units ms, mV, pF, nS, pA)::
 
-    C dV/dt = -gL (V - EL) + I(t),     I(t) = sum_i W_ji c_i(t)      (Eq. 3)
-    c_i(t) = sum_f alpha(t - t_i^f),   alpha(t) = exp(-t/tau1) - exp(-t/tau2)
+    C dV/dt = -gL (V - EL) + I(t),     I(t) = sum_i W_ji c_i(t)      (paper Eq. 3)
+    c_i(t) = sum_f alpha(t - t_i^f),   alpha(t) = exp(-t/tau1) - exp(-t/tau2)   (Eqs. 1-2)
 
 When ``V`` reaches ``VT`` the neuron spikes, ``V`` is reset to ``EL`` and held
 there for ``t_ref``. Nothing in this model is approximated:
@@ -13,23 +13,31 @@ there for ``t_ref``. Nothing in this model is approximated:
   neuron ``i`` at time ``s`` adds ``W_ji`` to both at exactly ``s`` (so ``I``
   itself is continuous, as ``alpha(0) = 0``).
 * Between two events the state ``(u = V - EL, I1, I2)`` is advanced with its
-  exact exponential propagator (no Euler step)::
+  exact exponential propagator (no Euler step; :func:`propagators`,
+  :func:`free_step`)::
 
       u(t+h) = u e^{-h/tau_L} + [I1 E(h; tau1) - I2 E(h; tau2)] / C
       E(h; tau) = (e^{-h/tau} - e^{-h/tau_L}) / (1/tau_L - 1/tau)
 
 * Time is cut at every grid point ``n dt`` and at every input spike; if
-  ``u`` ends a piece at or above ``VT - EL``, the crossing time inside the
-  piece is found by safeguarded Newton iteration on the exact solution (to
-  ~1e-12 ms), and ``dV/dt`` there is ``(I - gL (VT - EL)) / C``.
+  ``u`` ends a piece at or above ``theta = VT - EL``, the crossing time inside
+  the piece is found by safeguarded Newton iteration on the exact solution (to
+  ~1e-12 ms; :func:`threshold_crossing`), and ``dV/dt`` there is
+  ``(I - gL theta) / C`` (:func:`vdot_at_threshold`); then ``u`` is reset to 0
+  and held for ``t_ref`` (:func:`neuron_piece`).
 * A crossing whose potential rises above threshold and falls back within one
   piece (< dt) is not detected; with dt = 0.1 ms this needs a current pulse
   far sharper than ``alpha``.
 
-The inner loop is compiled with numba (plain loops read like the equations
-above); the batch of independent problems runs in parallel over cores
-(:mod:`normad_edu._engine.threads`).
-``benchmarks/bench_forward.py`` measures it.
+Two implementations of this one method:
+
+* :func:`simulate_layer_reference` -- plain NumPy, one function per equation
+  above, vectorised over the neurons of a layer; loops over problems and over
+  time pieces in Python. Read it to see how the exact simulation works.
+* :func:`simulate_layer` -- the same numbers from the compiled engine
+  (``normad_edu._engine.simulate``, numba), a batch of problems in parallel;
+  :func:`normad_edu.network.forward` uses it. ``tests/test_lif_reference.py``
+  checks that both give the same spike times (to 1e-9 relative).
 """
 
 from __future__ import annotations
@@ -37,14 +45,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
-from ._engine.kernels import exp_filter as _exp_filter  # noqa: F401  E(h; tau), imported from here by tests
-from ._engine.kernels import exp_filter_given as _exp_filter_given
-from ._engine.kernels import propagators as _propagators
-from ._engine.threads import INTERRUPTIBLE_WORK, over_batch
-from .validation import check_layer_budget
+from ._engine.simulate import run_layer
+from .kernels import exp_filter
+from .limits import check_layer_budget
 from .params import LIFParams, SimParams, SynapseParams
 
 
@@ -74,27 +79,55 @@ class LayerOutput:
         return np.where(self.counts > 0, self.times[..., 0], np.inf).min(axis=1)
 
 
-@numba.njit(cache=True)
-def _find_crossing(u0, I1, I2, h, u_h, theta, tau1, tau2, tau_L, C):
-    """Time in (0, h] where u(tau) = theta, given u(0) = u0 < theta <= u(h) = u_h."""
+# ---------------------------------------------------------------------------
+# The exact LIF step, one function per equation (readable NumPy)
+# ---------------------------------------------------------------------------
+
+def propagators(h, lif: LIFParams, syn: SynapseParams) -> tuple:
+    """Exact propagators of a piece of length ``h`` (ms): ``(e1, e2, eL, E1 / C, E2 / C)``.
+
+    ``e1 = exp(-h/tau1)``, ``e2 = exp(-h/tau2)``, ``eL = exp(-h/tau_L)`` (1)
+    and ``E(h; tau) / C`` (ms/pF) with ``E`` of the module docstring
+    (:func:`normad_edu.kernels.exp_filter`, exact also at ``tau == tau_L``).
+    ``h`` may be a number or an array.
+    """
+    h = np.asarray(h, dtype=np.float64)
+    return (np.exp(-h / syn.tau1), np.exp(-h / syn.tau2), np.exp(-h / lif.tau_L),
+            exp_filter(h, syn.tau1, lif.tau_L) / lif.C, exp_filter(h, syn.tau2, lif.tau_L) / lif.C)
+
+
+def free_step(u, I1, I2, h, lif: LIFParams, syn: SynapseParams) -> tuple:
+    """The state ``(u, I1, I2)`` after ``h`` ms with no spike in, none out (mV, pA, pA).
+
+    ``u(t+h) = u eL + I1 E1/C - I2 E2/C``, ``I1 e1``, ``I2 e2`` (module docstring).
+    """
+    e1, e2, eL, E1, E2 = propagators(h, lif, syn)
+    return u * eL + I1 * E1 - I2 * E2, I1 * e1, I2 * e2
+
+
+def vdot_at_threshold(I, lif: LIFParams):
+    """dV/dt (mV/ms) of a neuron at threshold with current ``I`` (pA): ``(I - gL (VT - EL)) / C``."""
+    return (I - lif.gL * lif.theta) / lif.C
+
+
+def threshold_crossing(u0: float, I1: float, I2: float, h: float, lif: LIFParams, syn: SynapseParams) -> float:
+    """The time ``x`` in (0, h] (ms) at which ``u`` first reaches ``theta``, given ``u(0) = u0 < theta <= u(h)``.
+
+    Newton's method on the exact solution ``f(x) = u(x) - theta`` inside the
+    bracket ``[lo, hi]`` (which always holds the crossing): a Newton step that
+    leaves the bracket, or a non-rising ``u``, is replaced by bisection.
+    Converges to ~1e-12 ms.
+    """
+    theta = lif.theta
     lo, hi = 0.0, h
     f_lo = u0 - theta
-    f_hi = u_h - theta
-    x = h * (-f_lo) / (f_hi - f_lo) if f_hi > f_lo else 0.5 * h  # linear interpolation as first guess
+    f_hi = float(free_step(u0, I1, I2, h, lif, syn)[0]) - theta
+    x = h * -f_lo / (f_hi - f_lo) if f_hi > f_lo else 0.5 * h  # first guess: linear interpolation
     for _ in range(100):
-        # u(x) and u'(x); each exponential once (E(x; tau) factors out the slower one)
-        e1 = math.exp(-x / tau1)
-        e2 = math.exp(-x / tau2)
-        eL = math.exp(-x / tau_L)
-        E1 = _exp_filter_given(x, tau1, tau_L, e1 if tau1 > tau_L else eL)
-        E2 = _exp_filter_given(x, tau2, tau_L, e2 if tau2 > tau_L else eL)
-        u = u0 * eL + (I1 * E1 - I2 * E2) / C
+        u, I1x, I2x = (float(v) for v in free_step(u0, I1, I2, x, lif, syn))
         f = u - theta
-        if f < 0.0:
-            lo = x
-        else:
-            hi = x
-        du = -u / tau_L + (I1 * e1 - I2 * e2) / C
+        lo, hi = (x, hi) if f < 0.0 else (lo, x)
+        du = -u / lif.tau_L + (I1x - I2x) / lif.C  # du/dx at x
         if du > 0.0:
             step = f / du
             if abs(step) < 1e-12:  # Newton has converged (quadratically)
@@ -102,7 +135,7 @@ def _find_crossing(u0, I1, I2, h, u_h, theta, tau1, tau2, tau_L, C):
             x_new = x - step
         else:
             x_new = 0.5 * (lo + hi)
-        if not (lo < x_new < hi):  # Newton left the bracket: bisect instead
+        if not lo < x_new < hi:  # Newton left the bracket: bisect instead
             x_new = 0.5 * (lo + hi)
         if hi - lo < 1e-12:
             return x_new
@@ -110,194 +143,104 @@ def _find_crossing(u0, I1, I2, h, u_h, theta, tau1, tau2, tau_L, C):
     return 0.5 * (lo + hi)
 
 
-@numba.njit(cache=True)
-def _segment(u, I1, I2, ref_end, cur, b, theta, tau1, tau2, tau_L, C, t_ref):
-    """Advance one neuron exactly from ``cur`` towards ``b``: to ``b``, or to its next spike.
+def neuron_piece(u: float, I1: float, I2: float, ref_end: float, cur: float, end: float, lif: LIFParams,
+                 syn: SynapseParams) -> tuple:
+    """One neuron from ``cur`` to ``end`` (ms), through refractoriness and any spikes on the way.
 
-    The rare path (refractoriness ends or V crosses threshold inside the
-    piece). State in and out as scalars: ``(u, I1, I2, ref_end, cur, spiked)``;
-    after a spike ``cur`` is the spike time, ``u = 0`` and the neuron is
-    refractory until ``cur + t_ref``, and the caller calls again to go on.
+    Returns ``(u, I1, I2, ref_end, spikes)``: the state at ``end`` and a list of
+    ``(spike time (ms), dV/dt there (mV/ms))``. While refractory (until
+    ``ref_end``) ``u`` is held at 0 (V = EL) and only the currents decay; at a
+    crossing the neuron spikes, ``u`` is reset to 0 and ``ref_end`` becomes
+    the spike time plus ``t_ref``.
     """
-    if ref_end > cur:  # held at EL while refractory; the current evolves
-        stop = min(ref_end, b)
-        I1 *= math.exp(-(stop - cur) / tau1)
-        I2 *= math.exp(-(stop - cur) / tau2)
-        u = 0.0
-        cur = stop
-        if cur >= b:
-            return u, I1, I2, ref_end, cur, False
-    h = b - cur
-    eL = math.exp(-h / tau_L)
-    E1 = _exp_filter_given(h, tau1, tau_L, math.exp(-h / tau1) if tau1 > tau_L else eL)
-    E2 = _exp_filter_given(h, tau2, tau_L, math.exp(-h / tau2) if tau2 > tau_L else eL)
-    u_b = u * eL + (I1 * E1 - I2 * E2) / C
-    if u_b < theta:
-        return u_b, I1 * math.exp(-h / tau1), I2 * math.exp(-h / tau2), ref_end, b, False
-    x = _find_crossing(u, I1, I2, h, u_b, theta, tau1, tau2, tau_L, C)
-    cur = cur + x
-    return 0.0, I1 * math.exp(-x / tau1), I2 * math.exp(-x / tau2), cur + t_ref, cur, True
+    spikes = []
+    while True:
+        if ref_end > cur:  # held at EL while refractory; the currents decay
+            stop = min(ref_end, end)
+            u, I1, I2 = 0.0, I1 * math.exp(-(stop - cur) / syn.tau1), I2 * math.exp(-(stop - cur) / syn.tau2)
+            cur = stop
+            if cur >= end:
+                return u, I1, I2, ref_end, spikes
+        u_end = float(free_step(u, I1, I2, end - cur, lif, syn)[0])
+        if u_end < lif.theta:  # no crossing before end
+            _, I1, I2 = (float(v) for v in free_step(u, I1, I2, end - cur, lif, syn))
+            return u_end, I1, I2, ref_end, spikes
+        x = threshold_crossing(u, I1, I2, end - cur, lif, syn)
+        _, I1, I2 = (float(v) for v in free_step(u, I1, I2, x, lif, syn))
+        cur += x
+        spikes.append((cur, float(vdot_at_threshold(I1 - I2, lif))))
+        u, ref_end = 0.0, cur + lif.t_ref  # reset, then refractory
 
 
-@numba.njit(cache=True)
-def _events_in_time_order(in_times, in_counts, n_in, n_steps, dt):
-    """Every input spike as flat lists (time, input neuron), sorted by time; ties keep neuron order.
+def input_events(in_times: np.ndarray, in_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every input spike of one problem as ``(times (ms), input neuron)``, in time order (ties: neuron order)."""
+    neuron, slot = np.nonzero(np.arange(in_times.shape[1]) < in_counts[:, None])
+    order = np.argsort(in_times[neuron, slot], kind="stable")
+    return in_times[neuron, slot][order], neuron[order]
 
-    The same order as a stable sort of the trains laid end to end
-    (:func:`normad_edu._engine.kernels.flatten_spikes`), found in linear time
-    and with little code to compile: a counting sort into N buckets evenly
-    over [0, T) (N = number of spikes; the bucket ``int(t * N / T)`` is
-    monotone in t, so buckets come out in time order), then a stable
-    insertion sort inside each bucket (about one spike each). Memory O(N).
-    Times must lie in [0, T) (validated input).
+
+def simulate_layer_reference(in_times: np.ndarray, in_counts: np.ndarray, W: np.ndarray,
+                             lif: LIFParams = LIFParams(), syn: SynapseParams = SynapseParams(),
+                             sim: SimParams = SimParams(), *, record_v: bool = False) -> LayerOutput:
+    """Readable twin of :func:`simulate_layer`: the same arguments, the same spikes (to ~1e-12 ms).
+
+    For every problem ``b`` of the batch, time is cut at every grid point and
+    input spike (the *pieces*); in each piece every neuron of the layer
+    advances at once by :func:`free_step`, except the few that cross threshold
+    or leave refractoriness inside it, which :func:`neuron_piece` handles one
+    by one. At an input spike of neuron ``i`` both current traces of every
+    neuron ``j`` jump by ``W[b, j, i]`` (pA). Slow (a Python loop over pieces):
+    use it to read and check, :func:`simulate_layer` to compute.
+
+    Parameters and returns as :func:`simulate_layer`; ``in_times`` (ms) must be
+    sorted within each train and lie in ``[0, T)``.
     """
-    N = 0
-    for i in range(n_in):
-        N += in_counts[i]
-    ev_t = np.empty(N)
-    ev_i = np.empty(N, dtype=np.int64)
-    scale = N / (n_steps * dt)  # buckets per ms
-    start = np.empty(N + 1, dtype=np.int64)  # bucket k holds [start[k], start[k + 1])
-    for k in range(N + 1):
-        start[k] = 0
-    for i in range(n_in):
-        for f in range(in_counts[i]):
-            start[min(max(int(in_times[i, f] * scale), 0), N - 1) + 1] += 1
-    for k in range(N):
-        start[k + 1] += start[k]
-    fill = np.empty(N + 1, dtype=np.int64)
-    for k in range(N + 1):
-        fill[k] = start[k]
-    for i in range(n_in):  # neuron by neuron: ties end up in neuron order
-        for f in range(in_counts[i]):
-            t = in_times[i, f]
-            k = min(max(int(t * scale), 0), N - 1)
-            q = fill[k]
-            while q > start[k] and ev_t[q - 1] > t:  # stable insertion inside the bucket
-                ev_t[q] = ev_t[q - 1]
-                ev_i[q] = ev_i[q - 1]
-                q -= 1
-            ev_t[q] = t
-            ev_i[q] = i
-            fill[k] += 1
-    return ev_t, ev_i
-
-
-#: Steps between two reads of the stop flag in ``_simulate_one``: the time loop runs in windows
-#: of this many steps (a step of one neuron costs ~10 ns; a window of 2000 neurons ~1 ms).
-STOP_CHECK_STEPS = 256
-
-
-@numba.njit(cache=True)
-def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
-                  counts, out_t, out_vdot, v, record_v, stop):
-    """One problem: every neuron of the layer through every piece of [0, T).
-
-    Returns early (its outputs then incomplete) once ``stop[0] != 0``, read
-    every :data:`STOP_CHECK_STEPS` steps (see :mod:`normad_edu._engine.threads`).
-
-    A piece ends at the next grid point or input spike. The common case of
-    a neuron in a piece (not refractory, stays below threshold) is written
-    out here; crossings and the end of a refractory period go to
-    :func:`_segment`. (Everything per piece stays in this one function: a
-    call per piece that passes the state arrays cost ~50 ns, more than a
-    whole step of a small layer.)
-    """
-    n_out, n_in = W.shape
-    W_T = np.empty(n_in * n_out).reshape((n_in, n_out))  # W_T[i]: input i onto every neuron (contiguous scatter)
-    for j in range(n_out):
-        for i in range(n_in):
-            W_T[i, j] = W[j, i]
-    ev_t, ev_i = _events_in_time_order(in_times, in_counts, n_in, n_steps, dt)  # every input spike, in time order
-    n_ev = ev_t.shape[0]
-    # (np.empty and loops only: every other allocation function costs compile time)
-    u = np.empty(n_out)
-    I1 = np.empty(n_out)
-    I2 = np.empty(n_out)
-    ref_end = np.empty(n_out)
-    u_s = np.empty(n_out)  # u at the end of the piece, if the neuron takes the common path
-    is_rare = np.empty(n_out, dtype=np.int64)  # 1: the neuron takes the rare path in this piece
-    for j in range(n_out):
-        u[j] = 0.0
-        I1[j] = 0.0
-        I2[j] = 0.0
-        ref_end[j] = -1.0
-    # Propagators of a full, event-free step (the common case).
-    f1, f2, fL, F1, F2 = _propagators(dt, tau1, tau2, tau_L, C)
-    p = 0
-    for n0 in range(0, n_steps, STOP_CHECK_STEPS):  # windows of steps; between them, the stop flag
-        if stop[0] != 0:
-            return
-        for n in range(n0, min(n0 + STOP_CHECK_STEPS, n_steps)):
-            t_a = n * dt
-            t_b = (n + 1) * dt
-            cur = t_a
+    in_times, in_counts, W = np.asarray(in_times, dtype=np.float64), np.asarray(in_counts), np.asarray(W, dtype=float)
+    B, n_out, _ = W.shape
+    check_layer_budget(in_counts, W, lif, syn, sim, record_v)
+    step = propagators(sim.dt, lif, syn)  # a whole step without events: the same for every step
+    spikes = [[[] for _ in range(n_out)] for _ in range(B)]
+    v = np.zeros((B, n_out, sim.n_steps + 1))
+    for b in range(B):
+        ev_t, ev_i = input_events(in_times[b], in_counts[b])
+        u, I1, I2, ref_end = np.zeros(n_out), np.zeros(n_out), np.zeros(n_out), np.full(n_out, -1.0)
+        p = 0  # next input event
+        for n in range(sim.n_steps):
+            cur, t_b = n * sim.dt, (n + 1) * sim.dt
             while True:
-                is_event = p < n_ev and ev_t[p] < t_b
-                s = ev_t[p] if is_event else t_b  # end of this piece
-                if s > cur:  # advance every neuron from cur to s
-                    if cur == t_a and not is_event:
-                        e1, e2, eL, E1, E2 = f1, f2, fL, F1, F2
-                    else:
-                        e1, e2, eL, E1, E2 = _propagators(s - cur, tau1, tau2, tau_L, C)
-                    # Two branch-free passes (vectorised by the compiler): (1) u at s for
-                    # every neuron and which ones need the rare path; (2) the update of
-                    # the others: a free neuron's u moves, a refractory one stays at EL
-                    # (u = 0), both currents decay. The rare ones (a crossing, or the
-                    # end of a refractory period inside the piece) keep their state for
-                    # _segment, which starts again from cur.
-                    any_rare = False
-                    for j in range(n_out):
-                        u_b = u[j] * eL + I1[j] * E1 - I2[j] * E2
-                        free = ref_end[j] <= cur
-                        rare = (free & (u_b >= theta)) | (~free & (ref_end[j] < s))
-                        u_s[j] = u_b
-                        is_rare[j] = rare
-                        any_rare |= rare
-                    for j in range(n_out):
-                        keep = is_rare[j] != 0
-                        u[j] = u_s[j] if (ref_end[j] <= cur) & ~keep else u[j]
-                        I1[j] = I1[j] if keep else I1[j] * e1
-                        I2[j] = I2[j] if keep else I2[j] * e2
-                    if any_rare:
-                        for j in range(n_out):
-                            if is_rare[j] != 0:
-                                uj, I1j, I2j, rj, c = u[j], I1[j], I2[j], ref_end[j], cur
-                                while True:
-                                    uj, I1j, I2j, rj, c, spiked = _segment(uj, I1j, I2j, rj, c, s, theta, tau1, tau2,
-                                                                           tau_L, C, t_ref)
-                                    if not spiked:
-                                        break
-                                    k = counts[j]
-                                    if k < out_t.shape[1]:
-                                        out_t[j, k] = c
-                                        out_vdot[j, k] = (I1j - I2j - gL * theta) / C
-                                    counts[j] = k + 1
-                                u[j], I1[j], I2[j], ref_end[j] = uj, I1j, I2j, rj
-                    cur = s
+                is_event = p < ev_t.size and ev_t[p] < t_b
+                end = ev_t[p] if is_event else t_b  # this piece ends at the next event or grid point
+                if end > cur:
+                    e1, e2, eL, E1, E2 = step if (cur == n * sim.dt and not is_event) else propagators(end - cur, lif, syn)
+                    u_end = u * eL + I1 * E1 - I2 * E2
+                    free = ref_end <= cur
+                    rare = (free & (u_end >= lif.theta)) | (~free & (ref_end < end))
+                    u = np.where(free & ~rare, u_end, u)  # a refractory neuron stays at u = 0
+                    I1, I2 = np.where(rare, I1, I1 * e1), np.where(rare, I2, I2 * e2)
+                    for j in np.flatnonzero(rare):  # crossings and ends of refractoriness: one by one
+                        u[j], I1[j], I2[j], ref_end[j], fired = neuron_piece(u[j], I1[j], I2[j], ref_end[j], cur, end,
+                                                                             lif, syn)
+                        spikes[b][j] += fired
+                    cur = end
                 if not is_event:
                     break
-                w = W_T[ev_i[p]]
-                for j in range(n_out):
-                    I1[j] += w[j]
-                    I2[j] += w[j]
+                I1, I2 = I1 + W[b, :, ev_i[p]], I2 + W[b, :, ev_i[p]]  # an input spike: both traces jump by W_ji
                 p += 1
-            if record_v:
-                for j in range(n_out):
-                    v[j, n + 1] = u[j]
+            v[b, :, n + 1] = u
+    K = max([len(s) for row in spikes for s in row] + [1])
+    times, vdot = np.full((B, n_out, K), np.inf), np.full((B, n_out, K), np.nan)
+    counts = np.zeros((B, n_out), dtype=np.int64)
+    for b in range(B):
+        for j in range(n_out):
+            counts[b, j] = len(spikes[b][j])
+            for f, (t, vd) in enumerate(spikes[b][j]):
+                times[b, j, f], vdot[b, j, f] = t, vd
+    return LayerOutput(times=times, counts=counts, vdot=vdot, v=v + lif.EL if record_v else None)
 
 
-@numba.njit(cache=True, nogil=True)
-def _simulate_range(lo, hi, stop, in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
-                    counts, out_t, out_vdot, v, record_v):
-    """:func:`_simulate_one` for problems lo .. hi-1 of a batch (run in parallel by
-    :func:`normad_edu._engine.threads.over_batch`; returns early once ``stop[0] != 0``)."""
-    for b in range(lo, hi):
-        if stop[0] != 0:
-            return
-        _simulate_one(in_times[b], in_counts[b], W[b], n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
-                      counts[b], out_t[b], out_vdot[b], v[b], record_v, stop)
-
+# ---------------------------------------------------------------------------
+# The compiled simulator
+# ---------------------------------------------------------------------------
 
 def simulate_layer(
     in_times: np.ndarray,
@@ -343,59 +286,10 @@ def simulate_layer(
         or zero ``t_ref``: the simulation would not finish), or if the
         output buffers or the ``record_v`` traces would exceed
         ``params.MAX_ARRAY_BYTES`` (see
-        :func:`normad_edu.validation.check_layer_budget`).
+        :func:`normad_edu.limits.check_layer_budget`).
     """
-    B, n_out, _ = W.shape
     check_layer_budget(in_counts, W, lif, syn, sim, record_v)
-    n_steps = sim.n_steps
-    in_times = np.ascontiguousarray(in_times, dtype=np.float64)
-    in_counts = np.ascontiguousarray(in_counts, dtype=np.int64)
-    W = np.ascontiguousarray(W, dtype=np.float64)
-    v = np.zeros((B, n_out, n_steps + 1) if record_v else (B, 1, 1))
-    # Room for the refractory bound (no neuron spikes more than T / t_ref + 1
-    # times), capped at 256 spikes per neuron to bound memory; problems that
-    # overflow are rerun together with enough room. (A cap of 64 made 98 of
-    # 100 generic problems with the balanced default weights overflow in
-    # layer 2 and rerun one by one: 2.4 instead of ~1.3 ms per problem.)
-    capacity = int(min(256, np.ceil(sim.T / max(lif.t_ref, sim.dt)) + 1))
-    args = (n_steps, sim.dt, lif.theta, syn.tau1, syn.tau2, lif.tau_L, lif.C, lif.gL, lif.t_ref)
-    counts = np.zeros((B, n_out), dtype=np.int64)
-    # Slots beyond each neuron's count are left unwritten and masked at the end (np.empty:
-    # filling B x n x capacity slots with inf/NaN cost more than the masking of B x n x K).
-    out_t = np.empty((B, n_out, capacity))
-    out_vdot = np.empty((B, n_out, capacity))
-    # work estimate per problem (neuron updates): every neuron at every step and input spike
-    work = float(n_out) * (n_steps + float(in_counts.sum()) / max(B, 1))
-    if B == 1 and work < INTERRUPTIBLE_WORK:  # one short problem: the single-problem kernel, here
-        _simulate_one(in_times[0], in_counts[0], W[0], *args, counts[0], out_t[0], out_vdot[0], v[0], record_v,
-                      np.zeros(1, dtype=np.int64))
-    else:  # in parallel; long work in the pool, so that Ctrl-C stops it
-        over_batch(_simulate_range, B, in_times, in_counts, W, *args, counts, out_t, out_vdot, v, record_v,
-                   work=B * work)
-    max_count = int(counts.max(initial=0))
-    if max_count > capacity:
-        over = np.flatnonzero(counts.max(axis=1) > capacity)
-        wide_t = np.empty((B, n_out, max_count))
-        wide_v = np.empty((B, n_out, max_count))
-        wide_t[:, :, :capacity] = out_t
-        wide_v[:, :, :capacity] = out_vdot
-        out_t, out_vdot = wide_t, wide_v
-        sub_counts = np.zeros((over.size, n_out), dtype=np.int64)
-        sub_t = np.empty((over.size, n_out, max_count))
-        sub_v = np.empty((over.size, n_out, max_count))
-        sub_trace = np.zeros((over.size,) + v.shape[1:])
-        if over.size == 1 and work < INTERRUPTIBLE_WORK:
-            _simulate_one(in_times[over[0]], in_counts[over[0]], W[over[0]], *args, sub_counts[0], sub_t[0], sub_v[0],
-                          sub_trace[0], record_v, np.zeros(1, dtype=np.int64))
-        else:
-            over_batch(_simulate_range, over.size, in_times[over], in_counts[over], W[over], *args, sub_counts,
-                       sub_t, sub_v, sub_trace, record_v, work=over.size * work)
-        counts[over], out_t[over], out_vdot[over], v[over] = sub_counts, sub_t, sub_v, sub_trace
-    K = max(max_count, 1)
-    valid = np.arange(K) < counts[:, :, None]
-    return LayerOutput(
-        times=np.where(valid, out_t[:, :, :K], np.inf),
-        counts=counts,
-        vdot=np.where(valid, out_vdot[:, :, :K], np.nan),
-        v=v + lif.EL if record_v else None,
-    )
+    times, counts, vdot, u = run_layer(in_times, in_counts, W, n_steps=sim.n_steps, dt=sim.dt, theta=lif.theta,
+                                       tau1=syn.tau1, tau2=syn.tau2, tau_L=lif.tau_L, C=lif.C, gL=lif.gL,
+                                       t_ref=lif.t_ref, T=sim.T, record_v=record_v)
+    return LayerOutput(times=times, counts=counts, vdot=vdot, v=u + lif.EL if record_v else None)

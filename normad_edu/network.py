@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .validation import check_array_bytes, check_int
+from .limits import check_array_bytes
+from .validation import check_int
 from .lif import LayerOutput, simulate_layer
 from .params import LIFParams, SimParams, SynapseParams
 from .spikes import _check_counts, _in_ms, stack_padded
@@ -220,7 +221,7 @@ def _check_padded(name: str, times: np.ndarray, counts: np.ndarray, T: float, la
     return times
 
 
-def _no_vdot(shape) -> np.ndarray:
+def no_vdot(shape) -> np.ndarray:
     """``vdot`` of input spikes (layer 0 has no membrane): NaN, a read-only broadcast view that takes no memory."""
     return np.broadcast_to(np.float64(np.nan), shape)
 
@@ -323,7 +324,7 @@ def pack_inputs(inputs, T: float, *, name: str = "inputs", levels: int | None = 
         def label(idx):
             return labels[idx[0]] + "".join(f"[{j}]" for j in idx[1:])
     times = _check_padded(name, times, counts, T, label)
-    return LayerOutput(times=times, counts=counts, vdot=_no_vdot(times.shape))
+    return LayerOutput(times=times, counts=counts, vdot=no_vdot(times.shape))
 
 
 def _nesting_message(name: str, depth: int, expected: str, levels: int | None) -> str:
@@ -405,7 +406,7 @@ def forward(
     elif B == 1 and Ws[0].shape[0] > 1:
         B = Ws[0].shape[0]
         x = LayerOutput(times=np.repeat(x.times, B, axis=0), counts=np.repeat(x.counts, B, axis=0),
-                        vdot=_no_vdot((B,) + x.times.shape[1:]))
+                        vdot=no_vdot((B,) + x.times.shape[1:]))
     elif Ws[0].shape[0] != B:
         raise ValueError(f"weights have batch size {Ws[0].shape[0]} but the inputs have batch size {B}")
     if record_v:  # all layers' traces, before simulating any (simulate_layer checks each layer's buffers)
@@ -426,7 +427,7 @@ def simulate_network(x: LayerOutput, weights: list, lif: LIFParams, syn: Synapse
     n_{l-1})]`` (pA) as :func:`check_weights` returns them. The training loop
     calls this with views of its packed patterns; :func:`forward` validates
     and calls it. Each layer still checks its simulation budget
-    (:func:`normad_edu.validation.check_layer_budget`).
+    (:func:`normad_edu.limits.check_layer_budget`).
     """
     layers = []
     prev = x

@@ -35,7 +35,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .validation import as_rng, check_array_bytes, check_int, check_nonnegative, check_positive
+from .limits import check_array_bytes
+from .validation import as_rng, check_int, check_nonnegative, check_positive
 
 SpikeTrain = np.ndarray
 Population = list

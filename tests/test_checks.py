@@ -52,7 +52,7 @@ from normad_edu.course.exercises.nb08 import (
     reference_normad_single_update,
 )
 from normad_edu.kernels import psi_hat_kernel, psi_hat_kernel_dot
-from normad_edu.lif import _exp_filter
+from normad_edu._engine.kernels import exp_filter as _exp_filter
 from normad_edu.normad import d_hat, error_instants, normad_update
 from normad_edu.params import LIFParams, SimParams, SynapseParams
 

@@ -18,7 +18,7 @@ import pytest  # noqa: E402
 from normad_edu.experiments import single_neuron_problems  # noqa: E402
 from normad_edu.cli import main
 from normad_edu.cli.support import _jsonable  # noqa: E402
-from normad_edu.research.sweep import read_results  # noqa: E402
+from normad_edu.research.store import read_results  # noqa: E402
 
 SWEEP_KEYS = {"command", "version", "configuration", "n_runs", "finished", "converged", "iterations",
               "iterations_median", "iterations_max", "resumed", "correlation_mean", "correlation_std",
@@ -117,7 +117,9 @@ def test_deep_set_reaches_the_hidden_learning_rate(tmp_path, capsys):
     r = run_json(capsys, "deep", "--problems", "1", "--max-iter", "1", "--workers", "1", "--out", str(tmp_path),
                  "--set", "r_hidden_all=7", "--set", "sizes=20,10,5,1", "--set", "a_hidden=3000,6000")
     assert r["configuration"]["setup"]["r_hidden_all"] == 7.0
-    from normad_edu.experiments import DeepSetup, make_experiment, parse_changes, with_changes
+    from normad_edu.experiments import make_experiment
+    from normad_edu.cli.support import parse_changes
+    from normad_edu.setups import DeepSetup, with_changes
 
     setup = with_changes(DeepSetup(), parse_changes(DeepSetup(), ["r_hidden_all=7", "sizes=20,10,5,1"]))
     # layer 1 learns at r_hidden_scale[0] = 0.1 x the hidden rate (the default since issue 11)
@@ -329,7 +331,7 @@ def test_reproduce_fig6_quick_writes_png_and_svg(tmp_path, capsys):
 def test_reproduce_set_trains_the_generic_figures_with_the_changed_setup(tmp_path, capsys, monkeypatch):
     """--set reaches run 0 of Fig. 8 (and is reported); the sweeps of Figs. 9-10 share deep --set's path."""
     import normad_edu.research.reproduce as rep
-    from normad_edu.experiments import DeepSetup
+    from normad_edu.setups import DeepSetup
 
     seen = []
     real = rep.train_run0

@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 from normad_edu.cli import main
 from normad_edu.cli.main import DEMO_HIDDEN_A, DEMO_SIZES
 from normad_edu.experiments import demo_problem  # noqa: E402
-from normad_edu.experiments import DeepSetup  # noqa: E402
+from normad_edu.setups import DeepSetup  # noqa: E402
 from normad_edu.network import forward  # noqa: E402
 from normad_edu.plotting import plot_membrane, plot_network_activity, raster  # noqa: E402
 

@@ -10,7 +10,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from normad_edu.research.diagnostics import TrainingMonitor, error_instant_anatomy, summarize_run  # noqa: E402
-from normad_edu.experiments import DeepSetup, make_experiment, with_max_iter  # noqa: E402
+from normad_edu.experiments import make_experiment  # noqa: E402
+from normad_edu.setups import DeepSetup, with_max_iter
 from normad_edu.normad import Kernels, LayerSpikes  # noqa: E402
 from normad_edu.training import TrainingResult  # noqa: E402
 
@@ -85,7 +86,7 @@ def test_one_spike_decides_the_whole_hidden_update():
 
 
 def test_diagnostics_survive_save_and_load_and_draw(runs, tmp_path):
-    from normad_edu.plotting import fig_run_anatomy
+    from normad_edu.research.figures import fig_run_anatomy
 
     _, plain, mon = runs
     mon.save(tmp_path / "r.npz")

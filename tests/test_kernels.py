@@ -282,7 +282,7 @@ def _engine_kernels():
 def test_engine_exp_filter_equals_kernels(tau, tau_L):
     E = _engine_kernels()
     got = np.array([E.exp_filter(h, tau, tau_L) for h in ENGINE_T])
-    np.testing.assert_allclose(got, K._exp_filter(ENGINE_T, tau, tau_L), rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(got, K.exp_filter(ENGINE_T, tau, tau_L), rtol=1e-13, atol=1e-300)
     # symmetric in tau and tau_L
     np.testing.assert_allclose(got, [E.exp_filter(h, tau_L, tau) for h in ENGINE_T], rtol=1e-13, atol=1e-300)
 
@@ -297,8 +297,8 @@ def test_engine_propagators_equal_kernels(tau_L):
         assert e2 == pytest.approx(K.h_kernel(h, C=1.0, tau_L=TAU2), rel=1e-14)
         assert eL == pytest.approx(K.h_kernel(h, C=1.0, tau_L=tau_L), rel=1e-14)
         assert e1 - e2 == pytest.approx(K.alpha_kernel(h, TAU1, TAU2), rel=1e-12, abs=1e-15)  # cancels near 0
-        assert E1 == pytest.approx(float(K._exp_filter(np.array(h), TAU1, tau_L)) / C, rel=1e-13, abs=1e-300)
-        assert E2 == pytest.approx(float(K._exp_filter(np.array(h), TAU2, tau_L)) / C, rel=1e-13, abs=1e-300)
+        assert E1 == pytest.approx(float(K.exp_filter(np.array(h), TAU1, tau_L)) / C, rel=1e-13, abs=1e-300)
+        assert E2 == pytest.approx(float(K.exp_filter(np.array(h), TAU2, tau_L)) / C, rel=1e-13, abs=1e-300)
         # the response to one input spike of weight 1 pA: u(h) = psi(h)
         assert E1 - E2 == pytest.approx(K.psi_kernel(h, TAU1, TAU2, C, tau_L), rel=1e-11, abs=1e-17)
 

@@ -9,7 +9,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from normad_edu.experiments import DeepSetup, make_experiment
+from normad_edu.experiments import make_experiment
+from normad_edu.setups import DeepSetup
 from normad_edu.network import forward
 from normad_edu.normad import NormADParams, actionable_instants, normad_update, normad_update_reference
 from normad_edu.params import LIFParams, SimParams, SynapseParams

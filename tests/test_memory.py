@@ -27,7 +27,8 @@ from normad_edu.spikes import poisson_spike_trains
 #: and the test runner may be large.)
 CHILD = """
 import json, sys
-from normad_edu.experiments import SingleSetup, make_experiment
+from normad_edu.experiments import make_experiment
+from normad_edu.setups import SingleSetup
 def status_mib(key):
     with open("/proc/self/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith(key + ":")) / 1024

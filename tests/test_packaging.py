@@ -228,7 +228,7 @@ def test_sdist_installs_into_a_fresh_venv_and_passes_its_own_tests(sdist, tmp_pa
 
     shutil.rmtree(unpacked / "normad_edu")
     probe = ("import json, normad_edu; from pathlib import Path; "
-             "from normad_edu.research.sweep import SHIPPED_RESULTS; "
+             "from normad_edu.research.store import SHIPPED_RESULTS; "
              "pkg = Path(normad_edu.__file__).parent; "
              "print(json.dumps([str(pkg), sorted(p.relative_to(pkg).as_posix() for p in "
              "(pkg / 'data').rglob('*') if p.is_file()), SHIPPED_RESULTS.is_file()]))")

@@ -170,7 +170,7 @@ def test_as_rng():
 
 def test_default_parameters_table_lists_every_default_once_with_units(capsys):
     from normad_edu import params as P
-    from normad_edu.experiments import DeepSetup, XORSetup
+    from normad_edu.setups import DeepSetup, XORSetup
     from normad_edu.normad import NormADParams
     from normad_edu.training import TrainConfig
 

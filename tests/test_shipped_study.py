@@ -9,9 +9,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from normad_edu.experiments import DEEP_TRAIN, XOR_HIDDEN, DeepSetup, XORSetup, deep_problems
+from normad_edu.experiments import deep_problems
+from normad_edu.setups import DEEP_TRAIN, XOR_HIDDEN, DeepSetup, XORSetup
 from normad_edu.research.study import CONFIRM, FINAL, SCREEN, STUDY_RESULTS, mcnemar_p, outcomes, setup_for, study_table
-from normad_edu.research.sweep import SHIPPED_RESULTS, read_results, read_setups, setup_hash
+from normad_edu.research.identity import setup_hash
+from normad_edu.research.store import SHIPPED_RESULTS, read_results, read_setups
 
 #: The chosen setting's results file for each configuration (output-only and
 #: outer-two runs use neither r_hidden_all nor layer 1's rate, so 'balanced' is the same setting).

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from normad_edu.cli import main
-from normad_edu.experiments import DeepSetup, deep_problems
+from normad_edu.experiments import deep_problems
+from normad_edu.setups import DeepSetup
 from normad_edu.research.study import (LEVERS, PRE_STUDY_SETUP, Stage, fisher_p, format_table, is_faithful, lever_names, mcnemar_p,
                               results_path, run_study, setup_for, study_table, wilson_interval)
 

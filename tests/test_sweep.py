@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 import normad_edu.research.sweep as sweep
-from normad_edu.experiments import DeepSetup, XORSetup, with_max_iter
-from normad_edu.research.sweep import read_results, run_sweep
+from normad_edu.setups import DeepSetup, XORSetup, with_max_iter
+from normad_edu.research.store import read_results
+from normad_edu.research.sweep import run_sweep
 
 XOR_SHORT = with_max_iter(XORSetup(), 25)
 

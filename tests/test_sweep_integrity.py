@@ -23,17 +23,19 @@ import time
 import types
 import warnings
 import zipfile
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-import normad_edu.research.sweep as sweep
+import normad_edu.research.store as store
 from normad_edu.cli import main
-from normad_edu.experiments import DeepSetup, XORSetup, setup_identity, with_max_iter
-from normad_edu.research.sweep import (ResultsFileError, ResultsFileWarning, add_setup_hash, read_results, read_setups,
-                              run_chunk, run_sweep, setup_hash)
+from normad_edu.setups import DeepSetup, XORSetup, with_max_iter
+from normad_edu.research.identity import setup_hash, setup_identity
+from normad_edu.research.store import (ResultsFileError, ResultsFileWarning, add_setup_hash, read_results,
+                                       read_setups)
+from normad_edu.research.sweep import run_chunk, run_sweep
 from normad_edu.training import TrainingResult
 
 #: The generic problems, 10 iterations (enough for the hidden rate to show).
@@ -168,7 +170,7 @@ def test_a_run_already_in_the_file_is_neither_trained_nor_written_again(tmp_path
     assert sorted(r["run"] for r in run_lines(path)) == [0, 1, 2]
     # even a writer that did not look before training does not write a second line
     rec = dict(run_lines(path)[0])
-    assert sweep._append(path, rec, sweep._setup_line("xor", XOR_SHORT)) is False
+    assert store.append_run(path, rec, store.setup_record("xor", XOR_SHORT)) is False
     assert len(run_lines(path)) == 3 and len(read_setups(path)) == 1
     lines = path.read_text().splitlines()
     assert sum("setup" in json.loads(line) and "run" not in json.loads(line) for line in lines) == 1
@@ -232,7 +234,7 @@ def test_kill_9_of_the_main_process_leaves_no_worker_and_the_rerun_no_duplicate(
     setup = DeepSetup(sizes=(20, 10, 5, 1), T=200.0, max_iter=1000)  # about 1 s per run
     n_runs = 8
     proc = _start(f"""
-        from normad_edu.experiments import DeepSetup
+        from normad_edu.setups import DeepSetup
         from normad_edu.research.sweep import run_sweep
 
         if __name__ == "__main__":
@@ -274,7 +276,7 @@ def test_a_killed_diagnosis_leaves_no_worker(tmp_path):
     workers too (they used to run on, orphaned, until their problems were done)."""
     proc = _start("""
         from normad_edu.research.dynamics import diagnose
-        from normad_edu.experiments import DeepSetup
+        from normad_edu.setups import DeepSetup
 
         if __name__ == "__main__":
             setup = DeepSetup(sizes=(20, 10, 5, 1), T=200.0, max_iter=100_000)   # far longer than the test
@@ -305,7 +307,7 @@ def test_the_watcher_thread_alone_ends_an_orphaned_worker(tmp_path):
     proc = _start(f"""
         import multiprocessing as mp, os, time
         from concurrent.futures import ProcessPoolExecutor
-        from normad_edu.research.sweep import _worker_init
+        from normad_edu.research.workers import worker_init
 
         def task(pid_file):
             with open(pid_file, "w") as fh:
@@ -313,7 +315,7 @@ def test_the_watcher_thread_alone_ends_an_orphaned_worker(tmp_path):
             time.sleep(120)
 
         if __name__ == "__main__":
-            with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=_worker_init,
+            with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=worker_init,
                                      initargs=(os.getpid(), False, 0.05)) as pool:
                 pool.submit(task, {str(pid_file)!r}).result()
     """, tmp_path)
@@ -356,7 +358,7 @@ CORRUPT = {
     "neither run nor setup": ('{"hello": 1}', "neither a run line"),
     "bad setup_hash": (json.dumps(record(setup_hash="xyz")), "'setup_hash' must be a 16-digit"),
     "setup line edited": (json.dumps({"setup_hash": setup_hash(XORSetup()), "experiment": "xor",
-                                      "setup": sweep.asdict(replace(XORSetup(), r_out=1.0))}),
+                                      "setup": asdict(replace(XORSetup(), r_out=1.0))}),
                           "hashes to"),
 }
 
@@ -402,9 +404,9 @@ def test_a_line_cut_short_at_the_end_is_ignored_silently_and_removed_by_the_next
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert sorted(read_results(path)) == [0]
-        assert sweep._append(path, record(2)) is True
+        assert store.append_run(path, record(2)) is True
         assert [r["run"] for r in run_lines(path)] == [0, 2]
-        sweep._LEDGERS.clear()
+        store._LEDGERS.clear()
 
 
 def test_garbage_at_the_end_is_an_error_too(tmp_path):
@@ -414,7 +416,7 @@ def test_garbage_at_the_end_is_an_error_too(tmp_path):
     with pytest.raises(ResultsFileError, match="line 2: not valid JSON"):
         read_results(path)
     with pytest.raises(ResultsFileError, match="line 2: not valid JSON"):
-        sweep._append(path, record(2))
+        store.append_run(path, record(2))
     assert path.read_bytes().endswith(b"oops")  # left for the user to look at
 
 
@@ -427,7 +429,7 @@ def test_a_cut_line_in_the_middle_left_by_an_older_version_is_skipped_with_a_war
 def test_non_finite_correlations_are_never_written(tmp_path, monkeypatch):
     path = tmp_path / "r.jsonl"
     with pytest.raises(ValueError, match="Out of range float"):
-        sweep._append(path, record(0, correlation=[0.0, float("nan")]))
+        store.append_run(path, record(0, correlation=[0.0, float("nan")]))
     assert run_lines(path) == []
 
     def nan_run(self, *, on_done, **kwargs):
@@ -446,7 +448,7 @@ def test_non_finite_correlations_are_never_written(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------
 
 def test_the_module_imports_without_fcntl():
-    code = "import sys; sys.modules['fcntl'] = None; import normad_edu.research.sweep; print('ok')"
+    code = "import sys; sys.modules['fcntl'] = None; import normad_edu.research.store; print('ok')"
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
@@ -460,7 +462,7 @@ def test_windows_locks_a_sidecar_file_with_msvcrt(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "fcntl", None)  # must not be used
     monkeypatch.setattr(sys, "platform", "win32")
     path = tmp_path / "r.jsonl"
-    assert sweep._append(path, record(0)) is True
+    assert store.append_run(path, record(0)) is True
     lock = Path(str(path) + ".lock")
     assert lock.exists() and calls == [(lock.stat().st_ino, 1, 1), (lock.stat().st_ino, 0, 1)]
     assert [r["run"] for r in run_lines(path)] == [0]
@@ -543,8 +545,8 @@ def test_load_of_a_missing_file(tmp_path):
 
 def test_a_copy_of_the_shipped_file_resumes_every_run_of_the_default_setups(tmp_path):
     """README: copy paper_sweeps.jsonl to <out>/results.jsonl and nothing is recomputed."""
-    from normad_edu.experiments import DEEP_TRAIN, XOR_HIDDEN
-    from normad_edu.research.sweep import SHIPPED_RESULTS
+    from normad_edu.setups import DEEP_TRAIN, XOR_HIDDEN
+    from normad_edu.research.store import SHIPPED_RESULTS
 
     path = tmp_path / "results.jsonl"
     path.write_bytes(SHIPPED_RESULTS.read_bytes())
@@ -553,3 +555,24 @@ def test_a_copy_of_the_shipped_file_resumes_every_run_of_the_default_setups(tmp_
             s = run_sweep(experiment, c, 100, path, setup=setup, workers=1, progress=False)
             assert s["resumed"] == s["finished"] == 100
     assert path.read_bytes() == SHIPPED_RESULTS.read_bytes()
+
+
+def test_a_new_setup_field_must_be_declared_neutral():
+    """The neutral-field contract: a field added to a setup class without metadata={"neutral": True} would change
+    the hash of every shipped result; check_identity_contract refuses it (and runs when identity is imported)."""
+    from dataclasses import field as dc_field, make_dataclass
+
+    from normad_edu.research.identity import IDENTITY_FIELDS, check_identity_contract
+
+    check_identity_contract()  # the package's own setup classes keep it
+    base = IDENTITY_FIELDS[DeepSetup]
+    grown = make_dataclass("DeepSetup", [("new_lever", float, dc_field(default=0.0))], bases=(DeepSetup,), frozen=True)
+    with pytest.raises(TypeError, match=r"DeepSetup\.new_lever is a new field but is not declared neutral"):
+        check_identity_contract({grown: base})
+    neutral = make_dataclass("DeepSetup", [("new_lever", float, dc_field(default=0.0, metadata={"neutral": True}))],
+                             bases=(DeepSetup,), frozen=True)
+    check_identity_contract({neutral: base})
+    with pytest.raises(TypeError, match="lost the identity field"):
+        check_identity_contract({DeepSetup: base + ("gone",)})
+    with pytest.raises(TypeError, match="cannot be neutral"):
+        check_identity_contract({DeepSetup: base + ("homeostasis",)})

@@ -14,7 +14,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from widget_helpers import assert_fast_callback, slider_ends  # noqa: E402
-from normad_edu.experiments import DeepSetup, XORSetup, deep_problems, with_max_iter, xor_problems  # noqa: E402
+from normad_edu.experiments import deep_problems, xor_problems  # noqa: E402
+from normad_edu.setups import DeepSetup, XORSetup, with_max_iter
 from normad_edu.network import forward  # noqa: E402
 from normad_edu.course.widgets import experiments as we  # noqa: E402
 

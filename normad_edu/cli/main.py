@@ -54,10 +54,12 @@ from .. import __version__
 from .support import (CommandError, UsageError, _float_above, _fmt, _int_at_least, _jsonable,  # noqa: F401
                            _names, _NamesAction, _check_sweep_args, _compile_notice, _sweep_configuration, RESULTS_FILE, _layer_sizes, _output_folder, _Parser, _print_json, _save,
                            _say, _scheduler_address, _use_agg)
-from ..experiments import DeepSetup, demo_problem, get_experiment, make_experiment, parse_changes, with_changes
+from ..experiments import demo_problem, get_experiment, make_experiment
+from .support import parse_changes
+from ..setups import DeepSetup, with_changes
 from ..params import TAU_L_HAT, SimParams
 from ..research.reproduce import FIGURE_EXPERIMENT, FIGURES, FULL_SIZES, QUICK_SIZES
-from ..research.sweep import ResultsFileError
+from ..research.store import ResultsFileError
 
 _DEMO_SETUP = DeepSetup()
 #: Layer sizes ``(n_0, n_1, n_2, n_3)`` of the demo (the generic problems').
@@ -506,7 +508,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
     figures = []
     if rows:
         _use_agg()
-        from ..plotting import fig_study
+        from ..research.figures import fig_study
         from ..research.study import PAPER_CONVERGED
 
         title = f"{args.stage}: seed {stage.seed}, {stage.n_problems} problems, {stage.max_iter} iterations"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import fields
 import importlib.util
 import json
 import math
@@ -198,3 +199,47 @@ def _check_sweep_args(args: argparse.Namespace) -> Path:
 def _sweep_configuration(args: argparse.Namespace, out: Path, **extra) -> dict:
     return {**extra, "seed": args.seed, "workers": args.workers, "scheduler": args.scheduler,
             "out": str(out.resolve()), "results_file": str((out / RESULTS_FILE).resolve())}
+
+
+def parse_changes(setup, items) -> dict:
+    """``["FIELD=VALUE", ...]`` -> ``{field: value}``, each value converted to the type of the field's value in ``setup``.
+
+    Tuples are written comma-separated (``a_hidden=1000,2000``), booleans as
+    true/false. Raises ``ValueError`` naming the item for an unknown field or
+    a value that does not convert.
+    """
+    known = {f.name: getattr(setup, f.name) for f in fields(setup)}
+    changes: dict = {}
+    for item in items:
+        name, sep, text = str(item).partition("=")
+        name, text = name.strip(), text.strip()
+        if not sep or not name:
+            raise ValueError(f"expected FIELD=VALUE, got {item!r}")
+        if name not in known:
+            raise ValueError(f"{type(setup).__name__} has no field {name!r} (in {item!r}); fields: {', '.join(known)}")
+        try:
+            changes[name] = _convert_like(known[name], text)
+        except ValueError as exc:
+            raise ValueError(f"cannot read {item!r}: {exc}") from None
+    return changes
+
+
+def _convert_like(example, text: str):
+    if isinstance(example, bool):
+        if text.lower() in ("true", "1", "yes"):
+            return True
+        if text.lower() in ("false", "0", "no"):
+            return False
+        raise ValueError(f"{text!r} is not a boolean (true/false)")
+    if isinstance(example, tuple):
+        parts = [p for p in text.split(",") if p.strip()]
+        kind = type(example[0]) if example else float
+        return tuple(_convert_like(kind(0), p.strip()) for p in parts)
+    if isinstance(example, int):
+        value = float(text)
+        if value != int(value):
+            raise ValueError(f"{text!r} is not an integer")
+        return int(value)
+    if isinstance(example, float):
+        return float(text)
+    return text

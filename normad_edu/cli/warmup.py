@@ -29,7 +29,8 @@ __all__ = ["warm_numba_cache"]
 
 def _steps() -> dict[str, Callable[[], object]]:
     """Named tiny workloads; together they call every compiled kernel."""
-    from ..experiments import DeepSetup, SingleSetup, XORSetup, make_experiment, with_changes
+    from ..experiments import make_experiment
+    from ..setups import DeepSetup, SingleSetup, XORSetup, with_changes
     from ..network import forward
     from ..normad import d_hat, normad_update
     from ..params import SimParams

@@ -1,4 +1,4 @@
-"""Why hidden-layer training fails: mechanisms measured on training runs (issue 11's diagnosis).
+"""Why hidden-layer training fails: mechanisms measured on training runs.
 
 :func:`diagnose` trains problems of the generic experiment with a
 :class:`~normad_edu.research.diagnostics.TrainingMonitor` and :func:`classify` flags,
@@ -38,8 +38,9 @@ import numpy as np
 
 from ..validation import check_int
 from .diagnostics import TrainingMonitor
-from ..experiments import DeepSetup, make_experiment
-from .sweep import _worker_init, limit_threads
+from ..experiments import make_experiment
+from ..setups import DeepSetup
+from .workers import limit_threads, worker_init
 
 MECHANISMS = ("layer_decay", "dead_zone", "silent_output", "grazing", "interference")
 
@@ -160,7 +161,7 @@ def diagnose(config: str = "all", run_ids=range(100), *, seed: int = 0, setup: D
         import multiprocessing as mp
 
         # the sweep's initializer: workers die with this process (a killed diagnosis leaves no orphans)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_worker_init,
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=worker_init,
                                  initargs=(os.getpid(),)) as pool:
             for out in pool.map(_run_chunk, args):
                 runs.update(dict(out))

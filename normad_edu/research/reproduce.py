@@ -25,7 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..experiments import get_experiment, make_experiment, with_max_iter
+from ..experiments import get_experiment, make_experiment
+from ..setups import with_max_iter
 
 # The figure builders import normad_edu.plotting (matplotlib) when they draw: importing this module
 # for its sizes and names (the command line does, for every subcommand) must not cost ~1 s and ~35 MB.

@@ -134,7 +134,8 @@ EXERCISE = Exercise(
         Mistake("use the tau_L argument (you seem to use the default 10 ms).", _ignores(4)),
         Mistake("use the EL argument (you seem to use the default -70 mV).", _ignores(5)),
     ),
-    forbidden=("normad_edu.network:forward", "normad_edu.lif:simulate_layer"),
+    forbidden=("normad_edu.network:forward", "normad_edu.lif:simulate_layer", "normad_edu.lif:simulate_layer_reference",
+               "normad_edu.lif:neuron_piece"),
     allowed="from v_free and numpy; the simulator is what (2.5) is checked against, not a way to compute it",
     note="Applied at every spike in turn, this rebuilds the simulator's whole trace (Section 4).",
 )

@@ -158,7 +158,8 @@ EXERCISE = Exercise(
         Mistake("use the tau2 argument (you seem to use the default 1.25 ms).", _ignores("tau2")),
         Mistake("use the tau_L argument (you seem to use the default 10 ms).", _ignores("tau_L")),
     ),
-    forbidden=("normad_edu.network:forward", "normad_edu.lif:simulate_layer"),
+    forbidden=("normad_edu.network:forward", "normad_edu.lif:simulate_layer", "normad_edu.lif:simulate_layer_reference",
+               "normad_edu.lif:neuron_piece", "normad_edu.lif:vdot_at_threshold"),
     allowed="from psi_kernel and psi_kernel_dot (notebook 02); the simulator is what (5.4) is checked against",
     note="Multiplied by the error, this is what NormAD sends back through every hidden spike.",
 )

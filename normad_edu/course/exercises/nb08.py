@@ -153,9 +153,8 @@ def reference_lif_step(u, I1, I2, h, tau1=TAU1, tau2=TAU2, tau_L=TAU_L, C=C_DEFA
 
 def _random_state(rng) -> tuple:
     """``(u, I1, I2, h)``: mV, pA, pA, ms."""
-    u, I1, I2 = rng.uniform(-20, 80), rng.uniform(-2000, 2000), rng.uniform(-2000, 2000)
-    h = float(rng.choice([0.1, rng.uniform(0.01, 8.0)]))
-    return round(float(u), 3), round(float(I1), 2), round(float(I2), 2), round(h, 4)
+    u, I1, I2, h = rng.uniform(-20, 80), rng.uniform(-2000, 2000), rng.uniform(-2000, 2000), rng.uniform(0.01, 8.0)
+    return round(float(u), 3), round(float(I1), 2), round(float(I2), 2), round(float(rng.choice([0.1, h])), 4)
 
 
 def _random_constants(rng) -> tuple:
@@ -239,8 +238,9 @@ LIF_STEP = Exercise(
           ((4, "tau1", TAU1), (5, "tau2", TAU2), (6, "tau_L", TAU_L), (7, "C", C_DEFAULT))),
     ),
     hidden_cases=_lif_hidden,
-    forbidden=("normad_edu.kernels:_exp_filter", "normad_edu._engine.kernels:exp_filter",
-               "normad_edu._engine.kernels:exp_filter_given", "normad_edu._engine.kernels:propagators"),
+    forbidden=("normad_edu.kernels:exp_filter", "normad_edu._engine.kernels:exp_filter",
+               "normad_edu._engine.kernels:exp_filter_given", "normad_edu._engine.kernels:propagators",
+               "normad_edu.lif:propagators", "normad_edu.lif:free_step", "normad_edu.lif:neuron_piece"),
     allowed="NumPy or math",
     note="This is the exact propagator the simulator in normad_edu/lif.py uses.",
     exception_hints=((ZeroDivisionError, "E(h; tau) is 0/0 when tau == tau_L: use its limit in that case (the "
@@ -428,7 +428,8 @@ NORMAD = Exercise(
           ((4, "tau_L_hat", TAU_L_HAT), (5, "coincidence_dt", 0.1), (6, "tau1", TAU1), (7, "tau2", TAU2))),
     ),
     hidden_cases=_normad_hidden,
-    forbidden=_DRIVERS + ("normad_edu.normad:error_instants", "normad_edu.normad:add_normalized",
+    forbidden=_DRIVERS + ("normad_edu.normad:error_instants", "normad_edu.normad:error_instants_padded",
+                          "normad_edu.normad:add_normalized",
                           "normad_edu._engine.error_instants:error_instants_padded",
                           "normad_edu._engine.error_instants:error_instants_kernel"),
     allowed="find the error instants with your own loop; psi_hat_kernel (or d_hat) and NumPy for the rest",
@@ -555,7 +556,8 @@ BACKPROP = Exercise(
            (9, "C", C_DEFAULT))),
     ),
     hidden_cases=_backprop_hidden,
-    forbidden=_DRIVERS + ("normad_edu.normad:adjoints_below", "normad_edu._engine.backward:adjoint_sweep"),
+    forbidden=_DRIVERS + ("normad_edu.normad:adjoints_below", "normad_edu.normad:backward_steps",
+                          "normad_edu.normad:LayerBlame", "normad_edu._engine.backward:adjoint_sweep"),
     allowed="psi_hat_kernel_dot and NumPy",
     note="normad_edu.normad applies this step once per hidden layer, from the top down.",
     exception_hints=((IndexError, "W has shape (n_upper, n_lower): the weight from lower neuron i to upper neuron j "

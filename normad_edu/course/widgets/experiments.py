@@ -44,7 +44,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ...validation import check_int, check_nonnegative, check_positive
-from ...experiments import DeepSetup, XORSetup, deep_problems, xor_patterns, xor_problems
+from ...experiments import deep_problems, xor_patterns, xor_problems
+from ...setups import DeepSetup, XORSetup
 from ...network import forward
 from ...plotting import DESIRED_COLOR, raster
 from ...spikes import from_padded

@@ -32,7 +32,8 @@ from matplotlib.figure import Figure
 from ...validation import check_int, check_positive
 from ...normad import NormADParams
 from ...params import DESIRED_RATE, INPUT_RATE, T_EPOCH, T_REF, TAU_L_HAT, THRESHOLD, LIFParams, SimParams
-from ...experiments import SingleSetup, make_experiment
+from ...experiments import make_experiment
+from ...setups import SingleSetup
 from ...plotting import DESIRED_COLOR, raster
 from ...training import TrainConfig, TrainingResult, train
 

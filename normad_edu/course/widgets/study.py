@@ -30,7 +30,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ...experiments import DEEP_TRAIN
+from ...setups import DEEP_TRAIN
 from ...plotting import fig_cumulative_converged
 from ...research.reproduce import DEEP_LABELS
 from ...research.study import CONFIRM, PAPER_CONVERGED, STUDY_RESULTS, Stage, mcnemar_p, outcomes
