@@ -748,6 +748,14 @@ def borrowed_lif_engine(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
     return u * math.exp(-h / tau_L) + (I1 * E1 - I2 * E2) / C, I1 * math.exp(-h / tau1), I2 * math.exp(-h / tau2)
 
 
+def borrowed_lif_free_step(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
+    """The library's readable forward pass does this step: refused."""
+    from normad_edu.lif import free_step
+
+    return tuple(float(x) for x in free_step(u, I1, I2, h, LIFParams(C=C, gL=C / tau_L),
+                                             SynapseParams(tau1=tau1, tau2=tau2)))
+
+
 def borrowed_normad_add_normalized(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0,
                                    tau2=1.25, C=300.0):
     times, signs = _bin_instants(desired, observed, coincidence_dt)
@@ -804,6 +812,7 @@ BORROWED = [
     ("lif_step", borrowed_lif_reference, "reference_lif_step"),
     ("lif_step", borrowed_lif_exp_filter, "exp_filter"),
     ("lif_step", borrowed_lif_engine, "exp_filter"),
+    ("lif_step", borrowed_lif_free_step, "normad_edu.lif.free_step"),
     ("normad_single_update", reference_normad_single_update, "reference_normad_single_update"),
     ("normad_single_update", borrowed_normad_reference, "reference_normad_single_update"),
     ("normad_single_update", borrowed_normad_add_normalized, "normad_edu.normad.add_normalized"),
