@@ -231,7 +231,7 @@ def test_sdist_installs_into_a_fresh_venv_and_passes_its_own_tests(sdist, tmp_pa
              "from normad_edu.research.store import SHIPPED_RESULTS; "
              "pkg = Path(normad_edu.__file__).parent; "
              "print(json.dumps([str(pkg), sorted(p.relative_to(pkg).as_posix() for p in "
-             "(pkg / 'data').rglob('*') if p.is_file()), SHIPPED_RESULTS.is_file()]))")
+             "(pkg / 'research' / 'data').rglob('*') if p.is_file()), SHIPPED_RESULTS.is_file()]))")
     where, data, shipped = json.loads(_run([py, "-c", probe], cwd=tmp_path).stdout.strip().splitlines()[-1])
     assert Path(where).resolve().is_relative_to(env_dir.resolve()), f"imported {where}, not the venv's copy"
     assert shipped
