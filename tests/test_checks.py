@@ -1,8 +1,8 @@
-"""Tests for normad_edu.course.checks: the exercise checkers of notebooks/08_assignments.ipynb.
+"""Tests for normad_edu.course.exercises.nb08: the checkers of the graded notebook 08 (instructor/08_assignments.ipynb).
 
-* right answers pass, on the visible and on the hidden cases: the notebook's
-  own solutions and independent "learner" solutions written here (with the
-  tools each exercise allows);
+* right answers pass, on the visible and on the hidden cases: the instructor
+  notebook's own solutions and independent "learner" solutions written here
+  (with the tools each exercise allows);
 * a catalogue of wrong answers, one small function each, is caught by every
   checker, with the specific hint where there is one; ignoring any argument
   (using its default) is caught; a hint is never given for a mistake that
@@ -12,6 +12,10 @@
   partial, a helper, an import, a string lookup...) are refused, and the
   library works normally afterwards;
 * a check prints one message and nothing else, never raises;
+* the hidden cases cannot be read from the package: they are drawn at
+  grading time from a fresh seed, so answers looked up from cases drawn
+  beforehand fail; the graded tests reload the checkers, so a solution cell
+  that rebinds or patches a checker still fails;
 * the checkers' references agree with independent computations: numerical
   integration, the simulator's propagator, the library's compiled NormAD
   update and adjoint sweep.
@@ -33,15 +37,16 @@ import pytest
 from scipy.integrate import quad
 
 from normad_edu import forward, kernels, poisson_spike_trains
-from normad_edu.course import checks
 from normad_edu import normad as core
 from normad_edu._engine.backward import adjoint_sweep as _adjoint_sweep
 from normad_edu._engine.kernels import exp_filter as _engine_exp_filter
-from normad_edu.course.checks import (
+from normad_edu.course.exercises import borrowing, framework, nb08
+from normad_edu.course.exercises.nb08 import (
     check_alpha_kernel,
     check_backprop_adjoints,
     check_lif_step,
     check_normad_single_update,
+    reference_alpha_kernel,
     reference_backprop_adjoints,
     reference_lif_step,
     reference_normad_single_update,
@@ -51,7 +56,8 @@ from normad_edu._engine.kernels import exp_filter as _exp_filter
 from normad_edu.normad import d_hat, error_instants, normad_update
 from normad_edu.params import LIFParams, SimParams, SynapseParams
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "08_assignments.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "instructor" / "08_assignments.ipynb"
+NUMBER = {name: ex.number for name, ex in nb08.EXERCISES.items()}
 
 CHECKS = {
     "alpha_kernel": check_alpha_kernel,
@@ -63,17 +69,17 @@ CHECKS = {
 
 @pytest.fixture(autouse=True)
 def _fresh_scoreboard():
-    checks.reset_scoreboard()
+    framework.reset_scoreboard()
     yield
-    checks.reset_scoreboard()
+    framework.reset_scoreboard()
 
 
 def _run(check, fn, capsys, **kwargs):
     result = check(fn, **kwargs)
     captured = capsys.readouterr()
-    assert type(result) is bool
+    assert isinstance(result, framework.Verdict) and result.printed
     assert captured.err == "", captured.err  # nothing on stderr (nbgrader scores a test with stderr 0)
-    return result, captured.out
+    return bool(result), captured.out
 
 
 # --------------------------------------------------------------------------
@@ -115,6 +121,13 @@ def _own_instants(desired, observed, dt, *, cancel):
     return out
 
 
+def _bin_instants(desired, observed, dt):
+    """A learner's own same-bin error instants ``(times, signs)``: what the library's error_instants computes."""
+    same_bin = lambda td, to: math.floor(td / dt) == math.floor(to / dt)  # noqa: E731
+    pairs = _own_instants(desired, observed, dt, cancel=same_bin)
+    return np.array([t for t, _ in pairs], dtype=float), np.array([e for _, e in pairs], dtype=int)
+
+
 def _dhat(t_e, trains, tau1, tau2, C, tau_L_hat):
     return np.array([psi_hat_kernel(t_e - np.asarray(tr, dtype=float), tau1, tau2, C, tau_L_hat).sum()
                      for tr in trains])
@@ -142,8 +155,8 @@ def add_normalized(dW, g, step):
 
 def learner_normad_with_tools(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0,
                               tau2=1.25, C=300.0):
-    """The tools the exercise names: error_instants and d_hat."""
-    times, signs = error_instants(desired, observed, coincidence_dt)
+    """The tools the exercise allows: d_hat for dhat (and its own error instants, by bins)."""
+    times, signs = _bin_instants(desired, observed, coincidence_dt)
     dW = np.zeros(len(input_trains))
     if times.size:
         D = d_hat(times, input_trains, tau_L_hat=tau_L_hat, syn=SynapseParams(tau1=tau1, tau2=tau2),
@@ -192,10 +205,10 @@ LEARNERS = {
 def test_learner_solution_passes(name, hidden, capsys):
     ok, out = _run(CHECKS[name], LEARNERS[name], capsys, hidden=hidden)
     assert ok, out
-    assert out.startswith("[PASS]") and f"Exercise {checks.EXERCISES[name]}" in out
+    assert out.startswith("[PASS]") and f"Exercise {NUMBER[name]}" in out
     assert out.count("\n") == 1  # one line, nothing else
     assert ("hidden from the notebook's check" in out) is hidden
-    assert checks.passed(name)
+    assert framework.passed(name)
 
 
 def test_solution_with_the_allowed_tools_passes(capsys):
@@ -357,7 +370,7 @@ def lif_loose_limit(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
 
 def normad_unnormalized(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0, tau2=1.25,
                         C=300.0):
-    times, signs = error_instants(desired, observed, coincidence_dt)
+    times, signs = _bin_instants(desired, observed, coincidence_dt)
     dW = np.zeros(len(input_trains))
     for t_e, e in zip(times, signs):
         dW += r * e * _dhat(t_e, input_trains, tau1, tau2, C, tau_L_hat)
@@ -366,7 +379,7 @@ def normad_unnormalized(input_trains, desired, observed, r, tau_L_hat=2.5, coinc
 
 def normad_nan_at_zero_norm(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0,
                             tau2=1.25, C=300.0):
-    times, signs = error_instants(desired, observed, coincidence_dt)
+    times, signs = _bin_instants(desired, observed, coincidence_dt)
     dW = np.zeros(len(input_trains))
     for t_e, e in zip(times, signs):
         dhat = _dhat(t_e, input_trains, tau1, tau2, C, tau_L_hat)
@@ -415,7 +428,7 @@ def normad_no_rate(input_trains, desired, observed, r, tau_L_hat=2.5, coincidenc
 def normad_forgets_to_add(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0, tau2=1.25,
                           C=300.0):
     dW = np.zeros(len(input_trains))
-    for t_e, e in zip(*error_instants(desired, observed, coincidence_dt)):
+    for t_e, e in zip(*_bin_instants(desired, observed, coincidence_dt)):
         dhat = _dhat(t_e, input_trains, tau1, tau2, C, tau_L_hat)
         dW + r * e * dhat / max(np.linalg.norm(dhat), 1e-300)  # computed, never stored (`+` instead of `+=`)
     return dW
@@ -423,9 +436,33 @@ def normad_forgets_to_add(input_trains, desired, observed, r, tau_L_hat=2.5, coi
 
 def normad_only_first_instant(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0,
                               tau2=1.25, C=300.0):
-    times, signs = error_instants(desired, observed, coincidence_dt)
+    times, signs = _bin_instants(desired, observed, coincidence_dt)
     return learner_normad(input_trains, desired[:1], observed[:0], r, tau_L_hat, coincidence_dt, tau1, tau2, C) \
         if times.size else np.zeros(len(input_trains))
+
+
+def normad_cancels_whole_bins(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0,
+                              tau2=1.25, C=300.0):
+    """A spike is an error only if the other train has no spike in its bin (not pairwise)."""
+    bins_d = {math.floor(t / coincidence_dt) for t in desired}
+    bins_o = {math.floor(t / coincidence_dt) for t in observed}
+    instants = sorted([(t, 1) for t in desired if math.floor(t / coincidence_dt) not in bins_o]
+                      + [(t, -1) for t in observed if math.floor(t / coincidence_dt) not in bins_d])
+    dW = np.zeros(len(input_trains))
+    for t_e, e in instants:
+        add_normalized(dW, _dhat(t_e, input_trains, tau1, tau2, C, tau_L_hat), r * e)
+    return dW
+
+
+def normad_keeps_the_earlier_spike(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0,
+                                   tau2=1.25, C=300.0):
+    """Pairs within a bin from the latest spikes backwards, so the earlier spikes are left over."""
+    rev = _own_instants([-t for t in desired], [-t for t in observed], coincidence_dt,
+                        cancel=lambda td, to: math.floor(-td / coincidence_dt) == math.floor(-to / coincidence_dt))
+    dW = np.zeros(len(input_trains))
+    for t_e, e in rev:
+        add_normalized(dW, _dhat(-t_e, input_trains, tau1, tau2, C, tau_L_hat), r * e)
+    return dW
 
 
 def bp_no_clip(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5, tau1=5.0, tau2=1.25, C=300.0):
@@ -483,12 +520,12 @@ WRONG = [
     ("alpha_kernel", alpha_step_at_positive_t, "[FAIL]", ()),
     ("alpha_kernel", alpha_flattened, "wrong shape", ()),
     ("lif_step", lif_euler, "forward Euler", ()),
-    ("lif_step", lif_no_limit, "h exp(-h/tau_L)", ()),
-    ("lif_step", lif_no_limit_numpy, "h exp(-h/tau_L)", ()),
+    ("lif_step", lif_no_limit, "use its limit", ()),
+    ("lif_step", lif_no_limit_numpy, "use its limit", ()),
     ("lif_step", lif_frozen_traces, "must decay", ()),
     ("lif_step", lif_plus_I2, "minus sign", ()),
     ("lif_step", lif_u_does_not_decay, "u itself decays", ()),
-    ("lif_step", lif_no_division_by_C, "divide by C", ()),
+    ("lif_step", lif_no_division_by_C, "divided by C", ()),
     ("lif_step", lif_swapped_traces, "traces are swapped", ()),
     ("lif_step", lif_returns_u_only, "tuple (u_new, I1_new, I2_new)", ()),
     ("lif_step", lif_float32, "close to the reference", ("u itself decays",)),
@@ -503,7 +540,9 @@ WRONG = [
     ("normad_single_update", normad_no_rate, "learning rate r", ()),
     ("normad_single_update", normad_forgets_to_add, "all zeros", ()),
     ("normad_single_update", normad_only_first_instant, "[FAIL]", ()),
-    ("backprop_adjoints", bp_no_clip, "max(Vdot_j^f, vdot_min)", ()),
+    ("normad_single_update", normad_cancels_whole_bins, "cancel *pairwise*", ()),
+    ("normad_single_update", normad_keeps_the_earlier_spike, "earliest with earliest", ()),
+    ("backprop_adjoints", bp_no_clip, "clip Vdot from below", ()),
     ("backprop_adjoints", bp_multiplies, "do not multiply", ()),
     ("backprop_adjoints", bp_psi_not_derivative, "psi_hat_kernel_dot", ()),
     ("backprop_adjoints", bp_reversed_lag, "time difference is reversed", ()),
@@ -521,12 +560,12 @@ def test_wrong_answer_is_caught(name, fn, hint, not_hints, capsys):
     for hidden in (False, True):
         ok, out = _run(CHECKS[name], fn, capsys, hidden=hidden)
         assert ok is False
-        assert out.startswith("[FAIL]") and f"Exercise {checks.EXERCISES[name]} ({name})" in out
+        assert out.startswith("[FAIL]") and f"Exercise {NUMBER[name]} ({name})" in out
         assert "hint:" in out and "input:" in out
         assert hint in out, out
         for text in not_hints:
             assert text not in out, out
-        assert not checks.passed(name)
+        assert not framework.passed(name)
 
 
 def _parameters_with_defaults(name):
@@ -592,11 +631,15 @@ def test_a_near_miss_gets_the_close_hint_not_a_mistake_that_equals_the_answer(na
 
 
 def test_hint_is_skipped_for_a_mistake_that_equals_the_right_answer():
-    case = checks._Case("x", {"u": 0.0}, (1.0, 2.0), [("u itself decays", lambda: (1.0, 2.0)),
-                                                       ("traces swapped", lambda: (1.0, 3.0))])
-    assert checks._hint(case, (1.0000005, 2.0), "default") != "u itself decays"
-    assert checks._hint(case, (1.0, 3.0), "default") == "traces swapped"
-    assert checks._hint(case, (7.0, 3.5), "default") == "default"
+    """A toy exercise: one mistake gives the right answer on every case, another does not."""
+    cases = (framework.Case("x", (0.0,), (1.0, 2.0)), framework.Case("y", (1.0,), (1.0, 4.0)))
+    ex = framework.Exercise("08", "9", "toy", lambda u: None, lambda: cases, "numbers", "default",
+                            mistakes=(framework.Mistake("u itself decays", lambda u: (1.0, 2.0 + 2 * u)),
+                                      framework.Mistake("traces swapped", lambda u: (1.0, 3.0))),
+                            names=("a", "b"))
+    assert "u itself decays" not in framework.judge(ex, cases, [(1.0000005, 2.0), (1.0, 4.0)]).message
+    assert "hint:       traces swapped" in framework.judge(ex, cases, [(1.0, 3.0), (1.0, 3.0)]).message
+    assert "hint:       default" in framework.judge(ex, cases, [(7.0, 3.5), (1.0, 4.0)]).message
 
 
 def test_failure_reports_expected_value_and_location(capsys):
@@ -692,7 +735,7 @@ class _CallableAlpha:
 
 
 def borrowed_lif_reference(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
-    return checks.reference_lif_step(u, I1, I2, h, tau1, tau2, tau_L, C)
+    return nb08.reference_lif_step(u, I1, I2, h, tau1, tau2, tau_L, C)
 
 
 def borrowed_lif_exp_filter(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
@@ -705,9 +748,17 @@ def borrowed_lif_engine(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
     return u * math.exp(-h / tau_L) + (I1 * E1 - I2 * E2) / C, I1 * math.exp(-h / tau1), I2 * math.exp(-h / tau2)
 
 
+def borrowed_lif_free_step(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
+    """The library's readable forward pass does this step: refused."""
+    from normad_edu.lif import free_step
+
+    return tuple(float(x) for x in free_step(u, I1, I2, h, LIFParams(C=C, gL=C / tau_L),
+                                             SynapseParams(tau1=tau1, tau2=tau2)))
+
+
 def borrowed_normad_add_normalized(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0,
                                    tau2=1.25, C=300.0):
-    times, signs = error_instants(desired, observed, coincidence_dt)
+    times, signs = _bin_instants(desired, observed, coincidence_dt)
     dW = np.zeros(len(input_trains))
     for t_e, e in zip(times, signs):
         core.add_normalized(dW, _dhat(t_e, input_trains, tau1, tau2, C, tau_L_hat), r * e, "layer")
@@ -715,9 +766,19 @@ def borrowed_normad_add_normalized(input_trains, desired, observed, r, tau_L_hat
 
 
 def borrowed_normad_reference(*args):
-    from normad_edu.course.checks import reference_normad_single_update as ref
+    from normad_edu.course.exercises.nb08 import reference_normad_single_update as ref
 
     return ref(*args)
+
+
+def borrowed_normad_error_instants(input_trains, desired, observed, r, tau_L_hat=2.5, coincidence_dt=0.1, tau1=5.0,
+                                   tau2=1.25, C=300.0):
+    """Takes the error instants from the library, as notebook 04's update by hand does: refused in exercise 3."""
+    times, signs = error_instants(desired, observed, coincidence_dt)
+    dW = np.zeros(len(input_trains))
+    for t_e, e in zip(times, signs):
+        add_normalized(dW, _dhat(t_e, input_trains, tau1, tau2, C, tau_L_hat), r * e)
+    return dW
 
 
 def borrowed_backprop_core(a, up, vd, W, low, vdot_min=1.0, tau_L_hat=2.5, tau1=5.0, tau2=1.25, C=300.0):
@@ -751,9 +812,12 @@ BORROWED = [
     ("lif_step", borrowed_lif_reference, "reference_lif_step"),
     ("lif_step", borrowed_lif_exp_filter, "exp_filter"),
     ("lif_step", borrowed_lif_engine, "exp_filter"),
+    ("lif_step", borrowed_lif_free_step, "normad_edu.lif.free_step"),
     ("normad_single_update", reference_normad_single_update, "reference_normad_single_update"),
     ("normad_single_update", borrowed_normad_reference, "reference_normad_single_update"),
     ("normad_single_update", borrowed_normad_add_normalized, "normad_edu.normad.add_normalized"),
+    ("normad_single_update", borrowed_normad_error_instants, "normad_edu.normad.error_instants"),
+    ("alpha_kernel", reference_alpha_kernel, "reference_alpha_kernel"),
     ("backprop_adjoints", reference_backprop_adjoints, "reference_backprop_adjoints"),
     ("backprop_adjoints", borrowed_backprop_core, "normad_edu.normad.adjoints_below"),
     ("backprop_adjoints", borrowed_backprop_engine, "adjoint_sweep"),
@@ -767,9 +831,9 @@ def test_borrowed_answer_is_refused(name, fn, label, capsys):
     for hidden in (False, True):
         ok, out = _run(CHECKS[name], fn, capsys, hidden=hidden)
         assert ok is False
-        assert out.startswith(f"[FAIL] Exercise {checks.EXERCISES[name]} ({name}): your function uses"), out
-        assert label in out and "write it yourself" in out
-        assert checks._RESULTS[name] == "failed (uses the library's version)"
+        assert out.startswith(f"[REFUSED] Exercise {NUMBER[name]} ({name}): your function uses"), out
+        assert label in out and "Write it yourself" in out
+        assert framework._RESULTS[name].startswith("refused (uses ") and label in framework._RESULTS[name]
     # the library is unchanged afterwards
     assert kernels.alpha_kernel(2.0) == pytest.approx(learner_alpha_kernel(2.0), rel=1e-15)
     assert core.add_normalized.__code__.co_name == "add_normalized"
@@ -793,11 +857,15 @@ def test_library_is_restored_when_the_answer_is_interrupted():
 
 
 def test_refusal_covers_every_listed_library_function():
-    """Every function named in LIBRARY_VERSIONS exists (a rename in the library must update the list)."""
-    for name, targets in checks.LIBRARY_VERSIONS.items():
-        forbidden, names = checks._library_versions(name)
-        assert len(forbidden) == len(targets) + len(checks._REFERENCES)
-        assert all(callable(obj) for _, obj in forbidden.values())
+    """Every function an exercise of the course forbids exists (a rename in the library must update the list)."""
+    from normad_edu.course.exercises import EXERCISES
+
+    for name, ex in EXERCISES.items():
+        forbidden = borrowing.resolve(ex.forbidden)
+        assert len(forbidden) == len(ex.forbidden), name
+        assert all(callable(obj) for _, obj in forbidden.values()), name
+    refs = borrowing.reference_names()
+    assert {f"reference_{name}" for name in EXERCISES} <= set(refs)
 
 
 # --------------------------------------------------------------------------
@@ -813,7 +881,7 @@ def test_stub_reports_not_implemented(name, capsys):
     ok, out = _run(CHECKS[name], stub, capsys)
     assert ok is False
     assert out.startswith("[TODO]") and "not implemented yet" in out
-    assert checks._RESULTS[name] == "not implemented yet"
+    assert framework._RESULTS[name] == "not implemented yet"
 
 
 def _raise_value_error(*args, **kwargs):
@@ -886,17 +954,17 @@ def test_learner_mutating_inputs_cannot_corrupt_the_check(capsys):
 
 
 def test_scoreboard_and_passed(capsys):
-    assert not checks.passed("alpha_kernel")
+    assert not framework.passed("alpha_kernel")
     check_alpha_kernel(learner_alpha_kernel)
     check_lif_step(lif_euler)
     check_normad_single_update(reference_normad_single_update)
     capsys.readouterr()
-    board = checks.scoreboard()
+    board = nb08.scoreboard()
     out = capsys.readouterr().out
     assert board == {"alpha_kernel": True, "lif_step": False, "normad_single_update": False,
                      "backprop_adjoints": False}
     assert "passed" in out and "failed" in out and "not checked yet" in out and "1 of 4 passed" in out
-    assert "failed (uses the library's version)" in out
+    assert "refused (uses normad_edu.course.exercises.nb08.reference_normad_single_update)" in out
 
 
 # --------------------------------------------------------------------------
@@ -976,3 +1044,95 @@ def test_reference_backprop_matches_library_adjoint_sweep():
     a_ref = np.concatenate(ref)[qry_o]  # same (time-sorted) order as the library's queries
     assert np.abs(a_ref).max() > 0
     np.testing.assert_allclose(a_ref, a_lib, rtol=1e-9, atol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# the hidden cases cannot be read from the package; the graded test cannot be rebound
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+def test_hidden_cases_are_drawn_afresh_each_time_and_a_seed_replays_them(name):
+    ex = nb08.EXERCISES[name]
+    first = framework.evaluate(ex, LEARNERS[name], hidden=True)
+    second = framework.evaluate(ex, LEARNERS[name], hidden=True)
+    assert first and second and first.n_hidden == second.n_hidden >= 5
+    assert first.seed != second.seed                          # a fresh seed from the OS, not a fixed one
+    draws = [ex.hidden_cases(np.random.default_rng(v.seed)) for v in (first, second)]
+    assert len(draws[0]) == len(draws[1]) == first.n_hidden            # the same kinds of case ...
+    assert any(repr(a.args) != repr(b.args) for a, b in zip(*draws))  # ... with other values
+    replay = framework.evaluate(ex, LEARNERS[name], hidden=first.seed)
+    assert replay.seed == first.seed and replay.message == first.message
+
+
+@pytest.mark.parametrize("name", list(CHECKS))
+def test_answers_looked_up_from_cases_drawn_beforehand_fail_the_hidden_test(name, capsys):
+    """A learner who reads the installed package can draw hidden cases (with any seed) and the visible ones,
+    compute their answers with the reference outside the function, and look them up: the visible check
+    passes, the graded one fails, because grading draws other cases."""
+    import pickle
+
+    ex = nb08.EXERCISES[name]
+    table = {}
+    drawn = list(ex.cases())
+    for seed in range(30):
+        drawn += ex.hidden_cases(np.random.default_rng(seed))
+    for case in drawn:
+        table[pickle.dumps(case.args)] = case.expected
+
+    def looked_up(*args):
+        return table[pickle.dumps(args)]
+
+    ok, out = _run(CHECKS[name], looked_up, capsys)
+    assert ok, out
+    ok, out = _run(CHECKS[name], looked_up, capsys, hidden=True)
+    assert not ok and "a hidden case, seed" in out and "KeyError" in out, out
+
+
+def _graded_cell(name: str) -> str:
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == f"check_{name}"]
+    return cell.source
+
+
+#: A solution cell that answers exercise 2 with forward Euler and then tries to make its check pass anyway.
+CHEATING_SOLUTION = '''
+def lif_step(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):
+    return u + h * (-u / tau_L + (I1 - I2) / C), I1 * (1 - h / tau1), I2 * (1 - h / tau2)
+
+import normad_edu.course.exercises.framework as fw
+import normad_edu.course.exercises.nb08 as m
+import normad_edu.course.exercises.borrowing as bw
+
+always = lambda *args, **kwargs: fw.Verdict("x", "passed", "[PASS] trust me")
+check_lif_step = always                              # rebinds the name the check cell calls
+m.check_lif_step = always                            # patches the checker module ...
+fw.evaluate = lambda *args, **kwargs: fw.Verdict("x", "passed", "[PASS] trust me")
+fw.Verdict.__bool__ = lambda self: True              # ... and the framework: every verdict is true
+bw.find_reference = lambda *args: None
+'''
+
+
+def test_a_solution_cell_that_rebinds_or_patches_the_checker_still_fails_its_graded_test(capsys):
+    """The graded test of the instructor notebook reloads the checker modules before it calls them."""
+    import importlib
+
+    graded = _graded_cell("lif_step")
+    assert "importlib.reload" in graded and "hidden=True" in graded
+    old_verdict = framework.Verdict
+    try:
+        ns = {"np": np}
+        exec(compile(CHEATING_SOLUTION, "solution", "exec"), ns)
+        # without the reload, the patches would have won: the proof that this test can fail
+        unguarded = graded.replace("importlib.reload(", "(")
+        exec(compile(unguarded, "graded", "exec"), dict(ns))
+        # the graded test as the notebook has it: the patches are gone, forward Euler fails
+        with pytest.raises(AssertionError, match="Exercise 2"):
+            exec(compile(graded, "graded", "exec"), ns)
+        assert "forward Euler" in capsys.readouterr().out
+    finally:
+        del old_verdict.__bool__                         # the patch on the class the learner saw
+        for module in (borrowing, framework, nb08):
+            importlib.reload(module)
+    assert not framework.evaluate(nb08.LIF_STEP, lif_euler) and framework.evaluate(nb08.LIF_STEP, learner_lif_step)

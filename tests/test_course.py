@@ -1,9 +1,11 @@
-"""The course in every install: ``normad_edu.course.shipped`` and ``normad-edu notebooks DIR``.
+"""The course in every install: ``normad_edu.course.shipped`` and ``normad-edu notebooks DIR [--instructor]``.
 
 Here the package is imported from the checkout, so the course is the
 checkout's ``notebooks/`` and ``docs/method.md``; tests/test_packaging.py
 installs the sdist into a fresh venv and runs the command (and a notebook)
 from there, where the course comes from the wheel's ``normad_edu/course/``.
+Learners get the student version of notebook 08; the instructor version is
+copied only when asked (``--instructor``) and only from a checkout.
 The Colab cells: every notebook carries the badge and the install cell, and
 the tool that puts them there is idempotent.
 """
@@ -19,8 +21,9 @@ import pytest
 
 from normad_edu.course import shipped as course_tools
 from normad_edu.cli import main
-from normad_edu.course.shipped import (COLAB_TAG, CourseFilesExistError, add_colab, colab_url, copy_course,
-                                     course_files, course_root)
+from normad_edu.course.shipped import (COLAB_TAG, CourseFilesExistError, InstructorVersionMissing, add_colab,
+                                       colab_url, copy_course, copy_instructor, course_files, course_root,
+                                       instructor_root)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -132,6 +135,47 @@ def test_cli_notebooks_usage_errors(tmp_path, capsys, monkeypatch):
     (tmp_path / "g" / "docs" / "method.md").mkdir(parents=True)
     assert main(["notebooks", "g", "--force"]) == 1
     assert "(a folder); nothing copied (remove them)" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------
+# The instructor version: only when asked, only from a checkout
+# ---------------------------------------------------------------------------
+
+INSTRUCTOR = ROOT / "instructor" / "08_assignments.ipynb"
+
+
+def test_the_course_copy_is_the_student_version_and_the_instructor_one_comes_only_when_asked(tmp_path, capsys):
+    assert main(["notebooks", str(tmp_path / "plain")]) == 0
+    copied = (tmp_path / "plain" / "notebooks" / "08_assignments.ipynb").read_text()
+    assert "BEGIN SOLUTION" not in copied and "hidden=True" not in copied and "student_version" in copied
+    assert not (tmp_path / "plain" / "instructor").exists()
+    capsys.readouterr()
+    assert main(["notebooks", str(tmp_path / "teach"), "--instructor"]) == 0
+    out = capsys.readouterr().out
+    target = tmp_path / "teach" / "instructor" / "08_assignments.ipynb"
+    assert target.read_bytes() == INSTRUCTOR.read_bytes() and "do not hand it out" in out
+    assert (tmp_path / "teach" / "notebooks" / "08_assignments.ipynb").read_text() == copied
+    assert instructor_root() == ROOT
+    with pytest.raises(CourseFilesExistError):
+        copy_instructor(tmp_path / "teach")
+
+
+def test_from_a_wheel_the_instructor_version_is_refused_with_the_reason(tmp_path, capsys, monkeypatch):
+    fake = tmp_path / "site-packages" / "normad_edu"
+    (fake / "course" / "notebooks").mkdir(parents=True)
+    (fake / "course" / "notebooks" / "08_x.ipynb").write_text("{}")
+    (fake / "course" / "docs").mkdir()
+    (fake / "course" / "docs" / "method.md").write_text("# m")
+    monkeypatch.setattr(course_tools, "__file__", str(fake / "course" / "shipped.py"))
+    with pytest.raises(InstructorVersionMissing, match="wheel .* carries only the student version"):
+        instructor_root()
+    assert isinstance(InstructorVersionMissing("x"), FileNotFoundError)
+    assert main(["notebooks", str(tmp_path / "out"), "--instructor"]) == 1
+    err = capsys.readouterr().err
+    assert "--instructor: the instructor version of the graded notebook is not installed" in err
+    assert "repository checkout or an unpacked sdist" in err
+    assert not (tmp_path / "out").exists()                     # nothing copied
+    assert main(["notebooks", str(tmp_path / "out")]) == 0      # the course itself still copies
 
 
 # ---------------------------------------------------------------------------

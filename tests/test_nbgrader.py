@@ -1,4 +1,4 @@
-"""Grading notebooks/08_assignments.ipynb with nbgrader.
+"""Grading notebook 08 with nbgrader: its instructor version instructor/08_assignments.ipynb is the source.
 
 * the notebook's nbgrader metadata: one solution cell per exercise, one
   graded check cell per exercise (2 + 3 + 3 + 4 points, as the notebook's
@@ -9,7 +9,8 @@
   by cell, the one ``normad_edu.course.student`` writes; ``autograde`` gives a
   correct submission every autograded point (and, once its written answers
   are graded, the full score) and a wrong one exactly the points of its one
-  right exercise, even though it edited a read-only check cell.
+  right exercise, even though it edited a read-only check cell, rebound a
+  checker in a solution cell and patched the checker modules.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ import pytest
 
 nbformat = pytest.importorskip("nbformat")
 
-from normad_edu.course import checks  # noqa: E402
+from normad_edu.course.exercises import nb08  # noqa: E402
 from normad_edu.course.student import BEGIN, BEGIN_HIDDEN, END, END_HIDDEN, solution_blocks, student_notebook  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "notebooks" / "08_assignments.ipynb"
+NOTEBOOK = ROOT / "instructor" / "08_assignments.ipynb"
 ASSIGNMENT = "ps08"
 POINTS = {"alpha_kernel": 2, "lif_step": 3, "normad_single_update": 3, "backprop_adjoints": 4}
 ANSWERS = ("answer_alpha_at_zero", "answer_why_exact", "answer_why_normalise", "answer_why_clip")
@@ -56,14 +57,15 @@ def test_grade_cells_points_and_hidden_tests(instructor):
     cells = _by_id(instructor)
     graded = {gid: _nbgrader(c)["points"] for gid, c in cells.items() if _nbgrader(c)["grade"]}
     assert graded == {**{f"check_{name}": p for name, p in POINTS.items()}, **{a: 1 for a in ANSWERS}}
-    for name, number in checks.EXERCISES.items():
+    for name in nb08.EXERCISES:
         solution, check = cells[name], cells[f"check_{name}"]
         assert solution.cell_type == "code" and _nbgrader(solution)["solution"] and not _nbgrader(solution)["grade"]
         assert BEGIN in solution.source and END in solution.source
         assert check.cell_type == "code" and _nbgrader(check)["locked"] and not _nbgrader(check)["solution"]
         visible, hidden = check.source.split(BEGIN_HIDDEN)
-        assert visible == f"check_{name}({name});\n"
-        assert f"assert check_{name}({name}, hidden=True)" in hidden and hidden.rstrip().endswith(END_HIDDEN)
+        assert visible == f"check_{name}({name})\n"
+        assert re.search(rf"^assert \w+\.check_{name}\({name}, hidden=True\)", hidden, re.M)
+        assert "importlib.reload(" in hidden and hidden.rstrip().endswith(END_HIDDEN)
     for answer in ANSWERS:
         cell = cells[answer]
         assert cell.cell_type == "markdown" and _nbgrader(cell)["solution"] and _nbgrader(cell)["grade"]
@@ -78,7 +80,7 @@ def test_setup_and_scoreboard_are_read_only_and_grade_ids_unique(instructor):
     cells = _by_id(instructor)
     for gid in ("setup", "scoreboard", "intro"):
         assert _nbgrader(cells[gid])["locked"] and not _nbgrader(cells[gid])["grade"]
-    assert "from normad_edu.course.checks import" in cells["setup"].source
+    assert "from normad_edu.course.exercises.nb08 import" in cells["setup"].source
 
 
 def test_introduction_states_the_points(instructor):
@@ -119,11 +121,20 @@ WRONG = {
     "alpha_kernel": "from normad_edu import kernels\n\n"
                     "def alpha_kernel(t, tau1=5.0, tau2=1.25):\n"
                     "    return kernels.alpha_kernel(t, tau1, tau2)",
-    # exercise 2 is forward Euler: 0 of 3, although the read-only check cell was edited to look passed
+    # exercise 2 is forward Euler: 0 of 3, although the read-only check cell was edited to look passed and the
+    # solution cell rebinds the checker's name and patches its module
     "lif_step": "def lif_step(u, I1, I2, h, tau1=5.0, tau2=1.25, tau_L=10.0, C=300.0):\n"
-                "    return u + h * (-u / tau_L + (I1 - I2) / C), I1 * (1 - h / tau1), I2 * (1 - h / tau2)",
+                "    return u + h * (-u / tau_L + (I1 - I2) / C), I1 * (1 - h / tau1), I2 * (1 - h / tau2)\n\n"
+                "import normad_edu.course.exercises.nb08 as m\n\n"
+                "check_lif_step = m.check_lif_step = lambda *args, **kwargs: True",
     "check_lif_step": 'print("[PASS] Exercise 2 (lif_step): trust me")',
-    # exercise 3 right (3 of 3), exercise 4 left as the stub (0 of 4)
+    # exercise 3 right (3 of 3); exercise 4 left as the stub (0 of 4), its cell patching the framework so that
+    # every verdict is true
+    "backprop_adjoints": "def backprop_adjoints(*args):\n"
+                         "    raise NotImplementedError()\n\n"
+                         "import normad_edu.course.exercises.framework as fw\n\n"
+                         "fw.Verdict.__bool__ = lambda self: True\n"
+                         "fw.evaluate = lambda *args, **kwargs: fw.Verdict('x', 'passed', '[PASS] trust me too')",
 }
 
 
@@ -248,4 +259,5 @@ def test_wrong_submission_gets_exactly_the_points_of_its_right_exercise(course):
     assert "your function uses normad_edu.kernels.alpha_kernel" in _outputs(cells["check_alpha_kernel"])
     lif = _outputs(cells["check_lif_step"])
     assert "forward Euler" in lif and "trust me" not in lif  # nbgrader restored the read-only check cell
-    assert "[TODO] Exercise 4" in _outputs(cells["check_backprop_adjoints"])
+    backprop = _outputs(cells["check_backprop_adjoints"])
+    assert "trust me too" in backprop and "[TODO] Exercise 4" in backprop  # the graded test reloaded the checkers

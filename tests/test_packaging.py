@@ -6,6 +6,10 @@
   own tests there (marked ``slow``); the installed package carries the
   course: ``normad-edu notebooks DIR`` copies every notebook out of it, and a
   notebook runs from the copy (every cell, in an IPython shell).
+* The wheel hands out no answers: it carries the student version of the
+  graded notebook, no instructor notebook, no solution marker and none of the
+  model answers; from it ``normad-edu notebooks DIR --instructor`` says why
+  it cannot copy the instructor version.
 * The project's metadata, README's Binder badge and CITATION.cff name the
   same repository.
 * What readers see (README, docs, notebooks) points to nothing outside the
@@ -36,12 +40,13 @@ ROOT = Path(__file__).resolve().parents[1]
 TOP_FILES = ("LICENSE", "CITATION.cff", "CHANGELOG.md", "README.md", "pyproject.toml", ".ci/run")
 #: Globs (relative to the repository) whose every file the sdist must carry;
 #: each must match at least one file, so a moved folder fails here too.
-GLOBS = ("normad_edu/**/*.py", "normad_edu/research/data/**/*", "notebooks/*.ipynb", "binder/*", "tests/*.py",
+GLOBS = ("normad_edu/**/*.py", "normad_edu/research/data/**/*", "notebooks/*.ipynb", "instructor/*.ipynb", "binder/*",
+         "tests/*.py",
          "benchmarks/*.py", "docs/*.md", "docs/site/*", "docs/site/_root/*", "results/figures/*.png")
 #: What must never be in the sdist.
 JUNK = re.compile(r"(__pycache__|\.pyc$|\.ipynb_checkpoints|normad_edu_out|\.pytest_cache|\.hypothesis)")
 #: The package's tests the installed sdist runs (fast, no numba compilation);
-#: test_checks.py's notebook test reads notebooks/08_assignments.ipynb from the sdist.
+#: test_checks.py's notebook test reads instructor/08_assignments.ipynb from the sdist.
 OWN_TESTS = ("tests/test_params.py", "tests/test_checks.py::test_notebook_solutions_pass_every_check",
              "tests/test_checks.py::test_notebook_solutions_agree_with_references_off_the_check_grid")
 
@@ -96,9 +101,55 @@ def test_sdist_carries_what_its_tests_and_readme_need(sdist):
     junk = sorted(f for f in files if JUNK.search(f))
     assert not junk, f"build or cache files in the sdist: {junk[:10]}"
     # the four test files that read notebooks/ and binder/ find them
-    for name in ("notebooks/01_synapse.ipynb", "notebooks/08_assignments.ipynb", "binder/requirements.txt",
+    for name in ("notebooks/01_synapse.ipynb", "notebooks/08_assignments.ipynb", "instructor/08_assignments.ipynb",
+                 "binder/requirements.txt",
                  "binder/postBuild", "binder/runtime.txt", "normad_edu/research/data/paper_sweeps.jsonl"):
         assert name in files, name
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel built from this checkout by the build backend's PEP 517 hook."""
+    out = tmp_path_factory.mktemp("wheel")
+    res = _run([sys.executable, "-c", "import sys; from hatchling.build import build_wheel; "
+                "print(build_wheel(sys.argv[1]))", out], cwd=ROOT)
+    path = out / res.stdout.strip().splitlines()[-1]
+    assert path.is_file() and path.suffix == ".whl", res.stdout
+    return path
+
+
+def test_the_wheel_hands_out_no_answers(wheel, tmp_path):
+    """Learners install the wheel: the student version of 08 only, no instructor notebook, no model answer."""
+    import zipfile
+
+    from answer_key import leaks, model_answers, readable_text
+
+    answers = model_answers()
+    assert len(answers) >= 20
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        zf.extractall(tmp_path)
+    assert "normad_edu/course/notebooks/08_assignments.ipynb" in names
+    assert not [n for n in names if "instructor" in n.split("/")[:-1] or n.endswith("instructor/08_assignments.ipynb")]
+    found = {}
+    for name in names:
+        text = readable_text(tmp_path / name)
+        hits = leaks(text, answers, markers=not name.endswith(".py"))   # the generator's own source names markers
+        if hits:
+            found[name] = hits[:3]
+    assert not found, f"answers in the wheel: {found}"
+    shipped = (tmp_path / "normad_edu/course/notebooks/08_assignments.ipynb").read_bytes()
+    assert shipped == (ROOT / "notebooks" / "08_assignments.ipynb").read_bytes()
+
+
+def test_the_answer_key_test_sees_a_leak(tmp_path):
+    """The check above is not blind: the instructor notebook itself is full of leaks, the student one has none."""
+    from answer_key import leaks, model_answers, readable_text
+
+    answers = model_answers()
+    instructor = leaks(readable_text(ROOT / "instructor" / "08_assignments.ipynb"), answers)
+    assert len(instructor) > len(answers)           # every answer, plus the markers and the hidden calls
+    assert leaks(readable_text(ROOT / "notebooks" / "08_assignments.ipynb"), answers) == []
 
 
 def test_sdist_metadata_names_license_classifiers_and_urls(sdist):
@@ -180,7 +231,7 @@ def test_sdist_installs_into_a_fresh_venv_and_passes_its_own_tests(sdist, tmp_pa
              "from normad_edu.research.store import SHIPPED_RESULTS; "
              "pkg = Path(normad_edu.__file__).parent; "
              "print(json.dumps([str(pkg), sorted(p.relative_to(pkg).as_posix() for p in "
-             "(pkg / 'data').rglob('*') if p.is_file()), SHIPPED_RESULTS.is_file()]))")
+             "(pkg / 'research' / 'data').rglob('*') if p.is_file()), SHIPPED_RESULTS.is_file()]))")
     where, data, shipped = json.loads(_run([py, "-c", probe], cwd=tmp_path).stdout.strip().splitlines()[-1])
     assert Path(where).resolve().is_relative_to(env_dir.resolve()), f"imported {where}, not the venv's copy"
     assert shipped
@@ -230,6 +281,12 @@ def _installed_course_copies_out_and_runs(py: Path, env_dir: Path, tmp_path: Pat
     for name in wanted:
         assert (course / name).read_bytes() == (ROOT / name).read_bytes(), f"{name} differs from the repository's"
     assert report["notebooks"] == [Path(n).name for n in _repo_files("notebooks/*.ipynb")]
+    # from the wheel the instructor version is refused, with the reason (exit 1, nothing copied)
+    refused = subprocess.run([str(exe), "notebooks", "y", "--instructor"], cwd=tmp_path, env=_env(),
+                             capture_output=True, text=True)
+    assert refused.returncode == 1 and "carries only the student version" in refused.stderr, refused.stderr
+    assert not (tmp_path / "y").exists()
+    assert "BEGIN SOLUTION" not in (course / "notebooks" / "08_assignments.ipynb").read_text()
     # a second copy is refused (exit 1)
     again = subprocess.run([str(exe), "notebooks", "x"], cwd=tmp_path, env=_env(), capture_output=True, text=True)
     assert again.returncode == 1 and "--force" in again.stderr, again.stderr

@@ -1,14 +1,16 @@
-"""Tests for normad_edu.course.practice, the exercises of notebooks 01-07b, and the course text of notebooks 00-07b.
+"""Tests for the exercises of notebooks 01-07b (normad_edu.course.exercises.nb01 ... nb07b) and the course text
+of notebooks 00-07b.
 
 * the checkers' references are right (against the library, the simulator,
   finite differences or numerical integrals, never against themselves);
 * a catalogue of wrong answers per exercise, written here independently of
-  the checker's own list of mistakes, is caught (each one "wrong" or
+  the checker's own list of mistakes, is caught (each one "failed" or
   "refused"), and the right answer passes;
 * hints are honest: a specific hint only for an answer whose results equal
-  that mistake's on every case; a near-correct answer gets the general recipe;
-* checkers print only their message, return nothing, never raise, and leave
-  no profiler behind;
+  that mistake's on every case; a near-correct answer gets the precision
+  hint, never a mistake's;
+* checkers print only their message, return a Verdict that a notebook does not
+  echo, never raise, and leave no profiler behind;
 * every notebook 01-07b has an exercise (stub, check, folded solution) whose
   stub says "not implemented yet" and whose solution passes, and "Think!"
   questions with folded answers; equation labels are one numbering (N.k),
@@ -18,6 +20,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import math
@@ -30,7 +33,9 @@ import numpy as np
 import pytest
 
 from normad_edu import LIFParams, SimParams, SynapseParams, forward
-from normad_edu.course import practice as P
+from normad_edu.course import exercises
+from normad_edu.course.exercises import framework as F
+from normad_edu.course.exercises import nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb07b
 from normad_edu.kernels import alpha_kernel, psi_kernel, psi_kernel_dot
 from normad_edu.lif import LayerOutput
 
@@ -42,8 +47,18 @@ EXERCISE_NOTEBOOKS = {"01": "synaptic_charge", "02": "v_after_reset", "03": "spi
                       "07b": "mcnemar_exact_p"}
 
 
-def _status(name, fn) -> str:
-    return P.evaluate(name, fn).status
+#: The exercises of notebooks 01-07b, by the name of the function the learner writes.
+EXERCISES = {name: ex for name, ex in exercises.EXERCISES.items() if ex.notebook != "08"}
+REFERENCES = {name: getattr(module, f"reference_{name}") for module in (nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb07b)
+              for name in module.EXERCISES}
+
+
+#: Every exercise of the course (08's too): the tests of the convention itself run on all of them.
+ALL = exercises.EXERCISES
+
+
+def evaluate(name, fn) -> F.Verdict:
+    return F.evaluate(ALL[name], fn)
 
 
 # ---------------------------------------------------------------------------
@@ -57,7 +72,7 @@ def test_reference_charge_is_the_integral_of_the_current():
     for tau1, tau2 in ((5.0, 1.25), (9.0, 0.5)):
         t = np.linspace(0.0, 30.0, 300_001)
         current = sum(wi * alpha_kernel(t[:, None] - tr[None, :], tau1, tau2).sum(axis=1) for wi, tr in zip(w, trains))
-        q = P.reference_synaptic_charge(30.0, trains, w, tau1, tau2)
+        q = nb01.reference_synaptic_charge(30.0, trains, w, tau1, tau2)
         assert abs(q - np.trapezoid(current, t)) < 1e-6 * np.abs(w).sum()
 
 
@@ -79,18 +94,18 @@ def test_reference_v_after_reset_matches_the_simulator():
 
     tg = sim.times
     sel = (tg < t2) & ~np.isclose(tg, t1)
-    v = P.reference_v_after_reset(tg[sel], t1, v_free, lif.t_ref, lif.tau_L, lif.EL)
+    v = nb02.reference_v_after_reset(tg[sel], t1, v_free, lif.t_ref, lif.tau_L, lif.EL)
     assert np.max(np.abs(v - rec.output.v[0, 0][sel])) < 1e-8
 
 
 def test_reference_reset_gradient_is_the_derivative_of_the_reset_potential():
     rng = np.random.default_rng(2)
     trains = [np.sort(rng.uniform(0, 50, 3)) for _ in range(5)]
-    d = P._d_function(trains, 10.0)
+    d = nb04.d_function(trains, 10.0)
     w = rng.uniform(0, 2000, 5)
     t = np.array([3.0, 12.0, 21.0, 22.5, 30.0, 44.0])
     spikes = np.array([20.0])
-    g = P.reference_reset_gradient(t, spikes, d, 2.0, 10.0)
+    g = nb04.reference_reset_gradient(t, spikes, d, 2.0, 10.0)
     for i in range(5):       # V is linear in w with the spike time held fixed: a difference quotient is exact
         e = np.zeros(5)
         e[i] = 1.0
@@ -101,7 +116,7 @@ def test_reference_reset_gradient_is_the_derivative_of_the_reset_potential():
         def v_free_e(tt, w=w + e):
             return -70.0 + (np.asarray(d(np.atleast_1d(tt))) @ w).reshape(np.shape(tt))
 
-        dv = (P.reference_v_after_reset(t, 20.0, v_free_e) - P.reference_v_after_reset(t, 20.0, v_free))
+        dv = (nb02.reference_v_after_reset(t, 20.0, v_free_e) - nb02.reference_v_after_reset(t, 20.0, v_free))
         assert np.allclose(dv, g[:, i], rtol=1e-9, atol=1e-12)
 
 
@@ -111,7 +126,7 @@ def test_reference_correlation_equals_the_library():
     for _ in range(20):
         a, b = (np.sort(rng.uniform(0, 100, rng.integers(0, 6))) for _ in range(2))
         sigma = rng.uniform(0.3, 6.0)
-        assert P.reference_spike_correlation(a, b, sigma) == pytest.approx(correlation(a, b, sigma), rel=1e-12, abs=1e-15)
+        assert nb03.reference_spike_correlation(a, b, sigma) == pytest.approx(correlation(a, b, sigma), rel=1e-12, abs=1e-15)
 
 
 def test_reference_spike_time_gradient_matches_finite_differences_of_the_simulator():
@@ -125,8 +140,8 @@ def test_reference_spike_time_gradient_matches_finite_differences_of_the_simulat
         while not t_f < 100.0:                       # scale up until the neuron fires
             w *= 1.25
             t_f = forward(trains, [w[None]], lif=lif, syn=syn, sim=sim).output.times[0, 0, 0]
-        assert t_f == pytest.approx(P._first_crossing(trains, w, tau1, tau2, C, tau_L), abs=1e-9)
-        grad = P.reference_spike_time_gradient(t_f, trains, w, tau1, tau2, tau_L)
+        assert t_f == pytest.approx(nb05.first_crossing(trains, w, tau1, tau2, C, tau_L), abs=1e-9)
+        grad = nb05.reference_spike_time_gradient(t_f, trains, w, tau1, tau2, tau_L)
         eps = 1e-3
         fd = np.empty(8)
         for i in range(8):
@@ -144,7 +159,7 @@ def test_reference_xor_encode_equals_the_library():
     for a in (0, 1):
         for b in (0, 1):
             for kw in ({}, dict(start_0=2.0, start_1=7.5, reference_start=3.0, n_per_set=4, stagger=0.5)):
-                ours = P.reference_xor_encode(a, b, *kw.values()) if kw else P.reference_xor_encode(a, b)
+                ours = nb06.reference_xor_encode(a, b, *kw.values()) if kw else nb06.reference_xor_encode(a, b)
                 lib = xor_input_pattern(a, b, **kw)
                 assert len(ours) == len(lib) and all(np.array_equal(x, y) for x, y in zip(ours, lib))
 
@@ -157,7 +172,7 @@ def test_reference_first_spike_times_matches_the_simulators_padded_layers():
     W1[4] = 0.0                                          # problem 4: a silent layer
     rec = forward(inputs, [W1], sim=SimParams(T=100.0))
     lay = rec.layers[0]
-    first = P.reference_first_spike_times(lay.times, lay.counts)
+    first = nb07.reference_first_spike_times(lay.times, lay.counts)
     assert np.isinf(first[4]) and np.isfinite(first).sum() >= 4
     assert np.array_equal(first, lay.times.min(axis=(1, 2)))    # the simulator pads with +inf
     listed = [min((tr[0] for tr in pop if tr.size), default=np.inf) for pop in
@@ -166,7 +181,7 @@ def test_reference_first_spike_times_matches_the_simulators_padded_layers():
     garbage = lay.times.copy()                           # whatever the padding holds, the answer is the same
     k = np.arange(garbage.shape[2])
     garbage[k[None, None, :] >= lay.counts[..., None]] = -5.0
-    assert np.array_equal(P.reference_first_spike_times(garbage, lay.counts), first)
+    assert np.array_equal(nb07.reference_first_spike_times(garbage, lay.counts), first)
 
 
 def test_reference_mcnemar_equals_the_library_and_scipy():
@@ -178,14 +193,14 @@ def test_reference_mcnemar_equals_the_library_and_scipy():
         n = int(rng.integers(1, 150))
         a, b = rng.random(n) < rng.random(), rng.random(n) < rng.random()
         n_a, n_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
-        p = P.reference_mcnemar_exact_p(a, b)
+        p = nb07b.reference_mcnemar_exact_p(a, b)
         assert p == pytest.approx(mcnemar_p(a, b), rel=1e-12)
         assert p == pytest.approx(binomtest(n_a, n_a + n_b).pvalue if n_a + n_b else 1.0, rel=1e-12)
 
 
 def test_every_case_varies_every_argument_from_its_default():
-    for name, ex in P.EXERCISES.items():
-        ref = getattr(P, f"reference_{name}")
+    for name, ex in ALL.items():
+        ref = ex.reference
         params = list(__import__("inspect").signature(ref).parameters.values())
         cases = ex.cases()
         for k, p in enumerate(params):
@@ -193,7 +208,8 @@ def test_every_case_varies_every_argument_from_its_default():
                 values = {repr(c.args[k]) for c in cases}
                 assert len(values) > 1, f"{name}: argument {p.name} is never varied"
             else:
-                assert any(not np.array_equal(np.asarray(c.args[k]), np.asarray(p.default)) for c in cases), \
+                assert any(k < len(c.args) and not np.array_equal(np.asarray(c.args[k]), np.asarray(p.default))
+                           for c in cases), \
                     f"{name}: argument {p.name} always has its default"
 
 
@@ -217,7 +233,7 @@ def _charge_numerical(t, trains, w, tau1=5.0, tau2=1.25):   # a trapezoid on a 0
     return float(np.trapezoid(current, grid)) if np.ndim(current) else 0.0
 
 
-_FIRST_CHARGE = P.EXERCISES["synaptic_charge"].cases()[0].expected
+_FIRST_CHARGE = EXERCISES["synaptic_charge"].cases()[0].expected
 CHARGE_WRONG = {
     "counts spikes after t": lambda t, tr, w, a=5.0, b=1.25: sum(
         wi * np.sum(a * (1 - np.exp(-(t - np.asarray(x)) / a)) - b * (1 - np.exp(-(t - np.asarray(x)) / b)))
@@ -507,73 +523,104 @@ def _mcnemar_binom_cdf(a, b):                   # the tail of (7.2) from scipy's
 @pytest.mark.parametrize("name,fn", [("first_spike_times", _first_via_from_padded),
                                      ("mcnemar_exact_p", _mcnemar_float), ("mcnemar_exact_p", _mcnemar_binom_cdf)])
 def test_other_right_answers_pass(name, fn):
-    verdict = P.evaluate(name, fn)
+    verdict = evaluate(name, fn)
     assert verdict.passed, verdict.message
 
 
 def test_catalogue_covers_every_exercise():
-    assert set(WRONG) == set(RIGHT) == set(P.EXERCISES)
+    assert set(WRONG) == set(RIGHT) == set(EXERCISES)
 
 
-@pytest.mark.parametrize("name", sorted(P.EXERCISES))
+@pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_right_answer_passes(name):
-    verdict = P.evaluate(name, RIGHT[name])
+    verdict = evaluate(name, RIGHT[name])
     assert verdict.passed, verdict.message
-    assert verdict.message.startswith(f"Exercise {P.EXERCISES[name].number} ({name}): correct")
+    assert verdict.message.startswith(f"[PASS] Exercise {EXERCISES[name].number} ({name}): all ")
 
 
 @pytest.mark.parametrize("name,label", [(n, lab) for n, cat in sorted(WRONG.items()) for lab in cat])
 def test_wrong_answer_is_caught(name, label):
-    verdict = P.evaluate(name, WRONG[name][label])
-    expected = "refused" if (name, label) in REFUSED else "wrong"
+    verdict = evaluate(name, WRONG[name][label])
+    expected = "refused" if (name, label) in REFUSED else "failed"
     assert verdict.status == expected, f"{name} / {label}: {verdict.status}\n{verdict.message}"
 
 
 def _results(name, fn):
     with np.errstate(all="ignore"):
-        return [fn(*c.args) for c in P.EXERCISES[name].cases()]
+        return [fn(*c.args) for c in ALL[name].cases()]
 
 
-@pytest.mark.parametrize("name", sorted(P.EXERCISES))
+@pytest.mark.parametrize("name", sorted(ALL))
 def test_every_known_mistake_is_caught_with_its_own_hint(name):
-    ex = P.EXERCISES[name]
+    ex = ALL[name]
     assert len(ex.mistakes) >= 5
     for mistake in ex.mistakes:
-        verdict = P._judge(ex, ex.cases(), _results(name, mistake.fn))
-        assert verdict.status == "wrong" and f"hint:     {mistake.hint}" in verdict.message, verdict.message
+        verdict = F.judge(ex, ex.cases(), _results(name, mistake.fn))
+        assert verdict.status == "failed" and f"hint:       {mistake.hint}" in verdict.message, verdict.message
         # passed as the learner's function, a mistake of the checker's own module is refused
-        assert P.evaluate(name, mistake.fn).status == "refused"
+        assert evaluate(name, mistake.fn).status == "refused"
 
 
-@pytest.mark.parametrize("name", sorted(P.EXERCISES))
+#: Pieces of each exercise's answer formula (regular expressions) that no hint may state.
+ANSWER_FORMULAS = {
+    "synaptic_charge": [r"1 - e\^\{?-s/tau", r"tau1 \(1 -", r"expm1"],
+    "v_after_reset": [r"exp\(-\(t - t0\)/tau_L\) \*? ?\(v_free\(t0\)", r"EL \+ \(v_free\(t\) - EL\) -"],
+    "spike_correlation": [r"4 sigma\^2\)", r"/ sqrt\(sum", r"exp\(-x\^2"],
+    "reset_gradient": [r"d\(t\) - exp", r"exp\(-\(t - t0\)/tau_L\) d\(t0\)"],
+    "spike_time_gradient": [r"-d_i\(t_f\) ?/ ?Vdot", r"= -d_i", r"sum_f psi'"],
+    "xor_encode": [r"start \+ m \* stagger", r"s \+ m stagger"],
+    "first_spike_times": [r"min\(.*times\[p, j, 0\]", r"smallest first spike times\[p, j, 0\]"],
+    "mcnemar_exact_p": [r"2 \* sum", r"min\(1, 2", r"C\(n, i\) / 2\^n"],
+    "alpha_kernel": [r"exp\(-t/tau1\) - exp\(-t/tau2\)", r"e\^\{-t/tau1\} - e\^\{-t/tau2\}"],
+    "lif_step": [r"E = h exp", r"h e\^\{-h/tau_L\}", r"\(1/tau_L - 1/tau\)", r"I1 e\^\{-h/tau1\}",
+                 r"u e\^\{-h/tau_L\} \+"],
+    "normad_single_update": [r"r sum_e", r"dhat\(t_e\) ?/ ?\|\|dhat", r"dW = r"],
+    "backprop_adjoints": [r"a_i\^g = ", r"/ max\(Vdot_j\^f, vdot_min\)\) ?\*? ?W", r"W\[j, i\] \* psi"],
+}
+
+
+def test_hints_never_state_the_answer_formula():
+    """The general hint and every mistake's hint point at what to check; none hands over the formula."""
+    assert set(ANSWER_FORMULAS) == set(ALL)
+    for name, ex in ALL.items():
+        for hint in (ex.hint, *(m.hint for m in ex.mistakes)):
+            for formula in ANSWER_FORMULAS[name]:
+                assert not re.search(formula, hint), f"{name}: a hint states the answer ({formula}): {hint}"
+    # the test is not blind: the old general hint of exercise 1.1 handed over the area A(s)
+    old = ("integrate (1.1) from the spike to t: int_0^s alpha(x) dx = tau1 (1 - e^{-s/tau1}) - tau2 (1 - e^{-s/tau2})")
+    assert any(re.search(f, old) for f in ANSWER_FORMULAS["synaptic_charge"])
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
 def test_known_mistakes_are_distinguishable(name):
     """No two mistakes give the same results on every case, so no hint can be the wrong one of two."""
-    ex = P.EXERCISES[name]
+    ex = ALL[name]
     cases = ex.cases()
     with np.errstate(all="ignore"):
         outs = [[m.fn(*c.args) for c in cases] for m in ex.mistakes]
     for i in range(len(outs)):
         for j in range(i + 1, len(outs)):
-            assert any(P._difference(ex.kind, a, b) is not None for a, b in zip(outs[i], outs[j])), \
+            assert any(F.difference(ex, dataclasses.replace(c, expected=a), b) is not None
+                       for c, a, b in zip(cases, outs[i], outs[j])), \
                 f"{name}: mistakes {i} and {j} cannot be told apart"
 
 
-@pytest.mark.parametrize("name", sorted(P.EXERCISES))
-def test_near_correct_answer_gets_the_general_recipe(name):
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_near_correct_answer_gets_the_precision_hint_not_a_mistakes(name):
     def nearly(*args):
         out = RIGHT[name](*args)
         if name == "xor_encode":
             return [x * (1 + 1e-5) + 1e-5 for x in out]
         return np.asarray(out) * (1 + 1e-5) + 1e-9
-    verdict = P.evaluate(name, nearly)
-    assert verdict.status == "wrong"
-    assert f"hint:     {P.EXERCISES[name].recipe}" in verdict.message
-    assert not any(m.hint in verdict.message for m in P.EXERCISES[name].mistakes)
+    verdict = evaluate(name, nearly)
+    assert verdict.status == "failed"
+    assert "hint:       your result is close to the reference" in verdict.message, verdict.message
+    assert not any(m.hint in verdict.message for m in EXERCISES[name].mistakes)
 
 
 def test_a_hint_needs_the_mistake_on_every_case():
-    """Right on every case but one, where it makes a known mistake: the general recipe, not that hint."""
-    ex = P.EXERCISES["v_after_reset"]
+    """Right on every case but one, where it makes a known mistake: the general hint, not that mistake's."""
+    ex = EXERCISES["v_after_reset"]
     cases = ex.cases()
     no_hold = ex.mistakes[0].fn
 
@@ -583,29 +630,47 @@ def test_a_hint_needs_the_mistake_on_every_case():
         return _reset_right(t, t_spike, v_free, t_ref, tau_L, EL)
 
     assert sum(c.args[3] == 5.0 for c in cases) == 1
-    verdict = P._judge(ex, cases, _results("v_after_reset", partly))
-    assert verdict.status == "wrong" and ex.mistakes[0].hint not in verdict.message
-    assert f"hint:     {ex.recipe}" in verdict.message
+    verdict = F.judge(ex, cases, _results("v_after_reset", partly))
+    assert verdict.status == "failed" and ex.mistakes[0].hint not in verdict.message
+    assert f"hint:       {ex.hint}" in verdict.message
 
 
-@pytest.mark.parametrize("name", sorted(P.EXERCISES))
+@pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_stub_is_not_implemented_and_check_prints_only_the_message(name):
     def stub(*args):
         raise NotImplementedError(f"Exercise: implement {name}")
 
-    check = getattr(P, f"check_{name}")
-    for fn, status in ((stub, "not implemented"), (RIGHT[name], "correct")):
+    check = getattr(exercises, f"check_{name}")
+    for fn, status in ((stub, "not implemented"), (RIGHT[name], "passed")):
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
             result = check(fn)
-        assert result is None                                       # nothing echoed by a notebook cell
-        assert buf.getvalue() == P.evaluate(name, fn).message + "\n"
-        assert P.evaluate(name, fn).status == status
+            result._ipython_display_()                               # nothing more shown by a notebook cell
+        assert isinstance(result, F.Verdict) and bool(result) is (status == "passed")
+        assert buf.getvalue() == evaluate(name, fn).message + "\n"
+        assert evaluate(name, fn).status == status
         assert "True" not in buf.getvalue() and "False" not in buf.getvalue()
-    assert "not implemented yet" in P.evaluate(name, stub).message
+    assert "not implemented yet" in evaluate(name, stub).message
 
 
-@pytest.mark.parametrize("name", sorted(P.EXERCISES))
+def test_a_check_on_the_last_line_of_a_cell_shows_its_message_once(capsys):
+    """What a notebook shows for a verdict on a cell's last line: IPython's display formatter, which a Jupyter
+    kernel turns into the cell's result, finds nothing to show for the verdict a check returns (it printed its
+    message); a verdict nobody printed (evaluate's) prints its message once. tests/test_student.py runs the
+    check cells of notebook 08 in a real kernel."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    formatter = InteractiveShell.instance().display_formatter
+    ex = ALL["spike_correlation"]
+    checked = exercises.check_spike_correlation(RIGHT["spike_correlation"])
+    assert capsys.readouterr().out == checked.message + "\n" and checked.message.startswith("[PASS]")
+    assert formatter.format(checked) == ({}, {}) and capsys.readouterr().out == ""
+    unprinted = F.evaluate(ex, CORRELATION_WRONG["2 sigma^2"])
+    assert formatter.format(unprinted) == ({}, {})
+    assert capsys.readouterr().out == unprinted.message + "\n" and unprinted.message.startswith("[FAIL]")
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_checker_never_raises(name):
     def boom(*args):
         raise ZeroDivisionError("division by zero")
@@ -614,9 +679,9 @@ def test_checker_never_raises(name):
         raise ValueError("bad")
 
     for fn in (boom, exit_, lambda *a: object(), lambda *a: "text", lambda *a: [[1, 2], [3]], 42, None):
-        verdict = P.evaluate(name, fn)
-        assert verdict.status == "wrong", verdict.message
-    assert "ZeroDivisionError" in P.evaluate(name, boom).message
+        verdict = evaluate(name, fn)
+        assert verdict.status == "failed", verdict.message
+    assert "ZeroDivisionError" in evaluate(name, boom).message
     assert sys.getprofile() is None
 
 
@@ -626,14 +691,14 @@ def test_checker_does_not_let_the_learner_change_its_cases():
         trains.clear()
         return 0.0
 
-    P.evaluate("synaptic_charge", mutating)
-    assert P.evaluate("synaptic_charge", _charge_right).passed
+    evaluate("synaptic_charge", mutating)
+    assert evaluate("synaptic_charge", _charge_right).passed
 
 
 def test_refusal_names_the_library_function():
-    msg = P.evaluate("spike_correlation", _corr_library).message
-    assert "normad_edu.metrics.correlation" in msg and "refused" in msg
-    assert P.evaluate("xor_encode", _xor_library).status == "refused"
+    msg = evaluate("spike_correlation", _corr_library).message
+    assert "normad_edu.metrics.correlation" in msg and msg.startswith("[REFUSED]")
+    assert evaluate("xor_encode", _xor_library).status == "refused"
     assert sys.getprofile() is None and threading.getprofile() is None
 
 
@@ -646,22 +711,22 @@ def test_a_borrowed_answer_is_refused_before_it_runs():
         from normad_edu.research.dynamics import first_spikes
         return first_spikes
 
-    verdict = P.evaluate("first_spike_times", named)
+    verdict = evaluate("first_spike_times", named)
     assert verdict.status == "refused" and "normad_edu.research.dynamics.first_spikes" in verdict.message and not ran
 
 
-@pytest.mark.parametrize("name", sorted(P.EXERCISES))
+@pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_the_checkers_own_reference_is_refused(name):
-    reference = getattr(P, f"reference_{name}")
-    for fn in (reference, lambda *a: reference(*a), lambda *a: P.EXERCISES[name].mistakes[0].fn(*a)):
-        verdict = P.evaluate(name, fn)
+    reference = REFERENCES[name]
+    for fn in (reference, lambda *a: reference(*a), lambda *a: EXERCISES[name].mistakes[0].fn(*a)):
+        verdict = evaluate(name, fn)
         assert verdict.status == "refused" and "the checker's own code" in verdict.message, verdict.message
 
 
 def test_the_callables_a_case_hands_over_may_be_called():
-    """v_after_reset and reset_gradient get functions defined in practice.py: calling them is the exercise."""
-    assert P.evaluate("v_after_reset", _reset_right).passed
-    assert P.evaluate("reset_gradient", _grad_right).passed
+    """v_after_reset and reset_gradient get functions defined in the checkers' modules: calling them is the exercise."""
+    assert evaluate("v_after_reset", _reset_right).passed
+    assert evaluate("reset_gradient", _grad_right).passed
 
 
 # ---------------------------------------------------------------------------
@@ -695,12 +760,12 @@ def test_notebook_exercise_stub_check_and_solution(prefix, name):
     # the stub, as shipped, runs and the check says "not implemented yet"
     ns = {"np": np}
     exec(stub["text"], ns)
-    assert P.evaluate(name, ns[name]).status == "not implemented"
+    assert evaluate(name, ns[name]).status == "not implemented"
     # the folded solution passes
     (code,) = re.findall(r"```python\n(.*?)```", solution["text"], re.S)
     ns = {"np": np}
     exec(code, ns)
-    verdict = P.evaluate(name, ns[name])
+    verdict = evaluate(name, ns[name])
     assert verdict.passed, verdict.message
 
 
@@ -749,9 +814,9 @@ def test_one_equation_numbering_across_the_course():
             assert any(f"\\tag{{{label}}}" in c["text"] for c in owner), f"{names} cites ({label}), not defined"
 
 
-def test_evaluate_names_the_exercises_it_knows():
-    with pytest.raises(ValueError, match="exercise must be one of .*spike_correlation.*got 'correlation'"):
-        P.evaluate("correlation", _corr_right)
+def test_evaluate_says_what_an_exercise_is():
+    with pytest.raises(TypeError, match="exercise must be an Exercise .*spike_correlation.*got 'correlation'"):
+        F.evaluate("correlation", _corr_right)
 
 
 def test_instructor_guide_schedule_uses_the_notebooks_own_estimates():

@@ -6,6 +6,10 @@
   fails the build. Takes about as long as running the notebooks (~2-3 min).
 * The same configuration on a tiny course: a notebook whose cell raises, or
   a page with a reference to nothing, fails the build with the reason.
+* The site hands out no answers: it renders the student version of the
+  graded notebook; no page or file of the built site holds a model answer of
+  instructor/ or a solution marker (checked on the full build and on a build
+  that does not execute the notebooks).
 """
 
 from __future__ import annotations
@@ -26,14 +30,20 @@ ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "docs" / "site"
 
 
-def _sphinx(srcdir: Path, outdir: Path, timeout: float) -> subprocess.CompletedProcess:
-    """README's build command (``-W --keep-going``, quick mode) on ``srcdir`` with docs/site/conf.py."""
+def _sphinx(srcdir: Path, outdir: Path, timeout: float, execute: bool = True,
+            strict: bool = True) -> subprocess.CompletedProcess:
+    """README's build command (``-W --keep-going``, quick mode) on ``srcdir`` with docs/site/conf.py.
+
+    ``execute=False``: the notebooks are not run; ``strict=False``: warnings do not fail the build (``-W`` off).
+    """
     env = dict(os.environ, NORMAD_EDU_QUICK="1")
     env.pop("NORMAD_EDU_SITE_EXECUTE", None)  # conf.py's default: execute every notebook
+    if not execute:
+        env["NORMAD_EDU_SITE_EXECUTE"] = "off"
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
-    return subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-T", "-q", "-b", "html", "-c", str(CONF),
-                           str(srcdir), str(outdir)], cwd=srcdir, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "sphinx", *(["-W", "--keep-going"] if strict else []), "-T", "-q",
+                           "-b", "html", "-c", str(CONF), str(srcdir), str(outdir)], cwd=srcdir, env=env,
+                          capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.mark.slow
@@ -52,6 +62,7 @@ def test_course_site_builds_with_every_notebook_executed(tmp_path):
         assert 'class="cell_output' in html, f"{nb.name}: no outputs on its page"
         if "notebook_rng(" in nb.read_text():
             assert "quick mode = True" in html, f"{nb.name}: not run in quick mode"
+    _assert_no_answers(out)
     images = list((out / "_images").glob("*.png"))
     assert len(images) >= 20, f"only {len(images)} figures rendered"
     for md in sorted((ROOT / "docs").glob("*.md")):  # the method, an instructor guide when there is one
@@ -68,6 +79,46 @@ def test_course_site_builds_with_every_notebook_executed(tmp_path):
         obj = getattr(normad_edu, name)
         if hasattr(obj, "__module__") and hasattr(obj, "__qualname__"):
             assert f'id="{obj.__module__}.{obj.__qualname__}"' in api, f"{name} is not in the API reference"
+
+
+def _assert_no_answers(out: Path) -> None:
+    """No file of the built site holds a model answer; no notebook page a solution marker or a hidden test."""
+    from answer_key import leaks, model_answers, readable_text
+
+    answers = model_answers()
+    found = {}
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        rel = path.relative_to(out).as_posix()
+        # the API reference documents the generator and the checkers, whose docstrings name the markers
+        hits = leaks(readable_text(path), answers, markers="notebooks" in rel.split("/"))
+        if hits:
+            found[rel] = hits[:3]
+    assert not found, f"answers on the site: {found}"
+    page = (out / "notebooks" / "08_assignments.html").read_text()
+    assert "YOUR CODE HERE" in page and "NotImplementedError" in page      # the student version
+    assert not (out / "instructor").exists()
+
+
+@pytest.mark.slow
+def test_the_site_hands_out_no_answers(tmp_path):
+    """The site's sources are the student notebooks: built without executing them (faster), no answer anywhere.
+    (Warnings are the full build's business, above.)"""
+    out = tmp_path / "site"
+    res = _sphinx(ROOT, out, timeout=900, execute=False, strict=False)
+    assert res.returncode == 0, f"site build failed:\n{res.stdout[-3000:]}\n{res.stderr[-6000:]}"
+    _assert_no_answers(out)
+
+
+def test_the_site_sources_leave_out_the_instructor_notebooks():
+    """conf.py's include_patterns pick what Sphinx reads: notebooks/ (student versions), never instructor/."""
+    import fnmatch
+
+    conf = (CONF / "conf.py").read_text()
+    patterns = eval(re.search(r"^include_patterns = (\[.*\])$", conf, re.M).group(1))  # noqa: S307 - our own file
+    read = [p.relative_to(ROOT).as_posix() for p in ROOT.rglob("*") if p.is_file()
+            and any(fnmatch.fnmatch(p.relative_to(ROOT).as_posix(), pat) for pat in patterns)]
+    assert "notebooks/08_assignments.ipynb" in read
+    assert not [r for r in read if r.startswith("instructor/")]
 
 
 def test_api_reference_covers_every_public_module():

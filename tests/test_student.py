@@ -1,9 +1,11 @@
-"""Tests for normad_edu.course.student (the student-version generator) and for the
-structure of the instructor notebook notebooks/08_assignments.ipynb.
+"""Tests for normad_edu.course.student (the student-version generator), for the
+structure of the instructor notebook instructor/08_assignments.ipynb and for
+the student version committed as notebooks/08_assignments.ipynb (what
+learners get everywhere: the wheel, the site, Colab, Binder).
 
 The generated student notebook is executed in a real Jupyter kernel: it must
 run to the end, every check must report "not implemented yet" and print
-nothing else (no echoed ``False``). tests/test_nbgrader.py checks that it
+nothing else (no echoed verdict). tests/test_nbgrader.py checks that it
 equals nbgrader's own student version.
 """
 
@@ -20,7 +22,7 @@ import pytest
 
 nbformat = pytest.importorskip("nbformat")
 
-from normad_edu.course import checks  # noqa: E402
+from normad_edu.course.exercises import nb08  # noqa: E402
 from normad_edu.course.student import (  # noqa: E402
     BEGIN,
     BEGIN_HIDDEN,
@@ -41,8 +43,10 @@ from normad_edu.course.student import (  # noqa: E402
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "notebooks" / "08_assignments.ipynb"
-N_EXERCISES = len(checks.EXERCISES)
+NOTEBOOK = ROOT / "instructor" / "08_assignments.ipynb"
+STUDENT = ROOT / "notebooks" / "08_assignments.ipynb"
+NUMBERS = {name: ex.number for name, ex in nb08.EXERCISES.items()}
+N_EXERCISES = len(NUMBERS)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +85,7 @@ def test_instructor_notebook_has_one_balanced_solution_per_exercise(instructor):
             assert len(blocks) == 1, f"cell {n}: one solution block per exercise cell"
             solution_cells.append(cell)
     assert len(solution_cells) == N_EXERCISES
-    for (name, number), cell in zip(checks.EXERCISES.items(), solution_cells):
+    for (name, number), cell in zip(NUMBERS.items(), solution_cells):
         assert re.search(rf"^def {name}\(", cell.source, re.M), f"exercise {number} should define {name}"
         assert f"# Exercise {number} --" in cell.source  # the commented template names the exercise
         template = cell.source.split(BEGIN)[0]
@@ -91,16 +95,19 @@ def test_instructor_notebook_has_one_balanced_solution_per_exercise(instructor):
 
 
 def test_every_exercise_is_checked_then_asserted_in_hidden_tests_after_its_definition(instructor):
-    """Visible: ``check_x(x);`` (no echo); hidden (graded): ``assert check_x(x, hidden=True)``."""
+    """Visible: ``check_x(x)``; hidden (graded): the checker modules reloaded, then ``assert ...check_x(x, hidden=True)``."""
     code = [c.source for c in _code(instructor)]
-    for name in checks.EXERCISES:
+    for name in NUMBERS:
         defined = next(i for i, src in enumerate(code) if re.search(rf"^def {name}\(", src, re.M))
-        checked = [i for i, src in enumerate(code) if src.startswith(f"check_{name}({name});\n")]
+        checked = [i for i, src in enumerate(code) if src.startswith(f"check_{name}({name})\n")]
         assert len(checked) == 1 and checked[0] > defined, name
         src = code[checked[0]]
         (begin, end), = hidden_test_blocks(src)
         hidden = "\n".join(src.splitlines()[begin + 1:end])
-        assert f"assert check_{name}({name}, hidden=True)" in hidden, name
+        reload = hidden.index("importlib.reload(")
+        assert all(f'"{m}"' in hidden for m in ("borrowing", "framework", "nb08")), name
+        assert hidden.index(f"check_{name}({name}, hidden=True)") > reload, name
+        assert re.search(rf"^assert \w+\.check_{name}\({name}, hidden=True\)", hidden, re.M), name
 
 
 def test_instructor_notebook_is_committed_without_outputs(instructor):
@@ -115,6 +122,24 @@ def test_instructor_notebook_anatomy(instructor):
     assert "Learning objectives" in text and "Estimated time" in text and "Recap" in text
     assert "07_deep_snn.ipynb" in text and "00_overview.ipynb" in text
     assert "$$" in text  # equations in LaTeX
+
+
+def test_the_committed_student_version_is_what_the_generator_writes(tmp_path):
+    """notebooks/08_assignments.ipynb (what learners get) is the student version of instructor/08_assignments.ipynb,
+    byte for byte: regenerate it with
+    ``python -m normad_edu.course.student instructor/08_assignments.ipynb -o notebooks/08_assignments.ipynb``."""
+    written = make_student_notebook(NOTEBOOK, tmp_path / STUDENT.name)
+    assert written.read_bytes() == STUDENT.read_bytes(), "notebooks/08 is stale: regenerate it (see the docstring)"
+    assert nbformat.read(STUDENT, as_version=4).metadata["normad_edu"]["student_version"] is True
+
+
+def test_no_instructor_notebook_in_notebooks():
+    """notebooks/ holds only what learners may see: no solution block, no hidden test, no model answer."""
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for n, cell in enumerate(nb.cells):
+            assert not solution_blocks(cell.source, where=f"{path.name} cell {n}"), path.name
+            assert not hidden_test_blocks(cell.source, where=f"{path.name} cell {n}"), path.name
 
 
 # --------------------------------------------------------------------------
@@ -226,12 +251,13 @@ def test_student_notebook_stubs_and_checks(student):
     code = [c.source for c in _code(student)]
     stub = "\n".join("    " + line for line in CODE_STUB)  # at the solution's indentation
     stubbed = [re.match(r"def (\w+)\(", src).group(1) for src in code if stub in src]
-    assert stubbed == list(checks.EXERCISES)  # one stub per exercise, in order
-    for name in checks.EXERCISES:
-        assert code.count(f"check_{name}({name});") == 1  # the whole check cell: one call, nothing echoed
+    assert stubbed == list(NUMBERS)  # one stub per exercise, in order
+    for name in NUMBERS:
+        assert code.count(f"check_{name}({name})") == 1  # the whole check cell: one call
     for src in code:
         ast.parse(src)  # every cell is valid Python
-    answers = [c.source for c in student.cells if c.cell_type == "markdown" and MARKDOWN_STUB in c.source]
+    answers = [c.source for c in student.cells
+               if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")]
     assert answers == [MARKDOWN_STUB] * N_EXERCISES  # each written answer cell is the stub alone
 
 
@@ -436,10 +462,10 @@ def test_student_notebook_runs_to_the_end_reporting_not_implemented(student_path
     assert not errors, errors
     assert len(results) == len(_code(nbformat.read(student_path, as_version=4)))
     output = {src.strip(): "".join(texts) for src, texts, _ in results}
-    for name, number in checks.EXERCISES.items():
-        text = output[f"check_{name}({name});"]
+    for name, number in NUMBERS.items():
+        text = output[f"check_{name}({name})"]
         assert text.startswith(f"[TODO] Exercise {number} ({name}): not implemented yet")
-        assert "False" not in text and "True" not in text  # the returned bool is not echoed
+        assert text.count("\n") == 1 and "Verdict" not in text  # the message once, the verdict not echoed
     assert "0 of 4 passed" in output["results = scoreboard()"]
     assert sum("to run this cell" in "".join(t) for _, t, _ in results) == N_EXERCISES - 1  # explore cells skip
 
@@ -462,7 +488,7 @@ def test_partly_solved_student_notebook_reports_pass_and_fail(student_path, tmp_
                                  "    return u_new, I1 * np.exp(-h / tau1), I2 * np.exp(-h / tau2)", cell.source)
         if cell.source.startswith("def normad_single_update("):  # borrowed: refused
             cell.source = re.sub(r"    # YOUR CODE HERE.*\n    raise NotImplementedError\(.*\)",
-                                 "    from normad_edu.course.checks import reference_normad_single_update as ref\n"
+                                 "    from normad_edu.course.exercises.nb08 import reference_normad_single_update as ref\n"
                                  "    return ref(input_trains, desired, observed, r, tau_L_hat, coincidence_dt, "
                                  "tau1, tau2, C)", cell.source)
     path = tmp_path / "partly.ipynb"
@@ -470,17 +496,18 @@ def test_partly_solved_student_notebook_reports_pass_and_fail(student_path, tmp_
     results = _execute(path)
     assert not [err for _, _, err in results if err]
     output = {src.strip(): "".join(texts) for src, texts, _ in results}
-    assert "[FAIL] Exercise 1 (alpha_kernel)" in output["check_alpha_kernel(alpha_kernel);"]
-    assert "swapped" in output["check_alpha_kernel(alpha_kernel);"]
-    assert output["check_lif_step(lif_step);"].startswith("[PASS] Exercise 2 (lif_step)")
-    assert output["check_lif_step(lif_step);"].count("\n") == 1  # the message, nothing else
-    assert "reference_normad_single_update, the checker's own solution" in output[
-        "check_normad_single_update(normad_single_update);"]
+    assert "[FAIL] Exercise 1 (alpha_kernel)" in output["check_alpha_kernel(alpha_kernel)"]
+    assert "swapped" in output["check_alpha_kernel(alpha_kernel)"]
+    assert output["check_lif_step(lif_step)"].startswith("[PASS] Exercise 2 (lif_step)")
+    assert output["check_lif_step(lif_step)"].count("\n") == 1  # the message, nothing else
+    assert "[REFUSED]" in output["check_normad_single_update(normad_single_update)"]
+    assert "reference_normad_single_update, the checker's own code" in output[
+        "check_normad_single_update(normad_single_update)"]
     explore = next("".join(t) for src, t, _ in results if src.startswith('if passed("lif_step")'))
     assert "forward Euler error" in explore
     board = output["results = scoreboard()"]
     assert "1 of 4 passed" in board and "failed" in board and "not implemented yet" in board
-    assert "uses the library's version" in board
+    assert "refused (uses normad_edu.course.exercises.nb08.reference_normad_single_update)" in board
 
 
 def test_runs_under_nbval(student_path, tmp_path):

@@ -11,7 +11,7 @@
     normad-edu reproduce  {fig6,fig7,fig8,fig9,fig10,all} [--quick] [--set FIELD=VALUE ... (fig8-fig10)] SWEEP
     normad-edu study      [--stage {screen,final,confirm}] [--levers A,B+C] [--train output,all] [--problems N]
                           [--max-iter M] [--seed S] [--out DIR] [--json] [--quiet] [--workers K]
-    normad-edu notebooks  DIR [--force] [--json]
+    normad-edu notebooks  DIR [--force] [--instructor] [--json]
 
     SWEEP = [--seed S] [--out DIR] [--json] [--quiet] [--workers K | --scheduler ADDRESS]
 
@@ -223,6 +223,10 @@ def _add_notebooks_parser(sub) -> None:
                                    "reduced sizes).")
     p.add_argument("dest", metavar="DIR", help="folder to copy into (created if missing)")
     p.add_argument("--force", action="store_true", help="overwrite course files that already exist in DIR")
+    p.add_argument("--instructor", action="store_true",
+                   help="also copy the instructor version of the graded notebook 08 (model answers, hidden tests; "
+                        "the nbgrader source) into DIR/instructor/; only from a repository checkout or an unpacked "
+                        "sdist: the wheel carries only the student version")
     _add_common(p, out="none", seed=False, quiet=False)
     p.set_defaults(func=_cmd_notebooks)
 
@@ -521,11 +525,19 @@ def _cmd_study(args: argparse.Namespace) -> int:
 
 
 def _cmd_notebooks(args: argparse.Namespace) -> int:
-    """``normad-edu notebooks``: copy the shipped course into DIR."""
-    from ..course.shipped import CourseFilesExistError, copy_course, course_root
+    """``normad-edu notebooks``: copy the shipped course into DIR (and, asked to, the instructor notebooks)."""
+    from ..course.shipped import (CourseFilesExistError, InstructorVersionMissing, copy_course, copy_instructor,
+                                  course_root, instructor_root)
 
+    instructor = []
     try:
+        if args.instructor:
+            instructor_root()  # a wheel has no instructor version: say so before copying anything
         files = copy_course(args.dest, force=args.force)
+        if args.instructor:
+            instructor = copy_instructor(args.dest, force=args.force)
+    except InstructorVersionMissing as exc:
+        raise CommandError(f"--instructor: {exc}") from None
     except NotADirectoryError as exc:
         raise UsageError(f"argument DIR: {str(exc).removeprefix('dest: ')}") from None
     except CourseFilesExistError as exc:
@@ -536,13 +548,17 @@ def _cmd_notebooks(args: argparse.Namespace) -> int:
     dest = Path(args.dest).resolve()
     notebooks = [f.name for f in files if f.suffix == ".ipynb"]
     if args.json:
-        _print_json(args, {"configuration": {"dest": str(dest), "force": args.force, "source": str(course_root())},
-                           "notebooks": notebooks, "files": [str(f.resolve()) for f in files]})
+        _print_json(args, {"configuration": {"dest": str(dest), "force": args.force, "instructor": args.instructor,
+                                             "source": str(course_root())},
+                           "notebooks": notebooks, "files": [str(f.resolve()) for f in files],
+                           "instructor": [str(f.resolve()) for f in instructor]})
         return 0
     print(f"normad-edu notebooks: copied {len(notebooks)} notebooks and {len(files) - len(notebooks)} other "
           f"file{'s' if len(files) - len(notebooks) != 1 else ''} to {dest}")
     for f in files:
         print(f"  {f}")
+    for f in instructor:
+        print(f"  {f}   (instructor version, with the model answers: do not hand it out)")
     print(f"open them with: jupyter lab {Path(args.dest) / 'notebooks'}   (NORMAD_EDU_QUICK=1 for reduced sizes)")
     return 0
 

@@ -7,12 +7,18 @@ Every install carries the course: the wheel holds ``notebooks/*.ipynb`` and
 ``docs/method.md`` (which the notebooks link to) as ``normad_edu/course/``,
 in the repository's layout (``pyproject.toml``, ``[tool.hatch.build]``).
 Imported from a checkout (editable install, ``PYTHONPATH``) the course is the
-checkout's own ``notebooks/`` and ``docs/``.
+checkout's own ``notebooks/`` and ``docs/``. Learners get the student version
+of the graded notebook 08 everywhere; its instructor version (model answers,
+hidden tests), ``instructor/08_assignments.ipynb``, is only in the
+repository and the sdist, never in the wheel.
 
 * :func:`course_root` -- the folder holding ``notebooks/`` and ``docs/``;
 * :func:`course_files` -- the files of the course, relative to it;
 * :func:`copy_course` -- what ``normad-edu notebooks DIR`` does: copy them
   into ``DIR`` (same layout), never overwriting a file unless asked to;
+* :func:`instructor_root`, :func:`copy_instructor` -- what
+  ``normad-edu notebooks DIR --instructor`` adds: the instructor notebooks
+  into ``DIR/instructor/``, only from a checkout or an unpacked sdist;
 * :func:`add_colab` -- a maintainer's tool: the "Open in Colab" badge in a
   notebook's first markdown cell and, as its first code cell, a cell tagged
   ``colab-install`` that installs the package on Google Colab and does
@@ -31,13 +37,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["COLAB_TAG", "COURSE_FILES", "CourseFilesExistError", "REPOSITORY", "add_colab", "colab_url", "copy_course",
-           "course_files", "course_root"]
+__all__ = ["COLAB_TAG", "COURSE_FILES", "CourseFilesExistError", "INSTRUCTOR_FILES", "InstructorVersionMissing",
+           "REPOSITORY", "add_colab", "colab_url", "copy_course", "copy_instructor", "course_files", "course_root",
+           "instructor_root"]
 
 #: The repository on GitHub (owner/name), as in the project's URLs.
 REPOSITORY = "normad-edu/normad_edu"
 #: Globs, relative to the course root, of the files the course consists of.
 COURSE_FILES = ("notebooks/*.ipynb", "docs/method.md")
+#: Globs, relative to a checkout, of the instructor notebooks (the nbgrader sources with the model answers).
+INSTRUCTOR_FILES = ("instructor/*.ipynb",)
 #: Tag of the first code cell that installs the package on Colab.
 COLAB_TAG = "colab-install"
 #: Source of that cell: plain Python (``get_ipython()`` instead of ``%pip``, so tools that parse
@@ -70,6 +79,10 @@ class CourseFilesExistError(FileExistsError):
     def summary(self) -> str:
         """The first line of the message, without the advice."""
         return str(self).split("; ")[0].removeprefix("dest: ")
+
+
+class InstructorVersionMissing(FileNotFoundError):
+    """Raised by :func:`instructor_root` when the package is installed from a wheel (no instructor notebooks)."""
 
 
 def course_root() -> Path:
@@ -129,8 +142,12 @@ def copy_course(dest: str | os.PathLike, *, force: bool = False) -> list[Path]:
     """
     if not isinstance(dest, (str, os.PathLike)):
         raise TypeError(f"dest must be a path (str or os.PathLike), got {type(dest).__name__} {dest!r}")
-    dest, root = Path(dest), course_root()
-    files = course_files(root)
+    root = course_root()
+    return _copy(root, course_files(root), Path(dest), force)
+
+
+def _copy(root: Path, files: Sequence[Path], dest: Path, force: bool) -> list[Path]:
+    """Copy ``root / f`` to ``dest / f`` for every ``f`` of ``files``; all or nothing when a target exists."""
     for folder in [dest, *sorted({dest / f.parent for f in files})]:
         if folder.exists() and not folder.is_dir():
             raise NotADirectoryError(f"dest: {str(folder)!r} exists and is not a folder")
@@ -142,6 +159,40 @@ def copy_course(dest: str | os.PathLike, *, force: bool = False) -> list[Path]:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(root / f, target)
     return targets
+
+
+def instructor_root() -> Path:
+    """The checkout (or unpacked sdist) holding ``instructor/``, when the package is imported from one.
+
+    Raises
+    ------
+    InstructorVersionMissing
+        (a FileNotFoundError) When the package comes from a wheel, which
+        carries only the student version, so that learners never receive the
+        answers.
+    """
+    root = Path(__file__).resolve().parents[2]            # the folder holding normad_edu/
+    if any((root / "instructor").glob("*.ipynb")) and (root / "pyproject.toml").is_file():
+        return root
+    raise InstructorVersionMissing(
+        "the instructor version of the graded notebook is not installed: the wheel (pip install normad_edu) "
+        "carries only the student version, so that learners never receive the model answers. Run this from a "
+        "repository checkout or an unpacked sdist of normad_edu (pip install -e . there, or PYTHONPATH=it), "
+        f"which has instructor/08_assignments.ipynb (looked in {root})")
+
+
+def copy_instructor(dest: str | os.PathLike, *, force: bool = False) -> list[Path]:
+    """Copy the instructor notebooks (:data:`INSTRUCTOR_FILES`) into ``dest/instructor/``.
+
+    Same rules as :func:`copy_course` (nothing is copied if a file exists,
+    unless ``force``). Raises :class:`InstructorVersionMissing` when the
+    package comes from a wheel.
+    """
+    if not isinstance(dest, (str, os.PathLike)):
+        raise TypeError(f"dest must be a path (str or os.PathLike), got {type(dest).__name__} {dest!r}")
+    root = instructor_root()
+    files = sorted({p.relative_to(root) for pattern in INSTRUCTOR_FILES for p in root.glob(pattern) if p.is_file()})
+    return _copy(root, files, Path(dest), force)
 
 
 def colab_url(notebook: str) -> str:

@@ -1,7 +1,8 @@
 """Make the student version of an assignments notebook (solutions and hidden tests removed).
 
-The instructor notebook (``notebooks/08_assignments.ipynb``) is an nbgrader
-source notebook: each reference solution sits between nbgrader's markers::
+The instructor notebook (``instructor/08_assignments.ipynb`` in the
+repository, not in the wheel nor on the course site) is an nbgrader source
+notebook: each reference solution sits between nbgrader's markers::
 
     def alpha_kernel(t, tau1=5.0, tau2=1.25):
         \"\"\"...\"\"\"
@@ -12,17 +13,21 @@ source notebook: each reference solution sits between nbgrader's markers::
         ...
         ### END SOLUTION
 
-and each check cell is an autograder test whose graded part is hidden::
+and each check cell is an autograder test whose graded part is hidden (it
+reloads the checkers, then asserts their verdict on hidden cases)::
 
-    check_alpha_kernel(alpha_kernel);
+    check_alpha_kernel(alpha_kernel)
     ### BEGIN HIDDEN TESTS
-    assert check_alpha_kernel(alpha_kernel, hidden=True)
+    ...
+    assert checker.check_alpha_kernel(alpha_kernel, hidden=True)
     ### END HIDDEN TESTS
 
 :func:`make_student_notebook` writes the same student version as nbgrader's
 ``generate_assignment`` (``tests/test_nbgrader.py`` runs both and compares
 them cell by cell), without needing nbgrader -- for self-study or a course
-that does not grade:
+that does not grade. The course ships that student version as
+``notebooks/08_assignments.ipynb`` (``tests/test_student.py`` checks that it
+is what this module writes from the instructor notebook):
 
 * every solution block (markers included) becomes nbgrader's stub, at the
   marker's indentation: ``# YOUR CODE HERE`` and ``raise
@@ -36,15 +41,15 @@ that does not grade:
 
 Two conveniences go beyond nbgrader: cells tagged ``instructor-only`` are
 dropped, and a visible ``assert check_x(f)`` becomes ``check_x(f);`` so a
-failing check prints its message without stopping the notebook or echoing
-``False`` (notebook 08 needs neither). A line that mentions a marker phrase
+failing check prints its message without stopping the notebook (notebook 08
+needs neither). A line that mentions a marker phrase
 without being a marker line is refused, because nbgrader would treat it as a
 marker.
 
 Command line (exit status 0 success, 1 the conversion failed, e.g. an
 unbalanced marker, 2 bad arguments)::
 
-    python -m normad_edu.course.student notebooks/08_assignments.ipynb -o student/08_assignments.ipynb
+    python -m normad_edu.course.student instructor/08_assignments.ipynb -o notebooks/08_assignments.ipynb
 
 Reading and writing notebooks needs ``nbformat`` (a dependency of the package).
 """
@@ -306,7 +311,7 @@ def build_parser(prog: str = "python -m normad_edu.course.student") -> argparse.
         prog=prog,
         description="Write the student version of an assignments notebook: solution blocks replaced by "
                     "NotImplementedError stubs, check asserts turned into plain calls, outputs stripped.")
-    parser.add_argument("src", help="instructor notebook, e.g. notebooks/08_assignments.ipynb")
+    parser.add_argument("src", help="instructor notebook, e.g. instructor/08_assignments.ipynb")
     parser.add_argument("-o", "--output", dest="dst", default=None,
                         help="output notebook or directory (default: student/<name of SRC>)")
     return parser

@@ -1,31 +1,32 @@
-"""Machinery shared by the exercise checkers of :mod:`normad_edu.course.practice` and :mod:`normad_edu.course.checks` (private).
+"""Borrowed answers: the two looks every exercise checker takes before it accepts an answer.
 
-**Borrowed answers.** Both checkers refuse an answer that only calls the
-library's own implementation: "write ``alpha_kernel``" is not solved by
-``return kernels.alpha_kernel(t, tau1, tau2)``. Two independent looks, so a
-plain call, an alias, a wrapper, a closure, a default argument or a string
-lookup are all caught:
+A checker refuses an answer that only calls the library's own implementation
+of what the exercise asks for: "write ``alpha_kernel``" is not solved by
+``return kernels.alpha_kernel(t, tau1, tau2)``; nor by calling the
+checkers' own code (their ``reference_*`` solutions, their catalogues of
+mistakes). Two independent looks, so a plain call, an alias, a wrapper, a
+closure, a default argument or a string lookup are all caught:
 
 * :func:`find_reference` reads the answer's code, without running it: every
   global name, closure cell and default argument it refers to, followed
   into the learner's own helper functions (code outside the installed
   packages), and every attribute or imported name it accesses
-  (``kernels.alpha_kernel``, ``from normad_edu.course.checks import reference_...``);
+  (``kernels.alpha_kernel``,
+  ``from normad_edu.course.exercises.nb08 import reference_lif_step``);
+  any function of the exercises package itself counts as the checker's own
+  code;
 * :class:`CallWatch` runs the answer under a profiler hook (in its thread
   and in every thread it starts) and notes the first call of a forbidden
   function's code, so a call that the code does not spell out
   (``getattr(module, "alpha_" + "kernel")``) or that the answer wraps in
-  ``try``/``except`` is caught too. It can also forbid all the code of the
-  checker's own module (its references and its catalogue of mistakes,
-  including closures) except the callables a case hands to the learner.
+  ``try``/``except`` is caught too. It also forbids all the code of the
+  exercises package (:data:`OWN_DIR`) except the callables a case hands to
+  the learner (a potential ``v_free(t)``, a function ``d(times)``).
 
 Compiled (numba) functions make no Python call the hook could see; the first
 look covers them. Neither look is meant to stop a determined learner (copying
 the library's source text passes both); they stop the shortcut the exercise
 rules out. Nothing of the library is modified while an answer runs.
-
-**Messages.** :func:`fmt` is the short readable form of an input or a result
-that both checkers print.
 """
 
 from __future__ import annotations
@@ -42,9 +43,11 @@ import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
-import numpy as np
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+#: The package whose code counts as the checker's own (this folder); a learner's answer must not run it.
+OWN_DIR = Path(__file__).resolve().parent
+#: The installed package: code in it is not the learner's.
+_PACKAGE_DIR = OWN_DIR.parents[1]
 _LIBRARY_DIRS = tuple({str(Path(p).resolve()) for key in ("stdlib", "platstdlib", "purelib", "platlib")
                        if (p := sysconfig.get_paths().get(key))})
 #: attribute / imported-name accesses, across Python 3.10-3.13
@@ -68,7 +71,7 @@ def resolve(targets: Iterable[str]) -> dict[int, tuple[str, object]]:
 
 
 def is_user_code(func: types.FunctionType) -> bool:
-    """True for a function written by the learner: not in this package, the standard library or site-packages."""
+    """True for a function written by the learner: not in normad_edu, the standard library or site-packages."""
     filename = func.__code__.co_filename
     if filename.startswith("<"):  # exec'd or typed-in code, except the interpreter's frozen modules
         return not filename.startswith(("<frozen", "<__array_function__"))
@@ -82,6 +85,30 @@ def is_user_code(func: types.FunctionType) -> bool:
     return not any(text.startswith(d + "/") or text == d for d in _LIBRARY_DIRS)
 
 
+def own_label(code: types.CodeType) -> str | None:
+    """``module.qualname`` of a code object of the exercises package, None for any other code."""
+    try:
+        path = Path(code.co_filename).resolve()
+    except (OSError, ValueError):
+        return None
+    if path.parent != OWN_DIR or path.suffix != ".py":
+        return None
+    module = f"{__name__.rpartition('.')[0]}.{path.stem}".removesuffix(".__init__")
+    return f"{module}.{getattr(code, 'co_qualname', code.co_name)}"
+
+
+def reference_names() -> dict[str, str]:
+    """``{name: label}`` of every ``reference_*`` solution of the loaded exercise modules.
+
+    Accessing such a name as an attribute or importing it (``nb08.reference_lif_step``)
+    counts as using the checker's own code, before the answer runs.
+    """
+    prefix = __name__.rpartition(".")[0] + "."
+    return {name: f"{mod_name}.{name}" for mod_name, mod in list(sys.modules.items())
+            if mod_name.startswith(prefix) and mod is not None
+            for name in list(vars(mod)) if name.startswith("reference_")}
+
+
 def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
     """``code`` and every code object nested in it (inner functions, lambdas, comprehensions)."""
     yield code
@@ -91,7 +118,10 @@ def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
 
 
 def find_reference(fn, forbidden: dict[int, tuple[str, object]], names: dict[str, str]) -> str | None:
-    """Label of a forbidden library function that ``fn`` refers to, or None.
+    """Label of a forbidden function that ``fn`` refers to, or None.
+
+    Forbidden are the functions in ``forbidden``, the names in ``names`` and
+    every function of the exercises package (the checker's own code).
 
     Parameters
     ----------
@@ -124,6 +154,9 @@ def find_reference(fn, forbidden: dict[int, tuple[str, object]], names: dict[str
                 stack.append(call)
             continue
         if not is_user_code(obj):
+            label = own_label(obj.__code__)
+            if label is not None:
+                return label
             continue
         stack.extend(obj.__defaults__ or ())
         stack.extend((obj.__kwdefaults__ or {}).values())
@@ -142,33 +175,29 @@ def find_reference(fn, forbidden: dict[int, tuple[str, object]], names: dict[str
 class CallWatch:
     """Profiler hook that notes the first forbidden call made while an answer runs.
 
+    Works on code objects, so an alias, an import inside the answer or a
+    closure made by a factory does not hide a call. Use :meth:`call`; the
+    first hit is in the attribute ``hit`` (``None`` if there was none).
+
     Parameters
     ----------
     forbidden : dict
         ``{id(obj): (label, obj)}`` from :func:`resolve`: plain-Python
         functions (also behind ``functools.wraps``) whose code must not run.
-    own_file : str, optional
-        The file of a checker module all of whose code is forbidden too
-        (reported as ``<own_module>.<qualified name>``), except ...
+        All the code of the exercises package is forbidden too (reported as
+        ``<module>.<qualified name>``), except the callables in ``allowed``.
     allowed : sequence
-        ... the callables in it (and the code nested in them) that a case
-        hands to the learner, such as a potential ``v_free(t)``.
-    own_module : str
-        The dotted name used in the labels of ``own_file``'s code.
-
-    Works on code objects, so an alias, an import inside the answer or a
-    closure made by a factory does not hide a call. Use :meth:`call`; the
-    first hit is in :attr:`hit` (``None`` if there was none).
+        The callables (and the code nested in them) that a case hands to the
+        learner, such as a potential ``v_free(t)``.
     """
 
-    def __init__(self, forbidden: dict, *, own_file: str | None = None, own_module: str = "",
-                 allowed: Sequence = ()):
+    def __init__(self, forbidden: dict, *, allowed: Sequence = ()):
         self.codes = {}
         for label, obj in forbidden.values():
             code = getattr(inspect.unwrap(obj), "__code__", None)
             if code is not None:
                 self.codes[code] = label
-        self.own_file, self.own_module = own_file, own_module
+        self._own: dict[types.CodeType, str | None] = {}   # code object -> own label (cached)
         self.allowed = set()
         stack = [a.__code__ for a in allowed if callable(a) and hasattr(a, "__code__")]
         while stack:                                      # the callables and the code nested in them
@@ -181,10 +210,13 @@ class CallWatch:
     def _hook(self, frame, event, arg):
         if event == "call" and self.hit is None:
             code = frame.f_code
-            if code in self.codes:
-                self.hit = self.codes[code]
-            elif self.own_file is not None and code.co_filename == self.own_file and code not in self.allowed:
-                self.hit = f"{self.own_module}.{getattr(code, 'co_qualname', code.co_name)}"
+            label = self.codes.get(code)
+            if label is None and code not in self.allowed:
+                if code not in self._own:
+                    self._own[code] = own_label(code)
+                label = self._own[code]
+            if label is not None:      # never write None: another thread (the answer's) may have just hit
+                self.hit = label
         if self._previous is not None:
             self._previous(frame, event, arg)
 
@@ -199,23 +231,3 @@ class CallWatch:
         finally:
             sys.setprofile(self._previous)
             threading.setprofile(previous_threads)
-
-
-def fmt(x, depth: int = 0) -> str:
-    """Short readable form of a number, an array, a list of arrays or a function (a function by its docstring)."""
-    if callable(x):
-        return getattr(x, "__doc__", None) or getattr(x, "__name__", "a function")
-    if isinstance(x, np.ndarray):
-        if x.ndim == 0:
-            return fmt(x.item())
-        return "array(" + np.array2string(x, threshold=10, edgeitems=3, separator=", ", max_line_width=10**6,
-                                          formatter={"float_kind": lambda v: f"{v:.6g}"}) + ")"
-    if isinstance(x, (list, tuple)):
-        if depth > 0 and len(x) > 4:
-            return "[" + ", ".join(fmt(v, depth + 1) for v in x[:4]) + f", ... ({len(x)} items)]"
-        inner = ", ".join(fmt(v, depth + 1) for v in x[:6]) + (f", ... ({len(x)} items)" if len(x) > 6 else "")
-        return ("[%s]" if isinstance(x, list) else "(%s)") % inner
-    if isinstance(x, (float, np.floating)):
-        return f"{float(x):.8g}"
-    text = repr(x)
-    return text if len(text) <= 120 else text[:117] + "..."
