@@ -42,6 +42,9 @@ from ..experiments import make_experiment
 from ..setups import DeepSetup
 from .workers import limit_threads, worker_init
 
+#: The diagnoses shipped with the package (``seed0_all.json``: the 100 shipped problems, all three layers trained).
+DIAGNOSIS_RESULTS = Path(__file__).parent / "data" / "dynamics"
+
 MECHANISMS = ("layer_decay", "dead_zone", "silent_output", "grazing", "interference")
 
 
