@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from normad_edu.cli import main
-from normad_edu.cli.main import DEMO_HIDDEN_A, DEMO_SIZES
+from normad_edu.cli.experiments import DEMO_HIDDEN_A, DEMO_SIZES
 from normad_edu.experiments import demo_problem  # noqa: E402
 from normad_edu.setups import DeepSetup  # noqa: E402
 from normad_edu.network import forward  # noqa: E402
