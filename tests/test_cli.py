@@ -227,6 +227,18 @@ def test_gradcheck_text(capsys):
     assert "layer 1 (5 -> 3): cosine" in out and "layer 2 (3 -> 1)" in out
 
 
+def test_gradcheck_refuses_a_network_too_big_for_finite_differences_at_once(capsys, monkeypatch):
+    import normad_edu.gradcheck
+
+    monkeypatch.setattr(normad_edu.gradcheck, "gradient_check", lambda *a, **k: pytest.fail("ran the check"))
+    assert main(["gradcheck", "--layers", "2,1000000"]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert captured.out == "" and len(err) == 1
+    assert "argument --layers" in err[0] and "2000000 weights" in err[0] and "MAX_ARRAY_BYTES" in err[0]
+    assert "normad-edu gradcheck --help" in err[0]
+
+
 def test_json_nan_is_null_and_stray_prints_go_to_stderr(capsys, monkeypatch):
     import normad_edu.gradcheck
 

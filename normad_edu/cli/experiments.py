@@ -194,8 +194,12 @@ def add_gradcheck_parser(commands) -> None:
 
 def run_gradcheck(args: argparse.Namespace) -> int:
     """``normad-edu gradcheck``: G^l of the backward pass vs finite differences."""
-    from ..gradcheck import gradient_check
+    from ..gradcheck import check_gradient_check_size, gradient_check
 
+    try:  # the finite differences grow as the square of the number of weights: refuse before starting
+        check_gradient_check_size(args.layers, t_ref=args.t_ref)
+    except ValueError as exc:
+        raise UsageError(f"argument --layers: {exc}") from None
     start = time.perf_counter()
     result = gradient_check(args.layers, t_ref=args.t_ref, tau_L_hat=args.tau_l_hat, seed=args.seed)
     wall_seconds = time.perf_counter() - start
