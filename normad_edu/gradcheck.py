@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .limits import check_array_bytes
+from .limits import check_array_bytes, first_spike_capacity
 from .validation import as_rng, check_positive
 from .kernels import psi_hat_kernel
 from .network import check_layer_sizes, forward
@@ -80,7 +80,7 @@ def check_gradient_check_size(sizes: Sequence[int], *, T: float = 100.0, t_ref: 
     """
     sizes = check_layer_sizes(sizes)
     P = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    capacity = min(256, math.ceil(T / max(t_ref, dt)) + 1)
+    capacity = first_spike_capacity(t_ref, T, dt)
     mean = input_rate * 0.6 * T / 1000.0
     k_in = math.ceil(mean + 6.0 * math.sqrt(mean)) + 1
     n_bytes = 2.0 * P * (8.0 * P + 16.0 * sum(sizes[1:]) * capacity + 16.0 * sizes[0] * k_in)

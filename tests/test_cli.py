@@ -239,6 +239,24 @@ def test_gradcheck_refuses_a_network_too_big_for_finite_differences_at_once(caps
     assert "normad-edu gradcheck --help" in err[0]
 
 
+def test_single_refuses_too_many_problems_before_drawing_them(capsys, monkeypatch):
+    import normad_edu.cli.experiments as commands
+
+    monkeypatch.setattr(commands, "make_experiment", lambda *a, **k: pytest.fail("drew the problems"))
+    assert main(["single", "--problems", "100000000"]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert captured.out == "" and len(err) == 1
+    assert "argument" in err[0] and "--problems" in err[0] and "MAX_ARRAY_BYTES" in err[0]
+
+
+def test_a_setup_beyond_a_limit_is_one_line_not_a_traceback(tmp_path, capsys):
+    assert main(["xor", "--problems", "1", "--max-iter", "1", "--workers", "1", "--out", str(tmp_path),
+                 "--set", "T=100000000"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "MAX_STEPS" in err[0] and "Traceback" not in err[0]
+
+
 def test_json_nan_is_null_and_stray_prints_go_to_stderr(capsys, monkeypatch):
     import normad_edu.gradcheck
 

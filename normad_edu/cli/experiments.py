@@ -16,13 +16,15 @@ The problems come from :mod:`normad_edu.experiments`, the sweeps from
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from dataclasses import asdict
 
 import numpy as np
 
 from ..experiments import demo_problem, get_experiment, make_experiment
-from ..params import TAU_L_HAT, SimParams
+from ..limits import check_array_bytes, first_spike_capacity
+from ..params import TAU_L_HAT, LIFParams, SimParams
 from ..setups import DeepSetup
 from .settings import add_set_option, build_setup
 from .support import (RESULTS_FILE, UsageError, add_common_options, compile_notice, float_above, fmt, int_at_least,
@@ -64,6 +66,14 @@ def add_demo_parser(commands) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     """``normad-edu demo``: simulate, summarise, save the raster plot."""
+    sim = SimParams(T=DEMO_SETUP.T)
+    capacity, n = first_spike_capacity(LIFParams().t_ref, sim.T, sim.dt), max(DEMO_SIZES[1:])
+    try:  # what the simulator will allocate, checked before the problems are drawn
+        check_array_bytes(16.0 * args.batch * n * capacity, f"the spike buffers of the largest layer, {args.batch} x "
+                                                            f"{n} neurons with room for {capacity} spikes each,",
+                          "use a smaller --batch")
+    except ValueError as exc:
+        raise UsageError(f"argument --batch: {exc}") from None
     out = output_folder(args.out)
     use_agg()
     from ..network import forward
@@ -71,7 +81,6 @@ def run_demo(args: argparse.Namespace) -> int:
 
     compile_notice(args)
     t_start = time.perf_counter()
-    sim = SimParams(T=DEMO_SETUP.T)
     inputs, weights = demo_problem(args.batch, args.seed, DEMO_SETUP)
     t_sim = time.perf_counter()
     record = forward(inputs, weights, sim=sim)
@@ -137,6 +146,14 @@ def run_single(args: argparse.Namespace) -> int:
     out = output_folder(args.out) if args.out is not None else None
     setup = build_setup(args, "single", n_inputs=args.inputs, max_iter=args.max_iter, tau_L_hat=args.tau_l_hat,
                         **{f"r_{args.rule}": args.rate})
+    mean = setup.input_rate * setup.T / 1000.0
+    slots = math.ceil(mean + 6.0 * math.sqrt(mean)) + 1  # about the longest of the Poisson input trains
+    try:  # the padded input spikes of all problems, one array: checked before the problems are drawn
+        check_array_bytes(8.0 * args.problems * setup.n_inputs * slots,
+                          f"the input spikes of {args.problems} problem{'s' if args.problems != 1 else ''} x "
+                          f"{setup.n_inputs} trains (about {slots} spikes each)", "use fewer --problems or --inputs")
+    except ValueError as exc:
+        raise UsageError(f"arguments --problems and --inputs: {exc}") from None
     rate = setup.r_normad if args.rule == "normad" else setup.r_resume
     rule = f"NormAD, tau_L' = {setup.tau_L_hat:g} ms" if args.rule == "normad" else "ReSuMe"
     say(args, f"normad-edu single: {args.problems} problem{'s' if args.problems != 1 else ''}, {setup.n_inputs} -> 1 "
@@ -145,7 +162,10 @@ def run_single(args: argparse.Namespace) -> int:
               f"correlation reaches {setup.threshold:g}")
     compile_notice(args)
     start = time.perf_counter()
-    ex = make_experiment("single", args.rule, n_runs=args.problems, seed=args.seed, setup=setup)
+    try:
+        ex = make_experiment("single", args.rule, n_runs=args.problems, seed=args.seed, setup=setup)
+    except ValueError as exc:  # a setup the problems cannot be drawn for (e.g. a size limit), before any training
+        raise UsageError(str(exc)) from None
     result = ex.run(progress=not args.quiet)
     wall_seconds = time.perf_counter() - start
     saved = str(result.save(out / f"single_{args.rule}.npz").resolve()) if out is not None else None

@@ -65,5 +65,7 @@ def sweep_runner(args: argparse.Namespace, out: Path, setups: Mapping) -> Callab
         except (OSError, BrokenProcessPool) as exc:
             raise CommandError(f"sweep {experiment}-{config} stopped: {exc or type(exc).__name__}; "
                                "finished runs are saved, run the same command again to resume") from None
+        except ValueError as exc:  # a setup the runs cannot use (a size limit, ...): one line, not a traceback
+            raise CommandError(f"sweep {experiment}-{config}: {exc}") from None
 
     return sweep
