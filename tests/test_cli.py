@@ -257,6 +257,18 @@ def test_a_setup_beyond_a_limit_is_one_line_not_a_traceback(tmp_path, capsys):
     assert len(err) == 1 and "MAX_STEPS" in err[0] and "Traceback" not in err[0]
 
 
+def test_out_of_memory_is_one_line(capsys, monkeypatch):
+    import normad_edu.gradcheck
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError("Unable to allocate 7.45 GiB for an array with shape (1000000001, 1, 1)")
+
+    monkeypatch.setattr(normad_edu.gradcheck, "gradient_check", no_memory)
+    assert main(["gradcheck", "--layers", "3,2,1"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "out of memory" in err[0] and "7.45 GiB" in err[0]
+
+
 def test_json_nan_is_null_and_stray_prints_go_to_stderr(capsys, monkeypatch):
     import normad_edu.gradcheck
 

@@ -5,7 +5,7 @@ parser (``register``); :func:`main` parses, runs the command's ``func`` and
 maps what it raises to an exit status: 0 success, 2 bad arguments
 (:class:`~normad_edu.cli.support.UsageError` or argparse: one line naming the
 command's help), 1 failure (:class:`~normad_edu.cli.support.CommandError`, a
-damaged results file), 130 interrupted. With ``--json`` everything a
+damaged results file, out of memory), 130 interrupted. With ``--json`` everything a
 command prints besides its JSON goes to stderr.
 """
 
@@ -60,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (CommandError, ResultsFileError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+    except MemoryError as exc:  # an allocation no size check foresaw: one line, not a traceback
+        print(f"{prog}: error: out of memory: {exc or 'MemoryError'}; use smaller sizes", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{prog}: interrupted; finished runs are saved, run the same command again to resume", file=sys.stderr)
