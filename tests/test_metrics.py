@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import normad_edu.metrics as metrics
+from normad_edu import metrics
 from normad_edu.metrics import correlation, correlation_padded, van_rossum_distance
 from normad_edu.spikes import stack_padded
 
