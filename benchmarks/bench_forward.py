@@ -40,7 +40,9 @@ import numba
 import numpy as np
 
 from normad_edu._engine.threads import n_threads
-from normad_edu.cli import DEMO_HIDDEN_A, DEMO_SIZES, _int_at_least, demo_problem
+from normad_edu.cli.experiments import DEMO_HIDDEN_A, DEMO_SIZES
+from normad_edu.cli.support import int_at_least
+from normad_edu.experiments import demo_problem
 from normad_edu.lif import simulate_layer
 from normad_edu.network import forward, pack_inputs
 from normad_edu.params import LIFParams, SimParams, SynapseParams
@@ -70,10 +72,10 @@ def time_calls(fn, repeats: int) -> tuple[float, float]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--batch", type=_int_at_least(1), nargs="+", default=[1, 100], metavar="B",
+    parser.add_argument("--batch", type=int_at_least(1), nargs="+", default=[1, 100], metavar="B",
                         help="batch sizes to time (default: 1 100)")
-    parser.add_argument("--repeats", type=_int_at_least(1), default=7, help="timed calls per measurement (default: 7)")
-    parser.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed (default: 0)")
+    parser.add_argument("--repeats", type=int_at_least(1), default=7, help="timed calls per measurement (default: 7)")
+    parser.add_argument("--seed", type=int_at_least(0), default=0, help="random seed (default: 0)")
     args = parser.parse_args(argv)
 
     lif, syn, sim = LIFParams(), SynapseParams(), SimParams()

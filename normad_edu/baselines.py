@@ -24,6 +24,10 @@ from .params import LIFParams, SimParams
 TAU_R = 5.0
 #: Non-Hebbian term of ReSuMe (dimensionless, relative to a window peak of 1).
 A_NON_HEBBIAN = 0.05
+#: (error instant, presynaptic spike) pairs formed at once by :func:`resume_update`: problems are taken in
+#: blocks of about this many pairs, so the temporaries stay small whatever the batch (each problem's sums
+#: do not depend on the block).
+WINDOW_BLOCK_PAIRS = 1 << 22
 
 
 def resume_update(
@@ -72,13 +76,24 @@ def resume_update(
         instants = error_instants_padded(d_times, d_counts, out.times, out.counts, *params.bins(sim))
     err_t, err_s = instants
     pre = record.spikes(len(record.layers) - 1)
-    # lag[b, k, e, i, f] = t_e - t_i^f; the window counts presynaptic spikes before t_e
-    t_e = np.where(err_s != 0, err_t, 0.0)[:, :, :, None, None]
-    lag = t_e - pre.times[:, None, None, :, :]
-    with np.errstate(invalid="ignore", over="ignore"):
-        window = np.where(lag > 0, np.exp(-np.where(lag > 0, lag, 0.0) / tau_R), 0.0).sum(axis=-1)
+    t_e = np.where(err_s != 0, err_t, 0.0)
+    per_problem = max(1, t_e[0].size * pre.times[0].size)
+    rows = max(1, WINDOW_BLOCK_PAIRS // per_problem)
+    window = np.concatenate([np.empty((0,) + t_e.shape[1:] + pre.times.shape[1:2])] +
+                            [_window(t_e[lo:lo + rows], pre.times[lo:lo + rows], tau_R)
+                             for lo in range(0, t_e.shape[0], rows)])
     factor = err_s[..., None].astype(np.float64) * (a + window)  # (B, n_L, E, n_{L-1})
     dW_out = rate * factor.sum(axis=2)
     dWs = [np.zeros_like(W) for W in record.weights]
     dWs[-1] = dW_out
     return dWs
+
+
+def _window(t_e: np.ndarray, pre_times: np.ndarray, tau_R: float) -> np.ndarray:
+    """``sum_{f: t_i^f < t_e} exp(-(t_e - t_i^f) / tau_R)``, shape ``(B, n_L, E, n_{L-1})``.
+
+    ``t_e`` ``(B, n_L, E)`` error instants (ms), ``pre_times`` ``(B, n_{L-1}, K)``
+    presynaptic spike times (ms, +inf padding)."""
+    lag = t_e[:, :, :, None, None] - pre_times[:, None, None, :, :]  # lag[b, k, e, i, f] = t_e - t_i^f
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where(lag > 0, np.exp(-np.where(lag > 0, lag, 0.0) / tau_R), 0.0).sum(axis=-1)

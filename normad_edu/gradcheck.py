@@ -24,10 +24,12 @@ output layer is always exact (its gradient has no spike-time chain).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
+from .limits import check_array_bytes, first_spike_capacity
 from .validation import as_rng, check_positive
 from .kernels import psi_hat_kernel
 from .network import check_layer_sizes, forward
@@ -42,6 +44,50 @@ def v_hat(record, k: int, t: float, *, tau_L_hat: float, lif: LIFParams, syn: Sy
     W_out = record.weights[-1][:, k, :]  # (B, n_{L-1})
     psi = psi_hat_kernel(t - pre.times, syn.tau1, syn.tau2, lif.C, tau_L_hat)  # inf padding -> 0
     return np.einsum("bj,bjf->b", W_out, psi)
+
+
+def check_gradient_check_size(sizes: Sequence[int], *, T: float = 100.0, t_ref: float = 2.0, dt: float = 0.1,
+                              input_rate: float = 60.0) -> float:
+    """Refuse, before anything is drawn or simulated, a :func:`gradient_check` too big for the memory limit.
+
+    The finite differences simulate ``2 P`` networks at once, ``P`` the
+    number of weights (each weight nudged up and down), so the work and the
+    memory grow as ``P^2``: the perturbed weights ``2 x P x P x 8`` bytes,
+    the spike buffers ``2 x P x (n_1 + ... + n_L) x K x 16`` bytes (``K``
+    the first allocation of :func:`normad_edu.lif.simulate_layer`) and the
+    repeated inputs ``2 x P x n_0 x K_in x 16`` bytes (``K_in`` about the
+    largest Poisson count at ``input_rate`` Hz over ``0.6 T``). The sum is
+    checked against :data:`normad_edu.params.MAX_ARRAY_BYTES`.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer sizes ``(n_0, ..., n_L)``.
+    T, t_ref, dt : float
+        Epoch, refractory period and time step (ms), as :func:`gradient_check` uses them.
+    input_rate : float
+        Input rate (Hz).
+
+    Returns
+    -------
+    float
+        The estimate (bytes).
+
+    Raises
+    ------
+    ValueError
+        Naming the sizes, the number of weights, the estimate and the limit.
+    """
+    sizes = check_layer_sizes(sizes)
+    P = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    capacity = first_spike_capacity(t_ref, T, dt)
+    mean = input_rate * 0.6 * T / 1000.0
+    k_in = math.ceil(mean + 6.0 * math.sqrt(mean)) + 1
+    n_bytes = 2.0 * P * (8.0 * P + 16.0 * sum(sizes[1:]) * capacity + 16.0 * sizes[0] * k_in)
+    check_array_bytes(n_bytes, f"sizes = {','.join(map(str, sizes))}: the finite differences simulate 2 x {P} "
+                               f"networks (every one of the {P} weights nudged up and down), which",
+                      "check a smaller network (the default 20,10,5,1 has 255 weights)")
+    return n_bytes
 
 
 def gradient_check(
@@ -96,6 +142,14 @@ def gradient_check(
         "discontinuous"}`` (the last counts weights whose nudge changed a
         spike count, where a derivative does not exist), plus ``spike_counts``
         per layer and the configuration.
+
+    Raises
+    ------
+    ValueError
+        For bad arguments, and before anything is simulated for a network
+        whose finite differences exceed the memory limit
+        (:func:`check_gradient_check_size`; the cost grows as the square of
+        the number of weights).
     """
     sizes = check_layer_sizes(sizes)
     lif = lif if lif is not None else LIFParams(t_ref=t_ref)
@@ -103,6 +157,7 @@ def gradient_check(
     T = check_positive("T", T, unit="ms")
     t = 0.8 * T if t is None else check_positive("t", t, unit="ms")
     sim = SimParams(dt=dt, T=T)
+    check_gradient_check_size(sizes, T=T, t_ref=lif.t_ref, dt=sim.dt, input_rate=input_rate)
     rng = as_rng(seed)
     x = poisson_spike_trains(sizes[0], input_rate, 0.6 * T, rng)
     Ws = [rng.uniform(0, drive / sizes[l - 1], (sizes[l], sizes[l - 1])) for l in range(1, len(sizes))]

@@ -30,6 +30,16 @@ def check_array_bytes(n_bytes: float, what: str, hint: str, *, limit: float | No
                          f"{limit / 2**30:.3g} GiB (MAX_ARRAY_BYTES in normad_edu.params); {hint}")
 
 
+def first_spike_capacity(t_ref: float, T: float, dt: float) -> int:
+    """Spike slots per neuron the simulator allocates first, ``min(256, ceil(T / max(t_ref, dt)) + 1)`` (ms in).
+
+    The compiled simulator (``normad_edu._engine.simulate``) grows them when a
+    neuron fires more; the buffers of a layer of ``B x n`` neurons start at
+    ``16 B n`` times this many bytes (spike times and dV/dt).
+    """
+    return min(256, math.ceil(T / max(t_ref, dt)) + 1)
+
+
 def check_layer_budget(in_counts: np.ndarray, W: np.ndarray, lif, syn, sim, record_v: bool) -> None:
     """Refuse a layer simulation that could hang or exhaust memory, before it starts.
 
@@ -53,7 +63,7 @@ def check_layer_budget(in_counts: np.ndarray, W: np.ndarray, lif, syn, sim, reco
     """
     B, n_out, _ = W.shape
     k_ref = math.ceil(sim.T / lif.t_ref) + 1 if lif.t_ref > 0 else math.inf
-    capacity = min(256, math.ceil(sim.T / max(lif.t_ref, sim.dt)) + 1)  # what simulate_layer allocates first
+    capacity = first_spike_capacity(lif.t_ref, sim.T, sim.dt)  # what simulate_layer allocates first
     neurons = float(B) * float(n_out)
     k = k_ref
     if k > params.MAX_SPIKES_PER_NEURON or 16.0 * neurons * max(capacity, k) > params.MAX_ARRAY_BYTES:

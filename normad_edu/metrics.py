@@ -16,19 +16,37 @@ grid, so no discretisation error and no edge effects at 0 or T):
 All times and widths are in ms. Trains are validated with
 :func:`normad_edu.spikes.as_spike_train` (sorted, finite, non-negative,
 no duplicates; inside ``[0, T)`` when ``T`` is given).
+
+Cost: both measures of one pair of trains take memory linear in the number
+of spikes, so trains of 10^5 spikes are fine. :func:`van_rossum_distance`
+is one pass over the merged trains; :func:`correlation` forms every spike
+pair for short trains (up to :data:`PAIRWISE_MAX_PAIRS` pairs, exactly as
+:func:`correlation_padded` does) and otherwise only the pairs close enough
+for the Gaussian to be non-zero in float64.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from .limits import check_array_bytes
 from .validation import check_finite_array, check_positive
 from . import params
 from .params import SIGMA, TAU_L_HAT
 from .spikes import as_spike_train
 
 __all__ = ["correlation", "correlation_padded", "van_rossum_distance", "gaussian_trace", "exponential_trace",
-           "participation_ratio"]
+           "participation_ratio", "PAIRWISE_MAX_PAIRS"]
+
+#: Spike pairs up to which :func:`correlation` forms every pair at once, as :func:`correlation_padded` does
+#: (so the two agree bit for bit); beyond it only the pairs within :data:`GAUSS_REACH` sigma are formed.
+#: Also the size of the blocks that bound the temporaries of both functions (about 33 bytes per pair).
+PAIRWISE_MAX_PAIRS = 1 << 22
+#: Spike-time differences beyond ``GAUSS_REACH * sigma`` give ``exp(-d^2 / (4 sigma^2)) < exp(-750)``,
+#: which is exactly 0.0 in float64: leaving those pairs out changes no term of the sum.
+GAUSS_REACH = 2.0 * np.sqrt(750.0)
 
 
 # ---------------------------------------------------------------------------
@@ -103,8 +121,13 @@ def correlation(train_a, train_b, sigma: float = SIGMA, T: float | None = None) 
     Two single spikes ``d`` ms apart give exactly
     :math:`\exp(-d^2 / (4 \sigma^2))`.
 
-    The double sum is formed by the same code as :func:`correlation_padded`,
-    so this function and the batched one return bit-identical values. Cost is O(len(a) * len(b)) time and memory.
+    Up to :data:`PAIRWISE_MAX_PAIRS` spike pairs the double sum is formed by
+    the same code as :func:`correlation_padded`, so this function and the
+    batched one return bit-identical values. Longer trains are summed over
+    the pairs closer than :data:`GAUSS_REACH` sigma only (every other term
+    is exactly 0.0 in float64), block by block: the same value up to
+    rounding, in O(len(a) + len(b)) memory and O(len(a) + len(b) + close
+    pairs) time.
 
     References
     ----------
@@ -130,11 +153,9 @@ def correlation(train_a, train_b, sigma: float = SIGMA, T: float | None = None) 
     b = as_spike_train(train_b, T, name="train_b")
     if a.size == 0 or b.size == 0:
         return 1.0 if a.size == b.size else 0.0
-    all_a = np.ones(a.shape, dtype=bool)
-    all_b = np.ones(b.shape, dtype=bool)
-    ab = _gaussian_inner(a, all_a, b, all_b, sigma)
-    aa = _gaussian_inner(a, all_a, a, all_a, sigma)
-    bb = _gaussian_inner(b, all_b, b, all_b, sigma)
+    ab = _gaussian_inner_sorted(a, b, sigma)
+    aa = _gaussian_inner_sorted(a, a, sigma)
+    bb = _gaussian_inner_sorted(b, b, sigma)
     return float(_cosine(ab, aa, bb))
 
 
@@ -171,8 +192,10 @@ def correlation_padded(times_a, counts_a, times_b, counts_b, sigma: float = SIGM
         If ``sigma`` is not a real number or the arrays are not numeric.
     ValueError
         If ``sigma < MIN_SIGMA``, the shapes do not match, a count is outside
-        ``[0, K]`` or not an integer, or a spike time (inside the count)
-        is NaN/inf.
+        ``[0, K]`` or not an integer, a spike time (inside the count)
+        is NaN/inf, or one row alone would need more than
+        ``params.MAX_ARRAY_BYTES`` of pairs (checked before computing; use
+        :func:`correlation` for such long trains).
 
     Notes
     -----
@@ -182,9 +205,13 @@ def correlation_padded(times_a, counts_a, times_b, counts_b, sigma: float = SIGM
     order, and each problem's terms are summed as one segment
     (``np.add.reduceat``). A problem's terms are therefore exactly the
     sequence :func:`correlation` sums for the unpadded trains, so the two
-    functions agree bit for bit whatever the padding width. The sorted-order
-    requirement of the padded form is not checked (the metric does not
-    depend on the order).
+    functions agree bit for bit whatever the padding width (for trains of up
+    to :data:`PAIRWISE_MAX_PAIRS` spike pairs, beyond which
+    :func:`correlation` sums the close pairs only). Rows are processed in
+    blocks of about :data:`PAIRWISE_MAX_PAIRS` padded pairs, which bounds
+    the temporaries and changes no row's sum. The sorted-order requirement
+    of the padded form is not checked (the metric does not depend on the
+    order).
     """
     sigma = _check_sigma(sigma)
     ta, va = _padded_parts("times_a", times_a, "counts_a", counts_a)
@@ -194,11 +221,22 @@ def correlation_padded(times_a, counts_a, times_b, counts_b, sigma: float = SIGM
             f"times_a and times_b must have the same leading (batch) shape, got "
             f"{ta.shape[:-1]} and {tb.shape[:-1]} (full shapes {ta.shape} and {tb.shape})"
         )
-    ab = _gaussian_inner(ta, va, tb, vb, sigma)
-    aa = _gaussian_inner(ta, va, ta, va, sigma)
-    bb = _gaussian_inner(tb, vb, tb, vb, sigma)
-    n_a = va.sum(axis=-1)
-    n_b = vb.sum(axis=-1)
+    batch, Ka, Kb = ta.shape[:-1], ta.shape[-1], tb.shape[-1]
+    widest = max(Ka * Ka, Ka * Kb, Kb * Kb)
+    check_array_bytes(33.0 * widest, f"correlation_padded: one row of padded widths Ka = {Ka}, Kb = {Kb} "
+                                     f"({widest} spike pairs at once)",
+                      "use correlation() for long trains (memory linear in their length)")
+    n_rows = math.prod(batch)
+    rows = max(1, PAIRWISE_MAX_PAIRS // max(widest, 1))  # rows per block
+    ta, va, tb, vb = (arr.reshape((n_rows, arr.shape[-1])) for arr in (ta, va, tb, vb))  # explicit: K may be 0
+
+    def inner(x, vx, y, vy):  # _gaussian_inner block by block (each row's sum does not depend on the block)
+        blocks = [_gaussian_inner(x[lo:lo + rows], vx[lo:lo + rows], y[lo:lo + rows], vy[lo:lo + rows], sigma)
+                  for lo in range(0, n_rows, rows)]
+        return np.concatenate([np.empty(0), *blocks]).reshape(batch)
+
+    ab, aa, bb = inner(ta, va, tb, vb), inner(ta, va, ta, va), inner(tb, vb, tb, vb)
+    n_a, n_b = va.sum(axis=-1).reshape(batch), vb.sum(axis=-1).reshape(batch)
     out = _cosine(ab, aa, bb)
     out = np.where((n_a == 0) & (n_b == 0), 1.0, out)
     out = np.where((n_a == 0) ^ (n_b == 0), 0.0, out)
@@ -256,6 +294,36 @@ def _gaussian_inner(x: np.ndarray, vx: np.ndarray, y: np.ndarray, vy: np.ndarray
     terms = np.exp(-(d * d) / (4.0 * sigma * sigma))
     n_terms = valid.reshape(batch + (x.shape[-1] * y.shape[-1],)).sum(axis=-1).ravel()
     return _segment_sums(terms, n_terms).reshape(batch)
+
+
+def _gaussian_inner_sorted(x: np.ndarray, y: np.ndarray, sigma: float) -> float:
+    """``sum_{i,j} exp(-(x_i - y_j)^2 / (4 sigma^2))`` of two sorted 1-D trains, in memory linear in their length.
+
+    Up to :data:`PAIRWISE_MAX_PAIRS` pairs: :func:`_gaussian_inner` (every
+    pair; the sum :func:`correlation_padded` forms). Beyond: for each
+    ``x_i`` the ``y_j`` within ``GAUSS_REACH * sigma`` (a contiguous range
+    of the sorted ``y``, found by binary search), in blocks of ``x`` that
+    form at most about ``PAIRWISE_MAX_PAIRS`` pairs each.
+    """
+    if x.size * y.size <= PAIRWISE_MAX_PAIRS:
+        return float(_gaussian_inner(x, np.ones(x.shape, dtype=bool), y, np.ones(y.shape, dtype=bool), sigma))
+    reach = GAUSS_REACH * sigma
+    lo = np.searchsorted(y, x - reach, side="left")
+    count = np.searchsorted(y, x + reach, side="right") - lo  # y[lo_i : lo_i + count_i] is near x_i
+    ends = np.cumsum(count)
+    total = 0.0
+    start = 0
+    while start < x.size:
+        # the block x[start:stop] forms at most PAIRWISE_MAX_PAIRS pairs (at least one x_i per block)
+        done = ends[start - 1] if start else 0
+        stop = max(start + 1, int(np.searchsorted(ends, done + PAIRWISE_MAX_PAIRS, side="right")))
+        n = count[start:stop]
+        first = np.cumsum(n) - n  # where each x_i's pairs begin in the block
+        j = np.arange(int(n.sum())) - np.repeat(first - lo[start:stop], n)  # index into y of every pair
+        d = np.repeat(x[start:stop], n) - y[j]
+        total += float(np.sum(np.exp(-(d * d) / (4.0 * sigma * sigma))))
+        start = stop
+    return total
 
 
 def _segment_sums(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -331,10 +399,19 @@ def van_rossum_distance(train_a, train_b, tau: float = 10.0, T: float | None = N
     give 1.0 for one spike against an empty train, i.e. it equals this value
     times ``sqrt(2)``.
 
-    Rounding can make the bracket slightly negative for nearly identical
-    trains; it is clipped to 0 before the square root. Cost is
-    O((n_a + n_b)^2) time and memory (Houghton & Kreuz 2012 give an O(n)
-    algorithm, not needed at the train sizes used here).
+    The double sums are computed in one pass over the two trains merged
+    in time order, in O(n_a + n_b) time and memory (the approach of
+    Houghton & Kreuz 2012): give the spikes of ``a`` the sign ``s = +1`` and
+    those of ``b`` ``s = -1``, so ``f - g = sum_k s_k exp(-(t - z_k) / tau)``
+    over the merged times ``z``; then ``D^2 = 1/2 sum_k s_k (s_k + 2 r_k)``
+    with ``r_k = sum_{l < k} s_l exp(-(z_k - z_l) / tau)``, the signed
+    filtered value just before ``z_k``, which obeys
+    ``r_k = exp(-(z_k - z_{k-1}) / tau) (r_{k-1} + s_{k-1})``. Every factor
+    is at most 1, so nothing overflows whatever ``T / tau``, and identical
+    trains give exactly 0.
+
+    Rounding can make the sum slightly negative for nearly identical
+    trains; it is clipped to 0 before the square root.
 
     References
     ----------
@@ -354,13 +431,26 @@ def van_rossum_distance(train_a, train_b, tau: float = 10.0, T: float | None = N
         T = check_positive("T", T, unit="ms")
     a = as_spike_train(train_a, T, name="train_a")
     b = as_spike_train(train_b, T, name="train_b")
-    d2 = 0.5 * (_laplace_inner(a, a, tau) + _laplace_inner(b, b, tau) - 2.0 * _laplace_inner(a, b, tau))
+    z = np.concatenate([a, b])
+    order = np.argsort(z, kind="stable")  # merges the two sorted runs in linear time
+    sign = np.where(order < a.size, 1.0, -1.0)
+    d2 = 0.5 * float(np.sum(1.0 + 2.0 * sign * _signed_trace_before(z[order], sign, tau)))
     return float(np.sqrt(max(d2, 0.0)))
 
 
-def _laplace_inner(x: np.ndarray, y: np.ndarray, tau: float) -> float:
-    """``sum_{i,j} exp(-|x_i - y_j| / tau)`` (0.0 if a train is empty)."""
-    return float(np.sum(np.exp(-np.abs(x[:, None] - y[None, :]) / tau)))
+def _signed_trace_before(z: np.ndarray, sign: np.ndarray, tau: float) -> np.ndarray:
+    """``r_k = sum_{l < k} sign_l exp(-(z_k - z_l) / tau)`` for sorted times ``z`` (ms), in one pass.
+
+    The recursion ``r_k = exp(-(z_k - z_{k-1}) / tau) (r_{k-1} + sign_{k-1})``
+    is sequential, so it runs as a plain loop over the spikes (O(n), about
+    0.1 s per 10^5 spikes; not a hot path); the decay factors are
+    computed vectorised.
+    """
+    r = [0.0] * z.size
+    s = sign.tolist()
+    for k, decay in enumerate(np.exp(-np.diff(z) / tau).tolist(), start=1):
+        r[k] = decay * (r[k - 1] + s[k - 1])
+    return np.array(r, dtype=np.float64)
 
 
 # ---------------------------------------------------------------------------
@@ -372,21 +462,41 @@ def gaussian_trace(t, train, sigma: float = SIGMA) -> np.ndarray:
     """``f(t) = sum_f G_sigma(t - t_f)``, unit-area Gaussians of s.d. ``sigma`` (1/ms).
 
     The correlation metric is the cosine similarity of two such traces.
+    Cost: O(len(t) x len(train)) time, memory linear in both (see :func:`_sum_over_spikes`).
     """
     tt = check_finite_array("t", t)
     sigma = _check_sigma(sigma)
     s = as_spike_train(train)
-    z = (tt[..., None] - s) / sigma
-    return np.exp(-0.5 * z * z).sum(axis=-1) / (sigma * np.sqrt(2.0 * np.pi))
+
+    def gaussian(lag):
+        z = lag / sigma
+        return np.exp(-0.5 * z * z)
+
+    return _sum_over_spikes(tt, s, gaussian) / (sigma * np.sqrt(2.0 * np.pi))
 
 
 def exponential_trace(t, train, tau: float = 10.0) -> np.ndarray:
-    """``f(t) = sum_f exp(-(t - t_f)/tau) u(t - t_f)`` (dimensionless), the van Rossum filter."""
+    """``f(t) = sum_f exp(-(t - t_f)/tau) u(t - t_f)`` (dimensionless), the van Rossum filter.
+
+    Cost: O(len(t) x len(train)) time, memory linear in both (see :func:`_sum_over_spikes`).
+    """
     tt = check_finite_array("t", t)
     tau = check_positive("tau", tau, unit="ms")
     s = as_spike_train(train)
-    lag = tt[..., None] - s
-    return np.where(lag >= 0, np.exp(-np.maximum(lag, 0.0) / tau), 0.0).sum(axis=-1)
+    return _sum_over_spikes(tt, s, lambda lag: np.where(lag >= 0, np.exp(-np.maximum(lag, 0.0) / tau), 0.0))
+
+
+def _sum_over_spikes(tt: np.ndarray, spikes: np.ndarray, kernel) -> np.ndarray:
+    """``sum_f kernel(t - t_f)`` at every time of ``tt`` (same shape).
+
+    The ``(times, spikes)`` lags are formed for blocks of about
+    :data:`PAIRWISE_MAX_PAIRS` entries, so the temporaries stay small
+    whatever the sizes; each time's sum is the same as with all lags at once.
+    """
+    flat = tt.reshape(-1)
+    rows = max(1, PAIRWISE_MAX_PAIRS // max(spikes.size, 1))
+    blocks = [kernel(flat[lo:lo + rows, None] - spikes).sum(axis=-1) for lo in range(0, flat.size, rows)]
+    return np.concatenate([np.empty(0), *blocks]).reshape(tt.shape)
 
 
 def participation_ratio(trains, T: float, *, step: float = 0.5, tau_L_hat: float = TAU_L_HAT) -> float:

@@ -10,6 +10,7 @@ simulates one layer at a time, each exactly (:mod:`normad_edu.lif`).
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -183,7 +184,7 @@ def _check_padded(name: str, times: np.ndarray, counts: np.ndarray, T: float, la
     lead = times.shape[:-1]
     if not times.flags.c_contiguous or not times.flags.writeable:
         raise ValueError("_check_padded sorts in place: times must be a writeable C-contiguous array")
-    rows, row_counts = times.reshape(-1, K), counts.reshape(-1)  # views
+    rows, row_counts = times.reshape(math.prod(lead), K), counts.reshape(-1)  # views (explicit rows: K may be 0)
     step = max(1, CHECK_CHUNK_SLOTS // max(K, 1))
     slots = np.arange(K)
     chunks = [(lo, min(lo + step, rows.shape[0])) for lo in range(0, rows.shape[0], step)]
@@ -285,18 +286,20 @@ def pack_inputs(inputs, T: float, *, name: str = "inputs", levels: int | None = 
             raise ValueError(f"padded {word} times {t_raw.shape} and counts {c_raw.shape} do not match: expected "
                              f"shapes {shapes}")
         lead = t_raw.shape[:-2]
-        times = np.array(t_raw, dtype=np.float64, order="C").reshape((-1,) + t_raw.shape[-2:])  # ours to sort
+        # ours to sort; the row count is explicit because reshape(-1, 0, K) is ambiguous for an empty population
+        times = np.array(t_raw, dtype=np.float64, order="C").reshape((math.prod(lead),) + t_raw.shape[-2:])
         counts = _padded_counts(name, c_raw, t_raw.shape[-1]).reshape(times.shape[:-1])
 
         def label(idx):
             full = np.unravel_index(idx[0], lead) if lead else ()
             return name + "".join(f"[{int(j)}]" for j in tuple(full) + tuple(idx[1:]))
     else:
-        if isinstance(inputs, (str, bytes)) or not isinstance(inputs, (list, tuple, np.ndarray)) or len(inputs) == 0:
+        if isinstance(inputs, (str, bytes)) or not isinstance(inputs, (list, tuple, np.ndarray)) or \
+                (len(inputs) == 0 and levels is not None):
             raise TypeError(f"{name} must be a list of spike trains, a list of such lists, or a padded (times, counts) "
                             f"pair; expected nesting {expected}, got {type(inputs).__name__}"
                             + (" of length 0" if hasattr(inputs, "__len__") and not isinstance(inputs, str) else ""))
-        d = _depth(inputs)
+        d = 2 if len(inputs) == 0 else _depth(inputs)  # [] is a population of no neurons (as an (n, 0) W^1 expects)
         want = (2, 3) if levels is None else (levels + 2,)
         if d not in want:
             raise ValueError(_nesting_message(name, d, expected, levels))
@@ -361,7 +364,9 @@ def forward(
     inputs : population, list of populations, or padded ``(times, counts)``
         Input spike times (ms) in [0, T): ``[n trains]`` (a list of 1-D
         arrays or a 2-D array ``(n, K)``) or a batch ``[B][n trains]``
-        that gives each network its own.
+        that gives each network its own. A population of no neurons
+        (``[]``, an ``(0, K)`` array) with a ``(n_1, 0)`` W^1 runs: no
+        current reaches layer 1, so every neuron stays at rest.
     weights : list of arrays
         ``[W^1, ..., W^L]``, each ``(n_l, n_{l-1})`` or ``(B, n_l, n_{l-1})`` (pA).
         An unbatched weight list is shared by every input pattern of a

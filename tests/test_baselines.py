@@ -152,3 +152,13 @@ def test_resume_update_checks_desired_counts_against_the_padded_width():
         resume_update(rec, (np.array([[[10.0]]]), np.array([[10**8]])), 100.0)
     with pytest.raises(ValueError, match="desired"):
         resume_update(rec, (np.array([[[np.nan]]]), np.array([[1]])), 100.0)
+
+
+def test_resume_update_in_blocks_of_problems_is_bit_identical(monkeypatch):
+    """The (error instant, presynaptic spike) pairs are formed a block of problems at a time: same bits."""
+    import normad_edu.baselines as baselines
+
+    rec, desired = two_layer_batch(seed=3, B=5)
+    whole = resume_update(rec, stack_padded(desired), 700.0, sim=SIM)[-1]
+    monkeypatch.setattr(baselines, "WINDOW_BLOCK_PAIRS", 1)  # one problem per block
+    np.testing.assert_array_equal(resume_update(rec, stack_padded(desired), 700.0, sim=SIM)[-1], whole)

@@ -17,7 +17,7 @@ import pytest  # noqa: E402
 
 from normad_edu.experiments import single_neuron_problems  # noqa: E402
 from normad_edu.cli import main
-from normad_edu.cli.support import _jsonable  # noqa: E402
+from normad_edu.cli.support import jsonable  # noqa: E402
 from normad_edu.research.store import read_results  # noqa: E402
 
 SWEEP_KEYS = {"command", "version", "configuration", "n_runs", "finished", "converged", "iterations",
@@ -118,7 +118,7 @@ def test_deep_set_reaches_the_hidden_learning_rate(tmp_path, capsys):
                  "--set", "r_hidden_all=7", "--set", "sizes=20,10,5,1", "--set", "a_hidden=3000,6000")
     assert r["configuration"]["setup"]["r_hidden_all"] == 7.0
     from normad_edu.experiments import make_experiment
-    from normad_edu.cli.support import parse_changes
+    from normad_edu.cli.settings import parse_changes
     from normad_edu.setups import DeepSetup, with_changes
 
     setup = with_changes(DeepSetup(), parse_changes(DeepSetup(), ["r_hidden_all=7", "sizes=20,10,5,1"]))
@@ -126,6 +126,52 @@ def test_deep_set_reaches_the_hidden_learning_rate(tmp_path, capsys):
     assert make_experiment("deep", "all", setup=setup).config.rates == pytest.approx((0.7, 7.0, 300.0))
     one = with_changes(setup, parse_changes(setup, ["r_hidden_scale=1,1"]))
     assert make_experiment("deep", "all", setup=one).config.rates == (7.0, 7.0, 300.0)
+
+
+def test_a_command_reads_its_setup_once(tmp_path, capsys, monkeypatch):
+    """--set is read once per command; each sweep it runs gets that setup, with its own iteration budget."""
+    import normad_edu.cli.settings as settings
+    import normad_edu.research.reproduce as rep
+    import normad_edu.research.sweep as sw
+
+    calls = []
+    real_parse = settings.parse_changes
+    monkeypatch.setattr(settings, "parse_changes", lambda setup, items: calls.append(list(items)) or
+                        real_parse(setup, items))
+    r = run_json(capsys, "deep", "--problems", "1", "--max-iter", "1", "--train", "output,outer2", "--workers", "1",
+                 "--out", str(tmp_path), "--set", "sizes=20,10,5,1", "--set", "a_hidden=3000,6000")
+    assert calls == [["sizes=20,10,5,1", "a_hidden=3000,6000"]]
+    assert all(s["n_runs"] == 1 for s in r["sweeps"].values())
+
+    calls.clear()
+    swept = []
+    monkeypatch.setattr(sw, "run_sweep", lambda experiment, config, n_runs, path, *, setup, **kw:
+                        swept.append((experiment, config, n_runs, setup)) or {})
+
+    def fig9(seed, sizes, out, sweep, progress=True):  # two sweeps with the budget of the sizes
+        for config in ("output", "all"):
+            sweep("deep", config, sizes.deep_runs, sizes.deep_max_iter)
+        return {"files": [], "summary": "two sweeps"}
+
+    monkeypatch.setitem(rep.FIGURE_BUILDERS, "fig9", fig9)
+    r = run_json(capsys, "reproduce", "fig9", "--quick", "--out", str(tmp_path), "--set", "sigma=5")
+    assert calls == [["sigma=5"]]
+    assert [(e, c, n) for e, c, n, _ in swept] == [("deep", "output", 8), ("deep", "all", 8)]
+    assert all(s.sigma == 5.0 and s.max_iter == rep.QUICK_SIZES.deep_max_iter for *_, s in swept)
+
+
+def test_every_command_module_is_registered():
+    """A module of the command-line wing with ``register`` is listed in ``main.COMMAND_MODULES`` (and vice versa)."""
+    import importlib
+    import pkgutil
+
+    import normad_edu.cli
+    from normad_edu.cli.main import COMMAND_MODULES
+
+    modules = [m.name for m in pkgutil.iter_modules(normad_edu.cli.__path__)]
+    with_register = [m for m in modules if callable(getattr(importlib.import_module(f"normad_edu.cli.{m}"),
+                                                            "register", None))]
+    assert sorted(with_register) == sorted(COMMAND_MODULES)
 
 
 def test_unknown_flag_of_a_subcommand_points_to_its_own_help(capsys):
@@ -181,6 +227,48 @@ def test_gradcheck_text(capsys):
     assert "layer 1 (5 -> 3): cosine" in out and "layer 2 (3 -> 1)" in out
 
 
+def test_gradcheck_refuses_a_network_too_big_for_finite_differences_at_once(capsys, monkeypatch):
+    import normad_edu.gradcheck
+
+    monkeypatch.setattr(normad_edu.gradcheck, "gradient_check", lambda *a, **k: pytest.fail("ran the check"))
+    assert main(["gradcheck", "--layers", "2,1000000"]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert captured.out == "" and len(err) == 1
+    assert "argument --layers" in err[0] and "2000000 weights" in err[0] and "MAX_ARRAY_BYTES" in err[0]
+    assert "normad-edu gradcheck --help" in err[0]
+
+
+def test_single_refuses_too_many_problems_before_drawing_them(capsys, monkeypatch):
+    import normad_edu.cli.experiments as commands
+
+    monkeypatch.setattr(commands, "make_experiment", lambda *a, **k: pytest.fail("drew the problems"))
+    assert main(["single", "--problems", "100000000"]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert captured.out == "" and len(err) == 1
+    assert "argument" in err[0] and "--problems" in err[0] and "MAX_ARRAY_BYTES" in err[0]
+
+
+def test_a_setup_beyond_a_limit_is_one_line_not_a_traceback(tmp_path, capsys):
+    assert main(["xor", "--problems", "1", "--max-iter", "1", "--workers", "1", "--out", str(tmp_path),
+                 "--set", "T=100000000"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "MAX_STEPS" in err[0] and "Traceback" not in err[0]
+
+
+def test_out_of_memory_is_one_line(capsys, monkeypatch):
+    import normad_edu.gradcheck
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError("Unable to allocate 7.45 GiB for an array with shape (1000000001, 1, 1)")
+
+    monkeypatch.setattr(normad_edu.gradcheck, "gradient_check", no_memory)
+    assert main(["gradcheck", "--layers", "3,2,1"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "out of memory" in err[0] and "7.45 GiB" in err[0]
+
+
 def test_json_nan_is_null_and_stray_prints_go_to_stderr(capsys, monkeypatch):
     import normad_edu.gradcheck
 
@@ -206,7 +294,7 @@ def test_jsonable_converts_numpy_and_non_finite():
 
     obj = {"a": np.float64("nan"), "b": [np.int64(3), np.inf, -np.inf], "c": np.array([1.0, np.nan]),
            "d": np.bool_(True), "e": (1, 2.5)}
-    assert _jsonable(obj) == {"a": None, "b": [3, None, None], "c": [1.0, None], "d": True, "e": [1, 2.5]}
+    assert jsonable(obj) == {"a": None, "b": [3, None, None], "c": [1.0, None], "d": True, "e": [1, 2.5]}
 
 
 # --------------------------------------------------------------------------
@@ -452,14 +540,14 @@ def test_console_script_sweep_with_two_worker_processes(tmp_path):
 
 
 def test_first_run_notice_depends_on_numba_cache(tmp_path, monkeypatch, capsys):
-    from normad_edu.cli.support import _compile_notice
+    from normad_edu.cli.support import compile_notice
     from normad_edu.progress import first_run
 
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     assert first_run()
-    _compile_notice(type("A", (), {"quiet": False})())
+    compile_notice(type("A", (), {"quiet": False})())
     assert "compiling" in capsys.readouterr().err
-    _compile_notice(type("A", (), {"quiet": True})())
+    compile_notice(type("A", (), {"quiet": True})())
     assert capsys.readouterr().err == ""
     (tmp_path / "lif.simulate-1.py311.nbi").write_bytes(b"x")
     assert not first_run()

@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from normad_edu.cli import main
-from normad_edu.cli.main import DEMO_HIDDEN_A, DEMO_SIZES
+from normad_edu.cli.experiments import DEMO_HIDDEN_A, DEMO_SIZES
 from normad_edu.experiments import demo_problem  # noqa: E402
 from normad_edu.setups import DeepSetup  # noqa: E402
 from normad_edu.network import forward  # noqa: E402
@@ -211,3 +211,14 @@ def test_raster_and_membrane_draw_what_they_are_given():
             plot_membrane(ax2, t, t[:-1])
     finally:
         plt.close(fig)
+
+
+def test_demo_refuses_a_batch_beyond_the_memory_limit_before_drawing_it(capsys, monkeypatch):
+    import normad_edu.cli.experiments as commands
+
+    monkeypatch.setattr(commands, "demo_problem", lambda *a, **k: pytest.fail("drew the problems"))
+    assert main(["demo", "--batch", "100000000"]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert captured.out == "" and len(err) == 1
+    assert "argument --batch" in err[0] and "MAX_ARRAY_BYTES" in err[0] and "normad-edu demo --help" in err[0]

@@ -327,3 +327,54 @@ def test_to_raster_with_a_tiny_dt_is_refused_before_allocating():
 def test_poisson_trains_of_an_enormous_epoch_are_refused_before_allocating():
     with pytest.raises(ValueError, match=r"^poisson_spike_trains with n_neurons=10, rate=20 Hz and T=1e\+13 ms"):
         poisson_spike_trains(10, 20.0, 1e13, 0)
+
+
+# ---------------------------------------------------------------------------
+# A network with no input neurons (W^1 of shape (n_1, 0)): it runs, at rest
+# ---------------------------------------------------------------------------
+
+NO_INPUT_WEIGHTS = [np.full((3, 0), 500.0), np.full((1, 3), 2000.0)]
+
+
+@pytest.mark.parametrize("inputs", [
+    [],                                                   # poisson_spike_trains(0, ...) returns []
+    np.empty((0, 4)),                                     # a 2-D population of no neurons
+    (np.empty((0, 0)), np.zeros(0, dtype=int)),           # padded (n, K), (n,)
+    (np.empty((2, 0, 3)), np.zeros((2, 0), dtype=int)),   # padded batch (B, n, K), (B, n)
+], ids=["empty-list", "empty-2d", "padded", "padded-batch"])
+def test_a_network_without_input_neurons_stays_at_rest(inputs):
+    """Without input no neuron receives current: no spike, V(t) = EL throughout (once 'cannot reshape')."""
+    rec = forward(inputs, NO_INPUT_WEIGHTS, sim=SMALL, record_v=True)
+    B = rec.inputs.counts.shape[0]
+    assert rec.inputs.counts.shape == (B, 0) and B in (1, 2)
+    assert [lay.counts.tolist() for lay in rec.layers] == [[[0, 0, 0]] * B, [[0]] * B]
+    for lay in rec.layers:
+        np.testing.assert_array_equal(lay.v, LIFParams().EL)
+    assert poisson_spike_trains(0, 20.0, SMALL.T, np.random.default_rng(0)) == []
+
+
+def test_silent_padded_trains_of_width_zero_are_accepted():
+    """Padded input with K = 0 (every train empty) is silence, not a reshape error."""
+    rec = forward((np.empty((1, 3, 0)), np.zeros((1, 3), dtype=int)), [np.full((2, 3), 5000.0)], sim=SMALL)
+    assert rec.output.counts.tolist() == [[0, 0]]
+
+
+def test_updates_and_training_without_input_neurons_run():
+    from normad_edu.normad import normad_update, normad_update_reference
+
+    rec = forward([], NO_INPUT_WEIGHTS, sim=SMALL)
+    desired = stack_padded([[np.array([5.0, 15.0])]])
+    kw = dict(rates=(10.0, 100.0), plastic=(True, True), sim=SMALL)
+    fast, slow = normad_update(rec, desired, **kw), normad_update_reference(rec, desired, **kw)
+    assert [g.shape for g in fast] == [(1, 3, 0), (1, 1, 3)]
+    for g, h in zip(fast, slow):
+        np.testing.assert_allclose(g, h, rtol=1e-9, atol=1e-12)
+    result = train([[np.empty((0, 0))]], [[[np.array([5.0, 15.0])]]], [w[None] for w in NO_INPUT_WEIGHTS],
+                   TrainConfig(rates=(10.0, 100.0), max_iter=2), sim=SMALL)
+    assert result.iterations() == [None]
+    assert result.weights[0].shape == (1, 3, 0)
+
+
+def test_an_empty_population_with_weights_that_expect_inputs_is_refused_in_one_line():
+    with pytest.raises(ValueError, match=r"^W\^1 expects 2 inputs but 0 input spike trains were given$"):
+        forward([], [np.ones((3, 2))], sim=SMALL)

@@ -108,6 +108,30 @@ def test_defaults_and_argument_checks():
         gradient_check((10,))
 
 
+def test_a_network_too_big_for_finite_differences_is_refused_before_anything_runs(monkeypatch):
+    """2,1000000 used to simulate for minutes: 2 x 2e6 perturbed networks. Refused up front, naming the limit."""
+    import normad_edu.gradcheck as gc
+    from normad_edu import params
+    from normad_edu.gradcheck import check_gradient_check_size
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("drew or simulated before refusing")
+
+    monkeypatch.setattr(gc, "forward", must_not_run)
+    monkeypatch.setattr(gc, "poisson_spike_trains", must_not_run)
+    with pytest.raises(ValueError, match=r"^sizes = 2,1000000: .*2000000 weights.* above the limit of 2 GiB "
+                                         r"\(MAX_ARRAY_BYTES in normad_edu.params\)"):
+        gradient_check((2, 1_000_000))
+    with pytest.raises(ValueError, match=r"^sizes = 1000000,1: "):
+        gradient_check((1_000_000, 1))
+    # the estimate counts the 2 P perturbed copies of all P weights, and the limit is read at call time
+    small, large = check_gradient_check_size((20, 10, 1)), check_gradient_check_size((40, 20, 1))
+    assert small >= 2 * 8 * 210**2 and large >= 2 * 8 * 820**2 and large > small
+    monkeypatch.setattr(params, "MAX_ARRAY_BYTES", 0.99 * small)
+    with pytest.raises(ValueError, match="MAX_ARRAY_BYTES"):
+        gradient_check((20, 10, 1))
+
+
 def test_v_hat_is_the_psi_hat_sum_of_the_last_hidden_layer():
     rng = np.random.default_rng(0)
     x = [np.sort(rng.uniform(0, 40, 3)) for _ in range(10)]

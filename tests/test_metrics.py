@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from normad_edu import metrics
 from normad_edu.metrics import correlation, correlation_padded, van_rossum_distance
 from normad_edu.spikes import stack_padded
 
@@ -184,6 +185,117 @@ def test_van_rossum_matches_elephant():
         ref = float(elephant_vr(sts, tau * pq.ms)[0, 1])
         # Elephant gives 1.0 for one spike vs empty; this package sqrt(1/2).
         assert van_rossum_distance(a, b, tau=tau) == pytest.approx(ref / math.sqrt(2), rel=1e-10)
+    rng = np.random.default_rng(10)  # random trains, and long ones (2000 spikes, with shared times)
+    for n, m, T in ((5, 9, 100.0), (40, 25, 1000.0), (2000, 1500, 1e5)):
+        a = np.unique(rng.uniform(0.0, T, n))
+        b = np.unique(np.concatenate([rng.uniform(0.0, T, m), a[::7]]))
+        for tau in (0.5, 10.0, 300.0):
+            sts = [neo.SpikeTrain(x, units="ms", t_stop=T) for x in (a, b)]
+            ref = float(elephant_vr(sts, tau * pq.ms)[0, 1])
+            assert van_rossum_distance(a, b, tau=tau) == pytest.approx(ref / math.sqrt(2), rel=1e-10)
+
+
+def pairwise_van_rossum(a, b, tau):
+    """Reference: the three double sums of the closed form over every pair (O(n m) memory)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+
+    def s(x, y):
+        return float(np.sum(np.exp(-np.abs(x[:, None] - y[None, :]) / tau)))
+
+    return math.sqrt(max(0.5 * (s(a, a) + s(b, b) - 2.0 * s(a, b)), 0.0))
+
+
+def test_van_rossum_equals_the_pairwise_formula():
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        a = np.unique(rng.uniform(0.0, 300.0, rng.integers(0, 40)))
+        b = np.unique(rng.uniform(0.0, 300.0, rng.integers(0, 40)))
+        if rng.random() < 0.3:  # spikes at the same time in both trains
+            b = np.unique(np.concatenate([b, a[: a.size // 2]]))
+        tau = 10.0 ** rng.uniform(-1.0, 3.0)
+        expected = pairwise_van_rossum(a, b, tau)
+        assert van_rossum_distance(a, b, tau=tau) == pytest.approx(expected, rel=1e-12, abs=1e-300)
+        assert van_rossum_distance(a, a[::-1], tau=tau) == 0.0  # identical trains: exactly 0
+
+
+def test_van_rossum_of_long_trains_takes_linear_memory():
+    """10^5 spikes each (once a 10^5 x 10^5 matrix, 74.5 GiB): 1000 copies of a 100-spike pattern, 10^4 ms apart,
+    do not interact (exp(-10^4 / 10) underflows), so D^2 is 1000 times the pattern's."""
+    import tracemalloc
+
+    rng = np.random.default_rng(4)
+    a0, b0 = np.sort(rng.uniform(0.0, 500.0, 100)), np.sort(rng.uniform(0.0, 500.0, 100))
+    shift = 1e4 * np.arange(1000)[:, None]
+    a, b = (a0 + shift).ravel(), (b0 + shift).ravel()
+    tracemalloc.start()
+    try:
+        d = van_rossum_distance(a, b, tau=10.0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert d == pytest.approx(math.sqrt(1000.0) * pairwise_van_rossum(a0, b0, 10.0), rel=1e-10)
+    assert peak < 100 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+
+
+def test_correlation_of_long_trains_takes_linear_memory():
+    """The same construction for the correlation: each double sum is 1000 times the pattern's, the cosine equal."""
+    import tracemalloc
+
+    rng = np.random.default_rng(5)
+    a0, b0 = np.sort(rng.uniform(0.0, 500.0, 100)), np.sort(rng.uniform(0.0, 500.0, 100))
+    shift = 1e4 * np.arange(1000)[:, None]
+    a, b = (a0 + shift).ravel(), (b0 + shift).ravel()
+    tracemalloc.start()
+    try:
+        c = correlation(a, b, sigma=2.0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert c == pytest.approx(correlation(a0, b0, sigma=2.0), rel=1e-12)
+    assert peak < 400 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+
+
+def test_correlation_of_close_pairs_only_equals_every_pair(monkeypatch):
+    """Above PAIRWISE_MAX_PAIRS only the pairs within GAUSS_REACH sigma are summed, in blocks: the same value."""
+    rng = np.random.default_rng(6)
+    cases = []
+    for _ in range(100):
+        a = np.unique(rng.uniform(0.0, 500.0, rng.integers(1, 200)))
+        b = np.unique(rng.uniform(0.0, 500.0, rng.integers(1, 200)))
+        sigma = 10.0 ** rng.uniform(-1.0, 2.0)
+        cases.append((a, b, sigma, correlation(a, b, sigma=sigma)))  # every pair at once
+    monkeypatch.setattr(metrics, "PAIRWISE_MAX_PAIRS", 7)  # close pairs only, blocks of ~7 pairs
+    for a, b, sigma, every_pair in cases:
+        assert correlation(a, b, sigma=sigma) == pytest.approx(every_pair, rel=1e-13, abs=1e-300)
+
+
+def test_correlation_padded_in_blocks_is_bit_identical(monkeypatch):
+    rng = np.random.default_rng(7)
+    pairs = [(np.unique(rng.uniform(0, 200, rng.integers(0, 30))), np.unique(rng.uniform(0, 200, rng.integers(0, 9))))
+             for _ in range(50)]
+    ta, ca, tb, cb = batch_pairs(pairs)
+    whole = correlation_padded(ta, ca, tb, cb)
+    monkeypatch.setattr(metrics, "PAIRWISE_MAX_PAIRS", 1000)  # a few rows per block
+    np.testing.assert_array_equal(correlation_padded(ta, ca, tb, cb), whole)
+    np.testing.assert_array_equal(whole[:, 0], [correlation(a, b) for a, b in pairs])
+
+
+def test_correlation_padded_refuses_one_enormous_row_before_computing():
+    t = np.sort(np.random.default_rng(8).uniform(0.0, 1e6, 100_000))[None]
+    with pytest.raises(ValueError, match=r"correlation_padded: one row .*MAX_ARRAY_BYTES.*use correlation\(\)"):
+        correlation_padded(t, np.array([t.size]), t, np.array([t.size]))
+
+
+def test_traces_in_blocks_are_bit_identical(monkeypatch):
+    from normad_edu.metrics import exponential_trace, gaussian_trace
+
+    train = np.sort(np.random.default_rng(9).uniform(0.0, 500.0, 40))
+    t = np.linspace(-10.0, 520.0, 3000).reshape(3, 1000)
+    whole = gaussian_trace(t, train), exponential_trace(t, train)
+    monkeypatch.setattr(metrics, "PAIRWISE_MAX_PAIRS", 100)  # 2 times per block
+    np.testing.assert_array_equal(gaussian_trace(t, train), whole[0])
+    np.testing.assert_array_equal(exponential_trace(t, train), whole[1])
+    assert whole[0].shape == whole[1].shape == (3, 1000)
 
 
 # --------------------------------------------------------------------------

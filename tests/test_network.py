@@ -221,8 +221,8 @@ def test_forward_rejects_bad_padded_counts():
 def test_forward_rejects_malformed_inputs():
     with pytest.raises(TypeError, match=r"^inputs must be"):
         forward("spikes", one_layer(), sim=SMALL)
-    with pytest.raises(TypeError, match=r"^inputs must be"):
-        forward([], one_layer(), sim=SMALL)
+    with pytest.raises(ValueError, match=r"^W\^1 expects \d+ inputs but 0 input spike trains"):
+        forward([], one_layer(), sim=SMALL)  # [] is a population of no neurons
     with pytest.raises(ValueError, match=r"^inputs must be a list of 1-D spike-time arrays"):
         forward([[1.0], [[2.0]]], one_layer(), sim=SMALL)
 

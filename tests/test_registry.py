@@ -11,7 +11,7 @@ import pytest
 import normad_edu as ne
 from normad_edu.normad import error_instants_padded
 from normad_edu.experiments import EXPERIMENTS, get_experiment, make_experiment, pattern_order_rngs
-from normad_edu.cli.support import parse_changes
+from normad_edu.cli.settings import parse_changes
 from normad_edu.setups import DeepSetup, SingleSetup, XORSetup, with_changes, with_max_iter
 from normad_edu.training import train
 

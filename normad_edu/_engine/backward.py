@@ -117,7 +117,7 @@ def pack_record(record) -> PackedRecord:
 def unpack_weights(layout: Layout, flat: np.ndarray) -> list[np.ndarray]:
     """Split flat ``(B, sum n_l n_{l-1})`` rows back into ``[(B, n_l, n_{l-1}) for l = 1 .. L]``."""
     s, o = layout.sizes, layout.weight_offset
-    return [flat[:, o[l]:o[l + 1]].reshape(-1, s[l + 1], s[l]).copy() for l in range(len(s) - 1)]
+    return [flat[:, o[l]:o[l + 1]].reshape(flat.shape[0], s[l + 1], s[l]).copy() for l in range(len(s) - 1)]
 
 
 # ---------------------------------------------------------------------------

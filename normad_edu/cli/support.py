@@ -1,10 +1,8 @@
-"""Helpers of the ``normad-edu`` command line: argparse types, errors, output folders, figures and JSON."""
+"""What every ``normad-edu`` command shares: errors, argument types, common options, output folders, figures, JSON, printing."""
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import fields
-import importlib.util
 import json
 import math
 import sys
@@ -16,26 +14,38 @@ import numpy as np
 from .. import __version__
 from ..progress import first_run
 
+#: Default ``--out`` folder of the commands that save files.
+DEFAULT_OUT = "normad_edu_out"
 #: Results file of every sweep, inside ``--out``.
 RESULTS_FILE = "results.jsonl"
 
 
+# ----------------------------------------------------------------------------------------------------------------
+# errors and the parser
+# ----------------------------------------------------------------------------------------------------------------
+
+
 class UsageError(Exception):
-    """Raised by a subcommand for an argument value argparse cannot check (exit status 2)."""
+    """Raised by a command for an argument value argparse cannot check (exit status 2)."""
 
 
 class CommandError(Exception):
-    """Raised by a subcommand that cannot finish (exit status 1, one line on stderr)."""
+    """Raised by a command that cannot finish (exit status 1, one line on stderr)."""
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     """ArgumentParser whose errors are one line on stderr (exit status 2) naming its own help."""
 
     def error(self, message: str):  # noqa: D102 (argparse API)
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def _int_at_least(minimum: int) -> Callable[[str], int]:
+# ----------------------------------------------------------------------------------------------------------------
+# argument types
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def int_at_least(minimum: int) -> Callable[[str], int]:
     """An argparse ``type`` accepting integers >= ``minimum``."""
 
     def parse(text: str) -> int:
@@ -51,7 +61,7 @@ def _int_at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
-def _float_above(minimum: float, *, inclusive: bool = False) -> Callable[[str], float]:
+def float_above(minimum: float, *, inclusive: bool = False) -> Callable[[str], float]:
     """An argparse ``type`` accepting finite numbers > ``minimum`` (>= if ``inclusive``)."""
     relation = ">=" if inclusive else ">"
 
@@ -68,36 +78,36 @@ def _float_above(minimum: float, *, inclusive: bool = False) -> Callable[[str], 
     return parse
 
 
-def _names(choices: Sequence[str]) -> Callable[[str], list[str]]:
-    """An argparse ``type``: one or more comma-separated names among ``choices`` (use with :class:`_NamesAction`)."""
+def names(choices: Sequence[str]) -> Callable[[str], list[str]]:
+    """An argparse ``type``: one or more comma-separated names among ``choices`` (use with :class:`NamesAction`)."""
 
     def parse(text: str) -> list[str]:
-        names = [part.strip() for part in text.split(",") if part.strip()]
-        bad = [n for n in names if n not in choices]
-        if not names or bad:
+        found = [part.strip() for part in text.split(",") if part.strip()]
+        bad = [n for n in found if n not in choices]
+        if not found or bad:
             raise argparse.ArgumentTypeError(f"must be one or more of {', '.join(choices)}, comma-separated, "
                                              f"got {text!r}")
-        return names
+        return found
 
     parse.__name__ = f"names among {', '.join(choices)}"
     return parse
 
 
-class _NamesAction(argparse.Action):
+class NamesAction(argparse.Action):
     """``--train all,outer2`` or ``--train all --train outer2``: the flag's values, in order, each once.
 
     The default list is replaced by the first use of the flag, not extended."""
 
     def __call__(self, parser, namespace, values, option_string=None):  # noqa: D102 (argparse API)
         current = getattr(namespace, self.dest, None)
-        names = [] if current is None or current is self.default else list(current)
+        found = [] if current is None or current is self.default else list(current)
         for v in values:
-            if v not in names:
-                names.append(v)
-        setattr(namespace, self.dest, names)
+            if v not in found:
+                found.append(v)
+        setattr(namespace, self.dest, found)
 
 
-def _layer_sizes(text: str) -> tuple[int, ...]:
+def layer_sizes(text: str) -> tuple[int, ...]:
     """An argparse ``type``: comma-separated layer sizes, at least an input and an output layer."""
     try:
         sizes = tuple(int(part) for part in text.split(","))
@@ -109,7 +119,7 @@ def _layer_sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def _scheduler_address(text: str) -> str:
+def scheduler_address(text: str) -> str:
     """An argparse ``type``: a Dask scheduler address, ``tcp://host:port`` or ``host:port``."""
     import re
 
@@ -118,7 +128,28 @@ def _scheduler_address(text: str) -> str:
     return text
 
 
-def _output_folder(text: str) -> Path:
+def add_common_options(p: argparse.ArgumentParser, *, out: str | None = DEFAULT_OUT, seed: bool = True,
+                       quiet: bool = True) -> None:
+    """``--seed``, ``--out``, ``--json`` and ``--quiet``: one name and meaning for every command.
+
+    ``out``: the default folder, None for "nothing is saved unless --out is given", "none" for no ``--out``."""
+    if seed:
+        p.add_argument("--seed", metavar="S", type=int_at_least(0), default=0, help="random seed, >= 0 (default: 0)")
+    if out != "none":
+        p.add_argument("--out", metavar="DIR", default=out,
+                       help=f"output folder (default: {'./' + out if out else 'none: nothing is saved'})")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object on stdout instead of the text summary (NaN as null)")
+    if quiet:
+        p.add_argument("--quiet", action="store_true", help="no progress bars and no notices on stderr")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# files
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def output_folder(text: str) -> Path:
     """``--out``: an existing folder or one that can be created (created here)."""
     out = Path(text)
     if out.exists() and not out.is_dir():
@@ -130,7 +161,7 @@ def _output_folder(text: str) -> Path:
     return out
 
 
-def _use_agg() -> None:
+def use_agg() -> None:
     """Select the non-interactive Agg backend unless pyplot is already in use (a test or notebook keeps its own)."""
     if "matplotlib.pyplot" not in sys.modules:
         import matplotlib
@@ -138,7 +169,8 @@ def _use_agg() -> None:
         matplotlib.use("Agg")
 
 
-def _save(fig, out: Path, stem: str, formats=("png", "svg")) -> list[str]:
+def write_figure(fig, out: Path, stem: str, formats=("png", "svg")) -> list[str]:
+    """Save ``fig`` as ``out/stem.<format>`` for each format; a failure is a :class:`CommandError`."""
     from ..plotting import save_figure
 
     try:
@@ -147,14 +179,19 @@ def _save(fig, out: Path, stem: str, formats=("png", "svg")) -> list[str]:
         raise CommandError(f"cannot write {out / stem}: {exc.strerror or exc}") from None
 
 
-def _jsonable(obj):
+# ----------------------------------------------------------------------------------------------------------------
+# JSON and printing
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def jsonable(obj):
     """``obj`` with numpy scalars/arrays and paths made plain, NaN and inf as None."""
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
+        return jsonable(obj.tolist())
     if isinstance(obj, (bool, np.bool_)):
         return bool(obj)
     if isinstance(obj, np.integer):
@@ -166,17 +203,18 @@ def _jsonable(obj):
     return obj
 
 
-def _print_json(args: argparse.Namespace, obj: dict) -> None:  # noqa: D103
-    """Print ``obj`` as one line of strict JSON on the command's stdout."""
+def print_json(args: argparse.Namespace, obj: dict) -> None:
+    """Print ``obj`` (after ``command`` and ``version``) as one line of strict JSON on the command's stdout."""
     obj = {"command": args.command, "version": __version__, **obj}
-    print(json.dumps(_jsonable(obj), allow_nan=False), file=getattr(args, "stdout", None) or sys.stdout)
+    print(json.dumps(jsonable(obj), allow_nan=False), file=getattr(args, "stdout", None) or sys.stdout)
 
 
-def _fmt(x, fmt: str = ".3f") -> str:
-    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, fmt)
+def fmt(x, spec: str = ".3f") -> str:
+    """``x`` formatted with ``spec``, or ``n/a`` for None and NaN."""
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
 
 
-def _say(args: argparse.Namespace, text: str) -> None:
+def say(args: argparse.Namespace, text: str) -> None:
     """A header or notice: on stdout for the text output, on stderr (unless --quiet) with --json."""
     if not args.json:
         print(text, flush=True)
@@ -184,62 +222,7 @@ def _say(args: argparse.Namespace, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
-def _compile_notice(args: argparse.Namespace) -> None:
+def compile_notice(args: argparse.Namespace) -> None:
+    """On stderr, unless --quiet: the first run compiles the simulator (numba's cache is empty)."""
     if not getattr(args, "quiet", False) and first_run():
         print("normad-edu: compiling the simulator (first run only, up to a minute)...", file=sys.stderr, flush=True)
-
-
-def _check_sweep_args(args: argparse.Namespace) -> Path:
-    if args.scheduler is not None and importlib.util.find_spec("distributed") is None:
-        raise UsageError("argument --scheduler: needs dask.distributed; install it with "
-                         "pip install 'normad_edu[distributed]'")
-    return _output_folder(args.out)
-
-
-def _sweep_configuration(args: argparse.Namespace, out: Path, **extra) -> dict:
-    return {**extra, "seed": args.seed, "workers": args.workers, "scheduler": args.scheduler,
-            "out": str(out.resolve()), "results_file": str((out / RESULTS_FILE).resolve())}
-
-
-def parse_changes(setup, items) -> dict:
-    """``["FIELD=VALUE", ...]`` -> ``{field: value}``, each value converted to the type of the field's value in ``setup``.
-
-    Tuples are written comma-separated (``a_hidden=1000,2000``), booleans as
-    true/false. Raises ``ValueError`` naming the item for an unknown field or
-    a value that does not convert.
-    """
-    known = {f.name: getattr(setup, f.name) for f in fields(setup)}
-    changes: dict = {}
-    for item in items:
-        name, sep, text = str(item).partition("=")
-        name, text = name.strip(), text.strip()
-        if not sep or not name:
-            raise ValueError(f"expected FIELD=VALUE, got {item!r}")
-        if name not in known:
-            raise ValueError(f"{type(setup).__name__} has no field {name!r} (in {item!r}); fields: {', '.join(known)}")
-        try:
-            changes[name] = _convert_like(known[name], text)
-        except ValueError as exc:
-            raise ValueError(f"cannot read {item!r}: {exc}") from None
-    return changes
-
-
-def _convert_like(example, text: str):
-    if isinstance(example, bool):
-        if text.lower() in ("true", "1", "yes"):
-            return True
-        if text.lower() in ("false", "0", "no"):
-            return False
-        raise ValueError(f"{text!r} is not a boolean (true/false)")
-    if isinstance(example, tuple):
-        parts = [p for p in text.split(",") if p.strip()]
-        kind = type(example[0]) if example else float
-        return tuple(_convert_like(kind(0), p.strip()) for p in parts)
-    if isinstance(example, int):
-        value = float(text)
-        if value != int(value):
-            raise ValueError(f"{text!r} is not an integer")
-        return int(value)
-    if isinstance(example, float):
-        return float(text)
-    return text
