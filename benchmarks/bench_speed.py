@@ -67,7 +67,7 @@ Targets on a 2-core machine: forward <= 1.0 ms per problem, an iteration
 Usage::
 
     python benchmarks/bench_speed.py [--batch 100] [--repeats 7] [--seed 0] [--no-startup] [--startup-repeats 2]
-                                     [--no-peer] [--peer-repeats 5]
+                                     [--no-peer] [--peer-repeats 5] [--brian2-dt DT]
 """
 
 from __future__ import annotations
@@ -206,8 +206,11 @@ def peer_howto(python: Path) -> str:
             f"NORMAD_PEER_VENV=DIR puts it elsewhere) and run this again (see benchmarks/README.md)")
 
 
-def run_brian2(batch_file: Path, repeats: int) -> tuple[dict | None, str]:
-    """Run the Brian2 model of the batch in the peer venv on one thread: (its JSON result, a message)."""
+def run_brian2(batch_file: Path, repeats: int, dt: float | None = None) -> tuple[dict | None, str]:
+    """Run the Brian2 model of the batch in the peer venv on one thread: (its JSON result, a message).
+
+    ``dt`` (ms) replaces the batch's time step in the Brian2 run only (a convergence check).
+    """
     python = peer_python()
     if not python.exists():
         return None, peer_howto(python)
@@ -215,7 +218,8 @@ def run_brian2(batch_file: Path, repeats: int) -> tuple[dict | None, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     res = subprocess.run([str(python), str(PEER_DIR / "brian2_network.py"), str(batch_file), str(out),
-                          "--repeats", str(repeats)], env=env, capture_output=True, text=True)
+                          "--repeats", str(repeats)] + ([] if dt is None else ["--dt", repr(dt)]),
+                         env=env, capture_output=True, text=True)
     if res.returncode != 0 or not out.exists():
         tail = "\n".join((res.stderr or res.stdout).strip().splitlines()[-5:])
         return None, f"Brian2: the peer run failed (exit {res.returncode}), no Brian2 line:\n{tail}"
@@ -252,9 +256,14 @@ def main(argv=None) -> int:
                     help="cold and warm starts per command, the minimum is shown (default: 2)")
     ap.add_argument("--no-peer", action="store_true", help="skip the Brian2 run in the peer environment")
     ap.add_argument("--peer-repeats", type=int, default=5, help="timed Brian2 runs, the minimum is shown (default: 5)")
+    ap.add_argument("--brian2-dt", type=float, default=None, metavar="DT",
+                    help="run Brian2 on a finer grid (ms) to check that its spike counts approach normad_edu's "
+                         "(its time is then not comparable; default: the benchmark's dt)")
     args = ap.parse_args(argv)
     if args.batch < 1 or args.repeats < 1 or args.peer_repeats < 1:
         ap.error("--batch, --repeats and --peer-repeats must be >= 1")
+    if args.brian2_dt is not None and not args.brian2_dt > 0:
+        ap.error(f"--brian2-dt must be > 0 ms, got {args.brian2_dt}")
     B, R = args.batch, args.repeats
 
     ex = deep_problems("all", n_runs=B, seed=args.seed)
@@ -318,7 +327,7 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             batch_file = Path(tmp) / "batch.npz"
             export_batch(batch_file, x_t, x_c, weights, lif, syn, sim)
-            brian, peer_msg = run_brian2(batch_file, args.peer_repeats)
+            brian, peer_msg = run_brian2(batch_file, args.peer_repeats, args.brian2_dt)
 
     print(f"\n{'figure':<50} {'value':>9} {'/ NumPy ref':>12} {'target':>8}  ok")
     for k, (name, value, target) in enumerate(rows):
@@ -336,7 +345,8 @@ def main(argv=None) -> int:
     if brian is not None:
         b_ms = min(brian["loop_s"]) * 1e3 / B
         k = int(np.argmin(brian["loop_s"]))
-        peer_rows.append((f"Brian2 {brian['brian2']} ({brian['target']}), 1 thread", b_ms,
+        finer = "" if brian["dt"] == sim.dt else f", dt = {brian['dt']:g} ms: NOT COMPARABLE"
+        peer_rows.append((f"Brian2 {brian['brian2']} ({brian['target']}), 1 thread{finer}", b_ms,
                           f"cpu/wall {brian['run_cpu_s'][k] / brian['run_s'][k]:.2f} (whole run()); whole run() "
                           f"{min(brian['run_s']) * 1e3 / B:.2f} ms; numpy {brian['numpy']}"))
     peer_rows += [("NumPy step loop", ref_ms, f"cpu/wall {cpu_ref:.2f}"),
@@ -349,12 +359,13 @@ def main(argv=None) -> int:
         print(f"{name:<62} {value:10.3f} {value / ours1:15.2f}  {note}")
     if brian is None:
         print(peer_msg)
-    else:
+    elif not finer:
         print(f"Brian2 / ours (1 thread) = {b_ms / ours1:.2f}; ", end="")
     print(f"NumPy loop / ours (1 thread) = {ref_ms / ours1:.2f}; ours (1 thread) / floor = {ours1 / floor_ms:.2f}")
 
     print(f"\nspikes per problem, by layer (normad_edu exact inside the grid; "
-          f"{'Brian2 and ' if brian is not None else ''}the NumPy loop clock-driven)")
+          f"{'Brian2 and ' if brian is not None else ''}the NumPy loop clock-driven"
+          + (f"; Brian2 with dt = {brian['dt']:g} ms)" if brian is not None and brian["dt"] != sim.dt else ")"))
     for l, lay in enumerate(rec.layers, start=1):
         n = lay.counts.shape[1]
         print(f"  layer {l} ({n:2d} neurons): normad_edu {lay.counts.sum(axis=1).mean():8.1f}")
