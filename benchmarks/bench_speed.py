@@ -33,18 +33,22 @@ independent problems, the same LIF neuron and difference-of-exponentials
 synapse integrated with Brian2's exact linear propagator on the grid of dt.
 Its time is the minimum over ``--peer-repeats`` runs of Brian2's main loop,
 measured inside that process after a first run that generated and compiled
-the code. The peer table gives ms per problem and each as a multiple of
-``normad_edu``'s forward pass on one thread: the engine on 1 and on the
-default threads, Brian2, the NumPy step loop (its matrix-vector products
-are small; the CPU time / wall time of each timed call is printed, ~1.0 on
-one thread) and the floor estimate. The spike counts of every layer from
+the code. The peer table gives ms per problem, the minimum wall time and
+the minimum CPU time (of all threads of the process; CPU time is less
+disturbed by other processes on a shared machine), each also as a multiple
+of ``normad_edu``'s forward pass on one thread: the engine on 1 and on the
+default threads, Brian2, the NumPy step loop and the floor estimate, with
+CPU time / wall time of the fastest call (about 1 for one busy thread on a
+quiet machine; the NumPy loop's matrix-vector products are too small for
+its BLAS to use threads). The spike counts of every layer from
 ``normad_edu``, Brian2 and the NumPy loop are compared, to show that the
 three did the same work: Brian2 and the NumPy loop are clock-driven (a
-spike takes effect at the end of its step), ``normad_edu`` is exact inside
-the grid, so counts agree closely but not exactly. Without the peer
-environment the Brian2 line says how to create it. The environment
-variable ``NORMAD_PEER_VENV`` points at another peer venv
-(default ``benchmarks/peer/.venv-peer``).
+spike takes effect at the end, or the start, of its step), ``normad_edu``
+is exact inside the grid, so counts agree closely but not exactly
+(``--brian2-dt 0.01`` runs Brian2 on a 10x finer grid, where its counts come
+close to ``normad_edu``'s). Without the peer environment the Brian2 line
+says how to create it. The environment variable ``NORMAD_PEER_VENV``
+points at another peer venv (default ``benchmarks/peer/.venv-peer``).
 
 Floor estimate. A clock-driven simulation of this network must at least
 (a) advance the state ``(V, I1, I2)`` of each of the ``n_1 + n_2 + n_3 = 76``
