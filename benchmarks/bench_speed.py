@@ -207,6 +207,7 @@ def peer_python() -> Path:
 
 
 def peer_howto(python: Path) -> str:
+    """What to do when the peer venv is missing."""
     return (f"Brian2: no peer environment ({python} not found), no Brian2 line. Create it with "
             f"`bash benchmarks/peer/setup.sh` (a venv with benchmarks/peer/requirements.txt; "
             f"NORMAD_PEER_VENV=DIR puts it elsewhere) and run this again (see benchmarks/README.md)")
@@ -333,6 +334,9 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             batch_file = Path(tmp) / "batch.npz"
             export_batch(batch_file, x_t, x_c, weights, lif, syn, sim)
+            if peer_python().exists():
+                print("running Brian2 in the peer environment (its first run in a new venv compiles for minutes)",
+                      flush=True)
             brian, peer_msg = run_brian2(batch_file, args.peer_repeats, args.brian2_dt)
 
     print(f"\n{'figure':<50} {'value':>9} {'/ NumPy ref':>12} {'target':>8}  ok")
