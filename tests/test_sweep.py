@@ -75,7 +75,7 @@ def test_real_kill_then_resume(tmp_path):
     path = tmp_path / "results.jsonl"
     n_runs, max_iter = 6, 60
     code = (
-        "from normad_edu.experiments import XORSetup, with_max_iter\n"
+        "from normad_edu.setups import XORSetup, with_max_iter\n"
         "from normad_edu.research.sweep import run_sweep\n"
         f"run_sweep('xor', 'frozen', {n_runs}, {str(path)!r}, setup=with_max_iter(XORSetup(), {max_iter}),\n"
         "          workers=1, chunk_size=1, progress=False)\n"
