@@ -51,7 +51,7 @@ from normad_edu.experiments import deep_problems
 from normad_edu.lif import simulate_layer
 from normad_edu.metrics import correlation_padded
 from normad_edu.network import forward
-from normad_edu.normad import _error_instants_padded, backward, normad_update
+from normad_edu.normad import error_instants_padded, backward, normad_update
 from normad_edu.spikes import stack_padded
 
 
@@ -145,9 +145,9 @@ def main(argv=None) -> None:
     width, offset = params.bins(sim)
     out = rec.output
     d_t, d_c = desired
-    err_t, err_s = _error_instants_padded(d_t, d_c, out.times, out.counts, width, offset)
-    rows.append(("scoring", "error instants (_error_instants_padded)",
-                 best_ms(lambda: _error_instants_padded(d_t, d_c, out.times, out.counts, width, offset), R, B)))
+    err_t, err_s = error_instants_padded(d_t, d_c, out.times, out.counts, width, offset)
+    rows.append(("scoring", "error instants (error_instants_padded)",
+                 best_ms(lambda: error_instants_padded(d_t, d_c, out.times, out.counts, width, offset), R, B)))
     on_grid = training._on_grid
     rows.append(("scoring", "correlation (correlation_padded on the grid)",
                  best_ms(lambda: correlation_padded(on_grid(out.times, width, offset), out.counts,
@@ -208,7 +208,7 @@ def main(argv=None) -> None:
         return wrapper
 
     originals = {n: getattr(training, n) for n in ("simulate_network", "normad_update", "correlation_padded",
-                                                    "_error_instants_padded")}
+                                                    "error_instants_padded")}
     n_it = args.train_iterations
     config = replace(ex.config, max_iter=n_it, threshold=1.0, raster_every=1)
     x_train = [[p[0]] for p in ex.inputs]

@@ -31,7 +31,8 @@ from .normad import NormADParams, d_hat, error_instants, normad_update, normad_u
 from .params import LIFParams, SimParams, SynapseParams, print_default_parameters
 from .setups import DeepSetup, SingleSetup, XORSetup, with_changes
 from .spikes import poisson_spike_train, poisson_spike_trains
-from .training import TrainConfig, TrainingResult, train
+from .result import TrainingResult
+from .training import TrainConfig, train
 
 __version__ = "0.1.0"
 

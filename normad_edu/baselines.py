@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._engine.error_instants import error_instants_padded as _error_instants_padded
 from .validation import check_nonnegative, check_positive
 from .network import ForwardRecord
-from .normad import NormADParams, check_desired
+from .normad import NormADParams, check_desired, error_instants_padded
 from .params import LIFParams, SimParams
 
 #: Time constant of the ReSuMe learning window (ms).
@@ -37,6 +36,7 @@ def resume_update(
     lif: LIFParams = LIFParams(),
     sim: SimParams = SimParams(),
     params: NormADParams = NormADParams(),
+    instants: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[np.ndarray]:
     """ReSuMe weight update of the output layer (hidden layers get zeros).
 
@@ -53,6 +53,10 @@ def resume_update(
     a : float
         Non-Hebbian term, >= 0.
     lif, sim, params : parameter dataclasses (coincidence tolerance from ``params``).
+    instants : (err_t, err_s), optional
+        The padded error instants of ``record`` against ``desired`` when the
+        caller has them (:func:`normad_edu.training.train` does); then
+        ``desired`` is not checked or used again.
 
     Returns
     -------
@@ -63,8 +67,10 @@ def resume_update(
     tau_R = check_positive("tau_R", tau_R, unit="ms")
     a = check_nonnegative("a", a)
     out = record.output
-    d_times, d_counts = check_desired(desired, out.counts.shape, sim.T)
-    err_t, err_s = _error_instants_padded(d_times, d_counts, out.times, out.counts, *params.bins(sim))
+    if instants is None:
+        d_times, d_counts = check_desired(desired, out.counts.shape, sim.T)
+        instants = error_instants_padded(d_times, d_counts, out.times, out.counts, *params.bins(sim))
+    err_t, err_s = instants
     pre = record.spikes(len(record.layers) - 1)
     # lag[b, k, e, i, f] = t_e - t_i^f; the window counts presynaptic spikes before t_e
     t_e = np.where(err_s != 0, err_t, 0.0)[:, :, :, None, None]

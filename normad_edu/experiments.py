@@ -184,10 +184,7 @@ def deep_problems(train: str = "all", n_runs: int = 100, seed: int = 0, setup: D
             sign = _signed(rng, shape, setup.frac_excitatory)
             weights[l].append(magnitude * np.where(sign > 0, 1.0, -setup.inhibitory_scale))
         weights[L - 1].append(np.zeros((sizes[L], sizes[L - 1])))
-    r_hidden = {"output": 0.0, "outer2": setup.r_hidden_outer2, "all": setup.r_hidden_all}[train]
-    plastic = tuple(l == L - 1 or (train == "all") or (train == "outer2" and l == L - 2) for l in range(L))
-    scale = setup.r_hidden_scale or (1.0,) * (L - 1)
-    rates = tuple(setup.r_out if l == L - 1 else (r_hidden * scale[l] if plastic[l] else 0.0) for l in range(L))
+    rates, plastic = setup.layer_rates(train)
     config = TrainConfig(rates=rates, plastic=plastic, max_iter=setup.max_iter, threshold=setup.threshold,
                          sigma=setup.sigma, mode=setup.mode, raster_every=max(1, setup.max_iter // 500),
                          rate_decay=setup.rate_decay, homeostasis=setup.homeostasis,

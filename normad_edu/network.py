@@ -221,7 +221,7 @@ def _check_padded(name: str, times: np.ndarray, counts: np.ndarray, T: float, la
     return times
 
 
-def _no_vdot(shape) -> np.ndarray:
+def no_vdot(shape) -> np.ndarray:
     """``vdot`` of input spikes (layer 0 has no membrane): NaN, a read-only broadcast view that takes no memory."""
     return np.broadcast_to(np.float64(np.nan), shape)
 
@@ -324,7 +324,7 @@ def pack_inputs(inputs, T: float, *, name: str = "inputs", levels: int | None = 
         def label(idx):
             return labels[idx[0]] + "".join(f"[{j}]" for j in idx[1:])
     times = _check_padded(name, times, counts, T, label)
-    return LayerOutput(times=times, counts=counts, vdot=_no_vdot(times.shape))
+    return LayerOutput(times=times, counts=counts, vdot=no_vdot(times.shape))
 
 
 def _nesting_message(name: str, depth: int, expected: str, levels: int | None) -> str:
@@ -406,7 +406,7 @@ def forward(
     elif B == 1 and Ws[0].shape[0] > 1:
         B = Ws[0].shape[0]
         x = LayerOutput(times=np.repeat(x.times, B, axis=0), counts=np.repeat(x.counts, B, axis=0),
-                        vdot=_no_vdot((B,) + x.times.shape[1:]))
+                        vdot=no_vdot((B,) + x.times.shape[1:]))
     elif Ws[0].shape[0] != B:
         raise ValueError(f"weights have batch size {Ws[0].shape[0]} but the inputs have batch size {B}")
     if record_v:  # all layers' traces, before simulating any (simulate_layer checks each layer's buffers)

@@ -42,11 +42,13 @@ only the first line is used: the single-layer NormAD rule.
 How to read this module
 -----------------------
 ``layer_spikes`` lists the spikes of one layer; ``dhat_at``,
-``output_adjoints``, ``deltas``, ``hidden_gradient``, ``adjoints_below`` and
-``add_normalized`` are the lines of the rule above, in that order;
-``update_for_error_instant`` chains them for one error instant and
-``normad_update_reference`` loops over problems, output neurons and error
-instants. Every kernel value is exact: ``psihat`` and ``psihat'`` come in
+``output_adjoints``, ``deltas``, ``hidden_gradient`` and ``adjoints_below``
+are the lines of the rule above, in that order; ``backward_steps`` chains
+them for one error instant, yielding one :class:`LayerBlame` (adjoints,
+deltas, ``G^l``) per layer from the output down: the one place where the
+recursion is written. ``update_for_error_instant`` adds each plastic layer's
+normalised step (``add_normalized``) and ``normad_update_reference`` loops
+over problems, output neurons and error instants. Every kernel value is exact: ``psihat`` and ``psihat'`` come in
 closed form from :mod:`normad_edu.kernels`, no time grid.
 
 :func:`normad_update` and :func:`backward` compute the same numbers with the
@@ -59,96 +61,20 @@ batch in parallel. ``tests/test_normad_core.py`` checks that both agree.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from ._engine import backward as _engine
-from ._engine.error_instants import error_instants_padded as _error_instants_padded  # noqa: F401 (training)
+from ._engine.error_instants import error_instants_padded as _engine_error_instants
 from ._engine.kernels import flatten_spikes as _flatten_spikes
 from .validation import check_nonnegative, check_positive, check_real
 from .kernels import psi_hat_kernel, psi_hat_kernel_dot
 from .network import ForwardRecord
-from .params import TAU_L_HAT, VDOT_MIN, LIFParams, SimParams, SynapseParams  # noqa: F401 (VDOT_MIN re-exported)
+from .params import TAU_L_HAT, LIFParams, NormADParams, SimParams, SynapseParams
 from .spikes import as_spike_train, to_padded
-
-
-NORMALIZATIONS = ("layer", "neuron")
-#: What the rule does at an error instant where every layer's gradient is zero (see NormADParams.zero_gradient).
-ZERO_GRADIENT_CASES = ("skip", "first-spike")
-
-
-@dataclass(frozen=True)
-class NormADParams:
-    """Parameters of the NormAD rule (all reconstructed from the paper).
-
-    Parameters
-    ----------
-    tau_L_hat : float
-        Effective membrane time constant tau_L' of ``hhat`` (ms), > 0.
-        Default 2.5 ms (measured better than tau_L = 10 ms on 100 -> 1 problems).
-    vdot_min : float
-        Lower clip of dV/dt at hidden spikes in ``1 / Vdot`` (mV/ms), > 0.
-        Default 1 mV/ms.
-    coincidence_dt : float or None
-        A desired and an observed spike of one neuron that fall in the same
-        bin ``floor(t / coincidence_dt + coincidence_offset)`` cancel (ms).
-        ``None`` uses the simulation step ``dt``; 0 cancels only identical
-        times.
-    coincidence_offset : float
-        Shift of the bin edges, in bins, in [0, 1). 0 (default, used for the
-        shipped results): bins ``[n dt, (n+1) dt)``, so a desired time on a
-        grid point is the *left edge* of its bin and an output a few us
-        early is a miss. 0.5: bins centred on the grid points (a symmetric
-        +-dt/2 tolerance for grid-aligned targets such as the XOR ones).
-    normalization : {"layer", "neuron"}
-        "layer" (default): each hidden layer's update at an
-        error instant is ``r_l G / ||G||_F``. "neuron" is a labelled
-        deviation studied in :mod:`normad_edu.research.study`: every row (hidden
-        neuron) of G is normalised on its own, ``r_l G_j / ||G_j||``, so
-        neurons far from the error get as large a step as near ones. The
-        output layer's single row per error is the same either way.
-    zero_gradient : {"skip", "first-spike"}
-        What the rule does at an error instant ``t`` that comes before the
-        first spike of the layer feeding the output (in that pattern). There
-        ``dhat(t) = 0`` and every spike below is later than ``t``, so the
-        gradient of *every* layer is zero: a dead zone, a case the paper
-        leaves open. "skip" (default, used for the shipped results): the
-        instant changes nothing (its normalised update is 0/0, taken as 0).
-        "first-spike": the instant is moved to one simulation step after
-        that first spike, the earliest time at which the rule can act; the
-        hidden layers then learn to fire earlier and the output to fire
-        there. Only missed spikes (+1) can fall there (an output cannot
-        fire before its inputs). A layer that never fires leaves the
-        instant where it is (still zero).
-    """
-
-    tau_L_hat: float = TAU_L_HAT
-    vdot_min: float = VDOT_MIN
-    coincidence_dt: float | None = None
-    coincidence_offset: float = 0.0
-    normalization: str = "layer"
-    zero_gradient: str = "skip"
-
-    def bins(self, sim: SimParams) -> tuple[float, float]:
-        """``(width, offset)`` of the coincidence bins for simulation grid ``sim``."""
-        return (sim.dt if self.coincidence_dt is None else self.coincidence_dt), self.coincidence_offset
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "tau_L_hat", check_positive("tau_L_hat", self.tau_L_hat, unit="ms"))
-        object.__setattr__(self, "vdot_min", check_positive("vdot_min", self.vdot_min, unit="mV/ms"))
-        off = check_nonnegative("coincidence_offset", self.coincidence_offset)
-        if off >= 1.0:
-            raise ValueError(f"coincidence_offset must be in [0, 1) (a fraction of a bin), got {off}")
-        object.__setattr__(self, "coincidence_offset", off)
-        if self.normalization not in NORMALIZATIONS:
-            raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {self.normalization!r}")
-        if self.zero_gradient not in ZERO_GRADIENT_CASES:
-            raise ValueError(f"zero_gradient must be one of {ZERO_GRADIENT_CASES}, got {self.zero_gradient!r}")
-        if self.coincidence_dt is not None:
-            object.__setattr__(self, "coincidence_dt",
-                               check_nonnegative("coincidence_dt", self.coincidence_dt, unit="ms"))
 
 
 # ---------------------------------------------------------------------------
@@ -199,6 +125,20 @@ def error_instants(desired, observed, coincidence_dt: float = 0.1,
             signs.append(-1)
             j += 1
     return np.array(times, dtype=np.float64), np.array(signs, dtype=np.int64)
+
+
+def error_instants_padded(d_times: np.ndarray, d_counts: np.ndarray, o_times: np.ndarray, o_counts: np.ndarray,
+                          width: float, offset: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`error_instants` of a whole batch at once, on padded trains (compiled).
+
+    ``d_times``/``o_times`` ``(B, n, K)`` (ms, +inf padding) and their counts
+    ``(B, n)``: desired and observed spikes of every output neuron; ``width``
+    and ``offset`` the coincidence bins (``NormADParams.bins``). Returns
+    ``(err_t, err_s)``, shapes ``(B, n, E)``: the error instants (ms) of each
+    train in time order and their signs (+1 missed, -1 extra), padded with
+    ``inf`` and sign 0. Inputs are assumed validated.
+    """
+    return _engine_error_instants(d_times, d_counts, o_times, o_counts, width, offset)
 
 
 # ---------------------------------------------------------------------------
@@ -308,27 +248,109 @@ def add_normalized(dW: np.ndarray, G: np.ndarray, scale: float, normalization: s
         dW[rows] += scale * G[rows] / norms[rows, None]
 
 
+@dataclass(frozen=True)
+class LayerBlame:
+    """One step of the backward recursion: what an error instant ``t`` of output neuron ``k`` asks of W^l.
+
+    Attributes
+    ----------
+    l : int
+        The layer (1 .. L; L is the output layer). ``W^l`` maps layer l-1 to layer l.
+    below : LayerSpikes
+        The spikes of layer l-1, the inputs of W^l.
+    spikes, a, delta : LayerSpikes, ndarray, ndarray, or None
+        For a hidden layer: its spikes, their adjoints ``a_j^f = dVhat_k(t)/dt_j^f``
+        (mV/ms) and ``delta_j^f = a_j^f / max(Vdot_j^f, vdot_min)`` (1). None for
+        the output layer, whose gradient does not go through spike times.
+    t, k : float, int
+        The error instant (ms) and the output neuron.
+    n : int
+        Rows of W^l (neurons of layer l).
+    kern : Kernels
+
+    ``dhat_below`` and ``G`` are computed when first asked for.
+    """
+
+    l: int
+    below: LayerSpikes
+    spikes: LayerSpikes | None
+    a: np.ndarray | None
+    delta: np.ndarray | None
+    t: float
+    k: int
+    n: int
+    kern: Kernels
+
+    @cached_property
+    def dhat_below(self) -> np.ndarray:
+        """dhat^{l-1} (ms/pF) at the spikes of layer l (hidden; one row per spike) or at ``t`` (output; one row)."""
+        return dhat_at(self.t if self.spikes is None else self.spikes.t, self.below, self.kern)
+
+    @cached_property
+    def G(self) -> np.ndarray:
+        """``G^l = dVhat_k(t)/dW^l`` (mV/pA), shape ``(n_l, n_{l-1})``.
+
+        Output layer: row k is ``dhat^{L-1}(t)``, the other rows 0. Hidden
+        layer: ``G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f)``.
+        """
+        if self.spikes is None:
+            G = np.zeros((self.n, self.below.n))
+            G[self.k] = self.dhat_below[0]
+            return G
+        return hidden_gradient(self.delta, self.spikes, self.dhat_below)
+
+
+def backward_steps(t: float, k: int, spikes: list[LayerSpikes], W: list[np.ndarray], kern: Kernels,
+                   vdot_min: float) -> Iterator[LayerBlame]:
+    """The backward recursion for one error instant, one :class:`LayerBlame` per layer, from the output down.
+
+    ``spikes[l]``: layer l = 0 .. L-1 of one problem (:func:`problem_spikes`);
+    ``W[l-1]`` = W^l ``(n_l, n_{l-1})`` (pA). The lines of the rule, in order::
+
+        output L   :  G^L[k, :] = dhat^{L-1}(t)
+        layer L-1  :  a_j^f     = -W^L_kj psihat'(t - t_j^f)                    (output_adjoints)
+        hidden l   :  delta_j^f = a_j^f / max(Vdot_j^f, vdot_min)               (deltas)
+                      G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f)          (hidden_gradient)
+                      a_i^g     = sum_{j,f} delta_j^f W^l_ji psihat'(t_j^f - t_i^g)  (adjoints_below)
+
+    A generator: a consumer that needs no lower layer stops iterating, and the
+    adjoints below are then never computed. The reference update
+    (:func:`update_for_error_instant`), the training diagnostics and the
+    notebook widgets all read the rule from here.
+    """
+    L = len(W)
+    yield LayerBlame(L, spikes[L - 1], None, None, None, t, k, W[L - 1].shape[0], kern)
+    if L == 1:
+        return
+    a = output_adjoints(t, W[L - 1][k], spikes[L - 1], kern)
+    for l in range(L - 1, 0, -1):  # hidden layers, from the top down; a holds a_j^f of layer l
+        delta = deltas(a, spikes[l], vdot_min)
+        yield LayerBlame(l, spikes[l - 1], spikes[l], a, delta, t, k, W[l - 1].shape[0], kern)
+        if l > 1:
+            a = adjoints_below(delta, spikes[l], W[l - 1], spikes[l - 1], kern)
+
+
+def problem_spikes(record: ForwardRecord, b: int) -> list[LayerSpikes]:
+    """The spikes of every layer ``0 .. L-1`` (inputs first, the output layer left out) of problem ``b``."""
+    return [layer_spikes(record, l, b) for l in range(len(record.layers))]
+
+
 def update_for_error_instant(t: float, e: int, k: int, spikes: list[LayerSpikes], W: list[np.ndarray],
                              dW: list[np.ndarray], rates, plastic, kern: Kernels, vdot_min: float,
                              normalization: str | None) -> None:
     """Add the updates of every plastic layer for one error instant ``t`` (sign ``e``) of output neuron ``k``.
 
     ``spikes[l]``: layer l = 0 .. L-1; ``W[l-1]``, ``dW[l-1]``: W^l and its update (n_l, n_{l-1}), of one problem.
+    ``dW^l += r_l e G^l / ||G^l||`` for every plastic layer (the output layer's single row is normalised
+    on its own whatever ``normalization``).
     """
     L = len(W)
-    if plastic[L - 1]:  # output layer: G^L[k, :] = dhat^{L-1}(t) (one row: "neuron" = "layer")
-        G_out = dhat_at(t, spikes[L - 1], kern)[0]
-        add_normalized(dW[L - 1][k], G_out, rates[L - 1] * e, None if normalization is None else "layer")
-    if L == 1:
-        return
-    a = output_adjoints(t, W[L - 1][k], spikes[L - 1], kern)
-    for l in range(L - 1, 0, -1):  # hidden layers, from the top down; a holds a_j^f of layer l
-        delta = deltas(a, spikes[l], vdot_min)
-        if plastic[l - 1]:
-            G = hidden_gradient(delta, spikes[l], dhat_at(spikes[l].t, spikes[l - 1], kern))
-            add_normalized(dW[l - 1], G, rates[l - 1] * e, normalization)
-        if l > 1:
-            a = adjoints_below(delta, spikes[l], W[l - 1], spikes[l - 1], kern)
+    for step in backward_steps(t, k, spikes, W, kern, vdot_min):
+        if plastic[step.l - 1]:
+            how = normalization if (step.l < L or normalization is None) else "layer"
+            add_normalized(dW[step.l - 1], step.G, rates[step.l - 1] * e, how)
+        if not any(plastic[: step.l - 1]):  # no plastic layer below: the recursion can stop
+            return
 
 
 def backward_reference(record: ForwardRecord, err_t: np.ndarray, err_s: np.ndarray, rates, plastic, *,
@@ -342,10 +364,9 @@ def backward_reference(record: ForwardRecord, err_t: np.ndarray, err_s: np.ndarr
     """
     kern = Kernels(syn.tau1, syn.tau2, lif.C, params.tau_L_hat)
     normalization = params.normalization if normalize else None
-    L = len(record.layers)
     dW = [np.zeros(W.shape) for W in record.weights]
     for b in range(record.inputs.counts.shape[0]):
-        spikes = [layer_spikes(record, l, b) for l in range(L)]
+        spikes = problem_spikes(record, b)
         W_b, dW_b = [W[b] for W in record.weights], [d[b] for d in dW]
         for k in range(err_s.shape[1]):
             for t, e in zip(err_t[b, k], err_s[b, k]):
@@ -507,7 +528,7 @@ def normad_update(
     """
     r, plastic_flags, d_times, d_counts = _check_update_args(record, desired, rates, plastic, sim)
     out = record.output
-    err_t, err_s = _error_instants_padded(d_times, d_counts, out.times, out.counts, *params.bins(sim))
+    err_t, err_s = error_instants_padded(d_times, d_counts, out.times, out.counts, *params.bins(sim))
     err_t = actionable_instants(record, err_t, err_s, params, sim)
     return backward(record, err_t, err_s, r, plastic_flags, lif=lif, syn=syn, params=params, normalize=normalize)
 

@@ -14,8 +14,9 @@ weight     pA    ``I_j(t) = sum_i W_ji c_i(t)`` with dimensionless ``c_i``
 rate       Hz    spikes per second (converted to 1/ms inside, once)
 =========  ====  ==============================================
 
-Values marked *(reconstructed)* are not in our copy of the paper (its
-Sections 3.2-6.1 are missing); the notebooks let you vary them. Every default
+Values marked *(reconstructed)* are not given in the text of the paper this
+package was built from (``docs/method.md`` says where each value comes from);
+the notebooks let you vary them. Every default
 value of the package is defined once, in this module;
 :func:`print_default_parameters` lists them with units and paper symbols.
 """
@@ -61,8 +62,8 @@ INPUT_RATE = 20.0
 DESIRED_RATE = 10.0
 
 #: Every default above as ``(name, paper symbol, value, unit, source, meaning)``;
-#: :func:`print_default_parameters` prints it. Source "paper" means the value is
-#: in our copy of the paper, "reconstructed" that we had to choose it.
+#: :func:`print_default_parameters` prints it. Source "paper" means the paper
+#: states the value, "reconstructed" that this package had to choose it.
 DEFAULTS = (
     ("C", "C", C, "pF", "reconstructed", "membrane capacitance"),
     ("GL", "g_L", GL, "nS", "reconstructed", "leak conductance (tau_L = C / g_L = 10 ms)"),
@@ -261,3 +262,79 @@ class SimParams:
 
         return np.arange(self.n_steps + 1) * self.dt
 
+
+NORMALIZATIONS = ("layer", "neuron")
+#: What the rule does at an error instant where every layer's gradient is zero (see NormADParams.zero_gradient).
+ZERO_GRADIENT_CASES = ("skip", "first-spike")
+
+
+@dataclass(frozen=True)
+class NormADParams:
+    """Parameters of the NormAD rule (all reconstructed from the paper).
+
+    Parameters
+    ----------
+    tau_L_hat : float
+        Effective membrane time constant tau_L' of ``hhat`` (ms), > 0.
+        Default 2.5 ms (measured better than tau_L = 10 ms on 100 -> 1 problems).
+    vdot_min : float
+        Lower clip of dV/dt at hidden spikes in ``1 / Vdot`` (mV/ms), > 0.
+        Default 1 mV/ms.
+    coincidence_dt : float or None
+        A desired and an observed spike of one neuron that fall in the same
+        bin ``floor(t / coincidence_dt + coincidence_offset)`` cancel (ms).
+        ``None`` uses the simulation step ``dt``; 0 cancels only identical
+        times.
+    coincidence_offset : float
+        Shift of the bin edges, in bins, in [0, 1). 0 (default, used for the
+        shipped results): bins ``[n dt, (n+1) dt)``, so a desired time on a
+        grid point is the *left edge* of its bin and an output a few us
+        early is a miss. 0.5: bins centred on the grid points (a symmetric
+        +-dt/2 tolerance for grid-aligned targets such as the XOR ones).
+    normalization : {"layer", "neuron"}
+        "layer" (default): each hidden layer's update at an
+        error instant is ``r_l G / ||G||_F``. "neuron" is a labelled
+        deviation studied in :mod:`normad_edu.research.study`: every row (hidden
+        neuron) of G is normalised on its own, ``r_l G_j / ||G_j||``, so
+        neurons far from the error get as large a step as near ones. The
+        output layer's single row per error is the same either way.
+    zero_gradient : {"skip", "first-spike"}
+        What the rule does at an error instant ``t`` that comes before the
+        first spike of the layer feeding the output (in that pattern). There
+        ``dhat(t) = 0`` and every spike below is later than ``t``, so the
+        gradient of *every* layer is zero: a dead zone, a case the paper
+        leaves open. "skip" (default, used for the shipped results): the
+        instant changes nothing (its normalised update is 0/0, taken as 0).
+        "first-spike": the instant is moved to one simulation step after
+        that first spike, the earliest time at which the rule can act; the
+        hidden layers then learn to fire earlier and the output to fire
+        there. Only missed spikes (+1) can fall there (an output cannot
+        fire before its inputs). A layer that never fires leaves the
+        instant where it is (still zero).
+    """
+
+    tau_L_hat: float = TAU_L_HAT
+    vdot_min: float = VDOT_MIN
+    coincidence_dt: float | None = None
+    coincidence_offset: float = 0.0
+    normalization: str = "layer"
+    zero_gradient: str = "skip"
+
+    def bins(self, sim: SimParams) -> tuple[float, float]:
+        """``(width, offset)`` of the coincidence bins for simulation grid ``sim``."""
+        return (sim.dt if self.coincidence_dt is None else self.coincidence_dt), self.coincidence_offset
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tau_L_hat", check_positive("tau_L_hat", self.tau_L_hat, unit="ms"))
+        object.__setattr__(self, "vdot_min", check_positive("vdot_min", self.vdot_min, unit="mV/ms"))
+        off = check_nonnegative("coincidence_offset", self.coincidence_offset)
+        if off >= 1.0:
+            raise ValueError(f"coincidence_offset must be in [0, 1) (a fraction of a bin), got {off}")
+        object.__setattr__(self, "coincidence_offset", off)
+        if self.normalization not in NORMALIZATIONS:
+            raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {self.normalization!r}")
+        if self.zero_gradient not in ZERO_GRADIENT_CASES:
+            raise ValueError(f"zero_gradient must be one of {ZERO_GRADIENT_CASES}, got {self.zero_gradient!r}")
+        if self.coincidence_dt is not None:
+            object.__setattr__(self, "coincidence_dt",
+                               check_nonnegative("coincidence_dt", self.coincidence_dt, unit="ms"))

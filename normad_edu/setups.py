@@ -64,20 +64,23 @@ class SingleSetup:
 
 @dataclass(frozen=True)
 class XORSetup:
-    """XOR 54 -> 54 -> 1 (paper Sec. 6.1; docs/method.md Sec. 7). Times in ms, weights and rates in pA.
+    """XOR 54 -> 54 -> 1 (paper Sec. 6.1; ``docs/method.md``). Times in ms, weights and rates in pA.
 
-    Defaults are the reconstruction a prototype found well posed: bit 0 starts
-    at 0 ms, bit 1 at 6 ms, reference set at 0 ms; desired output spike at
-    20 ms for XOR = 1 and 25 ms for XOR = 0; T = 40 ms; hidden weights
-    Gaussian with mean +1 nA (80 % of synapses) or -1 nA (20 %), s.d. 0.5 nA;
-    output weights 0; online updates with r_out = 2 nA, r_hidden = 0.3 nA.
+    Three sets of 18 input neurons fire one spike each, 1 ms apart
+    (``stagger``): the sets of bit 0 and bit 1 start at ``start_0`` or
+    ``start_1`` depending on the bit, the reference set always at
+    ``reference_start``. The output must fire one spike, at ``desired_true``
+    when the bits differ and at ``desired_false`` when they are equal.
+    Hidden weights are Gaussian with mean ``+w_mean`` (a fraction
+    ``frac_excitatory`` of the synapses) or ``-w_mean``, s.d. ``w_sd``;
+    output weights start at 0; updates are applied pattern by pattern
+    (``mode = "online"``) with ``r_out`` and ``r_hidden``. The paper gives the
+    architecture and the encoding idea; every number here is reconstructed.
+
     ``coincidence_offset = 0.5`` centres the coincidence bins on the grid
-    points (see :class:`~normad_edu.normad.NormADParams`), where the targets
-    20 and 25 ms sit. With the left-edge bins (0.0) an output spike 5 us early
-    is a miss and runs stall at correlation 0.9998: over 100
-    initialisations, plastic 94/100 converged (median 220) and frozen
-    21/100 with 0.0, against plastic 100/100 (median 107, 93 within 400) and
-    frozen 57/100 with 0.5 -- the prototype's 29/30 (median 100) and 21/30.
+    points (:class:`~normad_edu.params.NormADParams`), where the targets sit:
+    with left-edge bins (0.0) an output spike a few microseconds early counts
+    as a miss and runs can stall at a correlation of 0.9998.
     """
 
     start_0: float = 0.0
@@ -127,36 +130,35 @@ def _check_rule_fields(setup) -> None:
 
 @dataclass(frozen=True)
 class DeepSetup:
-    """Generic problems for 100 -> 50 -> 25 -> 1 (paper Sec. 6.2; docs/method.md Sec. 7).
+    """Generic problems for 100 -> 50 -> 25 -> 1 (paper Sec. 6.2; ``docs/method.md``). Units: ms, Hz, pA.
 
     100 Poisson inputs at 20 Hz, one desired Poisson train at 10 Hz with a
-    dead time of t_ref (so it respects the refractory period), T = 500 ms.
-    Hidden weights: with probability 0.8 excitatory, ``U(0, a_l)``, else
-    inhibitory, ``-U(0, g a_l)`` with ``g = inhibitory_scale``. The paper says
-    only "uniform random, 80 % excitatory and 20 % inhibitory"; the defaults
-    a = 3 / 6 nA and g = 4 (mean weight 0: hidden rates ~30 / ~60 Hz, first
-    spikes at ~8 / ~13 ms) were chosen by the lever study of
-    :mod:`normad_edu.research.study` on a held-out problem set. With g = 1 and
-    a = 1 / 4 nA (the values before the study, ``study.PRE_STUDY_SETUP``)
-    the 25 layer-2 neurons fire almost in synchrony and converge far less
-    often (README "Reproduction status"). Output weights 0. r_out = 0.3 nA;
-    the plastic hidden layers learn with r_hidden = 0.03 nA (both
-    experiments; the study measured 0.1 and 0.3 nA worse), hidden layer 1
-    at 0.1 x that (``r_hidden_scale = (0.1, 1.0)``): with layer 1 at the
-    full rate its updates unsettle layer 2, and training all three layers
-    converged less often (issue 11; README "Inside the runs"). The paper
-    gives no per-layer rates, so this is a value it leaves open.
+    dead time of ``t_ref`` (so it respects the refractory period), T = 500 ms.
+    Hidden weights: with probability ``frac_excitatory`` (0.8) excitatory,
+    ``U(0, a_l)``, else inhibitory, ``-U(0, g a_l)`` with
+    ``g = inhibitory_scale``; output weights start at 0. The paper says only
+    "uniform random, 80 % excitatory and 20 % inhibitory"; the defaults
+    a = 3 / 6 nA and g = 4 make the mean weight 0 (a *balanced* network:
+    hidden rates ~30 / ~60 Hz, first spikes at ~8 / ~13 ms).
 
-    Three more reconstructed values are fields so a study can vary them:
+    Learning rates (pA per error instant): ``r_out`` for the output layer;
+    every plastic hidden layer learns with ``r_hidden_all`` (all three
+    layers trained) or ``r_hidden_outer2`` (outer two), times its factor in
+    ``r_hidden_scale`` (layer 1 first; default: layer 1 at 0.1 x).
+    :meth:`layer_rates` turns these into the rate of every layer. The paper
+    gives no rates: all are reconstructed, chosen by the lever study
+    (``docs/research.md``).
+
     ``t_ref`` (refractory period of every LIF neuron and dead time of the
-    desired train; docs/method.md Sec. 2: 2 ms, the group's single-layer code uses 3 ms),
-    ``sigma`` (width of the correlation metric's Gaussian, ms) and
-    ``desired_t_min`` (desired spikes earlier than this are dropped after
-    drawing, so the problems stay paired with the default ones; 0 = the
-    paper's plain Poisson train). ``normalization`` is passed to
-    :class:`~normad_edu.normad.NormADParams` and ``rate_decay`` to
-    :class:`~normad_edu.training.TrainConfig` (both labelled deviations
-    unless left at their defaults "layer" and 0).
+    desired train), ``sigma`` (width of the correlation metric's Gaussian)
+    and ``desired_t_min`` (desired spikes earlier than this are dropped after
+    drawing, so problems stay paired with the default ones; 0 = the paper's
+    plain Poisson train, anything else a labelled deviation) are fields so a
+    study can vary them. ``normalization`` goes to
+    :class:`~normad_edu.params.NormADParams` and ``rate_decay``,
+    ``homeostasis``, ``adaptive_step`` to
+    :class:`~normad_edu.training.TrainConfig` (labelled deviations unless at
+    their defaults).
     """
 
     sizes: tuple = (100, 50, 25, 1)
@@ -181,9 +183,8 @@ class DeepSetup:
     rate_decay: float = 0.0
     inhibitory_scale: float = 4.0
     #: Per-hidden-layer factors on the hidden learning rate (layer 1 first; one per hidden layer, or () = all 1).
-    #: A value the paper leaves open (issue 11's per-layer rate balance): layer 1 at 0.1 x, chosen on the
-    #: screening set and confirmed on a set used for nothing else. Added after results were shipped with (),
-    #: which stays out of the setup identity (see normad_edu.research.identity).
+    #: A value the paper leaves open. Results made before this field existed used (), its legacy value, which
+    #: stays out of the setup identity (normad_edu.research.identity).
     r_hidden_scale: tuple = field(default=(0.1, 1.0), metadata={"neutral": True, "legacy": ()})
     #: Activity homeostasis of plastic hidden layers (pA per iteration at full deficit), a labelled deviation:
     #: see TrainConfig.homeostasis. 0 = the paper's rule.
@@ -195,6 +196,22 @@ class DeepSetup:
     adaptive_step: float = field(default=0.0, metadata={"neutral": True})
     #: Which layers the adaptive step scales (TrainConfig.adaptive_layers).
     adaptive_layers: str = field(default="all", metadata={"neutral": True})
+
+    def layer_rates(self, train: str) -> tuple[tuple[float, ...], tuple[bool, ...]]:
+        """The learning rate (pA) and plastic flag of every layer (layer 1 first) when ``train`` layers learn.
+
+        ``train``: "output" (the output layer only), "outer2" (the output
+        layer and the last hidden layer) or "all". The one place where the
+        setup's rate fields become per-layer rates; frozen layers get 0.
+        """
+        if train not in DEEP_TRAIN:
+            raise ValueError(f"train must be one of {DEEP_TRAIN}, got {train!r}")
+        L = len(self.sizes) - 1
+        plastic = tuple(l == L - 1 or train == "all" or (train == "outer2" and l == L - 2) for l in range(L))
+        r_hidden = {"output": 0.0, "outer2": self.r_hidden_outer2, "all": self.r_hidden_all}[train]
+        scale = self.r_hidden_scale or (1.0,) * (L - 1)
+        rates = tuple(self.r_out if l == L - 1 else (r_hidden * scale[l] if plastic[l] else 0.0) for l in range(L))
+        return rates, plastic
 
     def __post_init__(self) -> None:
         if not isinstance(self.sizes, (tuple, list)) or len(self.sizes) < 3:

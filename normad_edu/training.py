@@ -24,15 +24,13 @@ means no error instant is left.
 rounds) after which problem ``p`` first met the criterion (0: already at
 the start; -1: not within ``max_iter``).
 
-Results save to a single ``.npz`` (arrays plus a JSON string with the
-configuration and seeds) and load back without pickle.
+The history and the final weights come back as a
+:class:`~normad_edu.result.TrainingResult` (saved to one ``.npz``, no pickle).
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -41,10 +39,12 @@ from .progress import progress_bar
 from .validation import as_rng, check_int, check_nonnegative, check_positive
 from .lif import LayerOutput
 from .metrics import correlation_padded
-from .network import ForwardRecord, _no_vdot, check_weights, forward, pack_inputs, simulate_network
+from .deviations import AdaptiveStep, Homeostasis
+from .network import ForwardRecord, check_weights, forward, no_vdot, pack_inputs, simulate_network
 from .baselines import resume_update
-from .normad import NormADParams, _error_instants_padded, check_rates_and_plastic, normad_update
+from .normad import NormADParams, actionable_instants, backward, check_rates_and_plastic, error_instants_padded
 from .params import SIGMA, THRESHOLD, LIFParams, SimParams, SynapseParams
+from .result import TrainingResult
 
 
 #: The layers an adaptive step (TrainConfig.adaptive_step) can scale.
@@ -79,24 +79,16 @@ class TrainConfig:
     rate_decay : float
         0 (default; the paper's constant rates) or a number of iterations
         ``tau_r`` > 0: at iteration ``it`` every rate is multiplied by
-        ``1 / (1 + it / tau_r)``. A labelled deviation studied in
-        :mod:`normad_edu.research.study` (smaller steps near convergence).
+        ``1 / (1 + it / tau_r)``, a labelled deviation
+        (:mod:`normad_edu.deviations`).
     homeostasis : float
         0 (default; the paper has none) or a step h (pA) of activity
-        homeostasis for plastic hidden layers, a labelled deviation (issue
-        11: hidden layer 2 slowly falls silent in most failing runs): after
-        every update, each hidden neuron's incoming weights all move by
-        ``h * clip((c0 - c) / max(c0, 1), -1, 1)``, with ``c`` its spikes this
-        iteration and ``c0`` at iteration 0 (summed over patterns).
+        homeostasis for plastic hidden layers, a labelled deviation
+        (:class:`normad_edu.deviations.Homeostasis`).
     adaptive_step : float
         0 (default; the paper's constant rates) or a factor f in (0, 1): an
-        adaptive step per problem, a labelled deviation (issue 11: failing
-        runs swing between correlation 0.2 and 0.9 for thousands of
-        iterations). Each problem's step multiplier m (start 1) becomes
-        ``m * f`` after an iteration whose mean correlation fell below the
-        previous iteration's, and ``min(1, m / sqrt(f))`` otherwise (the
-        "bold driver" heuristic); the layers of ``adaptive_layers`` learn
-        with ``m * r_l``.
+        adaptive step per problem, a labelled deviation
+        (:class:`normad_edu.deviations.AdaptiveStep`).
     adaptive_layers : {"all", "hidden"}
         Which plastic layers the adaptive step scales.
     """
@@ -145,191 +137,6 @@ class TrainConfig:
         return rates / (1.0 + it / self.rate_decay) if self.rate_decay > 0 else rates
 
 
-@dataclass
-class TrainingResult:
-    """What :func:`train` returns; ``save``/``load`` round-trip it without pickle.
-
-    Attributes
-    ----------
-    converged_at : ndarray of int, shape (P,)
-        Iterations to convergence per problem, -1 if not converged.
-    correlation : ndarray, shape (n_iter + 1, P, M)
-        Correlation of every pattern before each iteration (row 0: initial).
-        After a problem converges its last values are carried forward.
-    error_count : ndarray of int, shape (n_iter + 1, P, M)
-        Number of error instants per pattern.
-    spike_count : ndarray of int, shape (n_iter + 1, P, L)
-        Spikes per LIF layer, summed over the M patterns.
-    silent_fraction : ndarray, shape (n_iter + 1, P, L)
-        Fraction of neurons of each layer silent on every pattern.
-    weight_norm : ndarray, shape (n_iter + 1, P, L)
-        Frobenius norm of each W^l (pA).
-    raster_iterations : ndarray of int
-        Iterations at which output spikes were stored.
-    raster_times : ndarray, shape (R, P, M, n_L, K)
-        Output spike times (ms, +inf padding) at those iterations.
-    weights : list of ndarray
-        Final weights ``(P, n_l, n_{l-1})`` (pA).
-    meta : dict
-        Configuration, parameters and seeds (JSON-serialisable).
-    output_correlation : ndarray, shape (n_iter + 1, P, M, n_L), or None
-        Correlation of every output neuron (``correlation`` is their mean).
-    diagnostics : dict of ndarray, or None
-        What a :class:`~normad_edu.research.diagnostics.TrainingMonitor` recorded
-        (saved as arrays ``diag_<name>``).
-    inputs, desired : (times, counts) or None
-        The padded input and desired spike trains the problems were trained
-        on, ``(P, M, n, K)`` and ``(P, M, n)`` (ms); with the final weights
-        and ``meta``'s parameters they let :meth:`evaluate` re-run every
-        network. None for results saved by older versions.
-    """
-
-    converged_at: np.ndarray
-    correlation: np.ndarray
-    error_count: np.ndarray
-    spike_count: np.ndarray
-    silent_fraction: np.ndarray
-    weight_norm: np.ndarray
-    raster_iterations: np.ndarray
-    raster_times: np.ndarray
-    weights: list
-    meta: dict = field(default_factory=dict)
-    output_correlation: np.ndarray | None = None
-    inputs: tuple | None = None
-    desired: tuple | None = None
-    diagnostics: dict | None = None
-
-    #: Arrays that :meth:`save` writes when present (results of older versions lack them).
-    OPTIONAL = ("output_correlation", "input_times", "input_counts", "desired_times", "desired_counts")
-
-    @property
-    def n_converged(self) -> int:
-        """Number of problems that converged."""
-        return int(np.sum(self.converged_at >= 0))
-
-    def iterations(self) -> list:
-        """Iterations to converge per problem, ``None`` where it did not."""
-        return [int(c) if c >= 0 else None for c in self.converged_at]
-
-    def evaluate(self, problems=None, *, record_v: bool = False) -> ForwardRecord:
-        """Re-run the trained networks (final weights) on their saved inputs.
-
-        Parameters
-        ----------
-        problems : sequence of int, optional
-            Which problems (default: all).
-        record_v : bool
-            Also record the membrane potential V(t) of every LIF neuron (mV).
-
-        Returns
-        -------
-        ForwardRecord
-            Batch row ``q * M + m`` is pattern ``m`` of ``problems[q]``; the
-            parameters (LIF, synapse, grid) are the ones stored in ``meta``.
-        """
-        if self.inputs is None:
-            raise ValueError("this result has no saved inputs (it was saved by an older version): "
-                             "rebuild the inputs and call normad_edu.forward with result.weights")
-        P = self.converged_at.shape[0]
-        idx = np.arange(P) if problems is None else np.asarray(problems)
-        if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0 \
-                or idx.max() >= P:
-            raise ValueError(f"problems must be a non-empty sequence of problem indices in [0, {P}), got {problems!r}")
-        x_t, x_c = self.inputs
-        M = x_c.shape[1]
-        lif, syn, sim = (cls(**self.meta[k]) for cls, k in ((LIFParams, "lif"), (SynapseParams, "syn"),
-                                                                (SimParams, "sim")))
-        batch = (x_t[idx].reshape((idx.size * M,) + x_t.shape[2:]), x_c[idx].reshape(idx.size * M, -1))
-        return forward(batch, [np.repeat(W[idx], M, axis=0) for W in self.weights], lif, syn, sim, record_v=record_v)
-
-    def save(self, path) -> Path:
-        """Write one ``.npz`` (no pickle); returns the path."""
-        path = Path(path)
-        arrays = {k: getattr(self, k) for k in ("converged_at", "correlation", "error_count", "spike_count",
-                                                 "silent_fraction", "weight_norm", "raster_iterations", "raster_times")}
-        for l, W in enumerate(self.weights):
-            arrays[f"W{l + 1}"] = W
-        if self.output_correlation is not None:
-            arrays["output_correlation"] = self.output_correlation
-        for name, pair in (("input", self.inputs), ("desired", self.desired)):
-            if pair is not None:
-                arrays[f"{name}_times"], arrays[f"{name}_counts"] = pair
-        for k, v in (self.diagnostics or {}).items():
-            arrays[f"diag_{k}"] = v
-        arrays["meta_json"] = np.array(json.dumps(self.meta))
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez_compressed(tmp, **arrays)
-        tmp.replace(path)
-        return path
-
-    @classmethod
-    def load(cls, path) -> "TrainingResult":
-        """Read a file written by :meth:`save`.
-
-        Raises
-        ------
-        FileNotFoundError
-            There is no file at ``path``.
-        ValueError
-            The file is empty, cut short, not an ``.npz`` archive, or lacks
-            the arrays :meth:`save` writes; the message names the file.
-        """
-        import zipfile
-        import zlib
-
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"no training result at {path}: no such file")
-
-        def bad(what: str) -> ValueError:
-            return ValueError(f"{path} is not a training result written by TrainingResult.save: {what}")
-
-        if not path.is_file():
-            raise bad("not a regular file")
-
-        with path.open("rb") as fh:
-            head = fh.read(4)
-        if not head:
-            raise bad("the file is empty")
-        if head != b"PK\x03\x04":
-            raise bad("not an .npz (zip) archive")
-        arrays = ("converged_at", "correlation", "error_count", "spike_count", "silent_fraction", "weight_norm",
-                  "raster_iterations", "raster_times", "meta_json")
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                missing = [k for k in arrays if k not in z.files]
-                if missing:
-                    raise bad(f"arrays {missing} are missing (it holds {sorted(z.files)})")
-                n_layers = sum(1 for k in z.files if k.startswith("W") and k[1:].isdigit())
-                if n_layers == 0 or any(f"W{l + 1}" not in z.files for l in range(n_layers)):
-                    raise bad(f"weights W1 .. Wn are missing or not numbered 1..n (it holds {sorted(z.files)})")
-                try:
-                    meta = json.loads(str(z["meta_json"]))
-                except json.JSONDecodeError as exc:
-                    raise bad(f"meta_json is not valid JSON ({exc.msg})") from None
-                if not isinstance(meta, dict):
-                    raise bad(f"meta_json is a JSON {type(meta).__name__}, not an object")
-                opt = {k: z[k] for k in cls.OPTIONAL if k in z.files}
-                pair = lambda name: ((opt[f"{name}_times"], opt[f"{name}_counts"])  # noqa: E731
-                                     if f"{name}_times" in opt and f"{name}_counts" in opt else None)
-                return cls(
-                    converged_at=z["converged_at"], correlation=z["correlation"], error_count=z["error_count"],
-                    spike_count=z["spike_count"], silent_fraction=z["silent_fraction"],
-                    weight_norm=z["weight_norm"], raster_iterations=z["raster_iterations"],
-                    raster_times=z["raster_times"], weights=[z[f"W{l + 1}"] for l in range(n_layers)], meta=meta,
-                    output_correlation=opt.get("output_correlation"), inputs=pair("input"), desired=pair("desired"),
-                    diagnostics={k[5:]: z[k] for k in z.files if k.startswith("diag_")} or None,
-                )
-        except PermissionError:
-            raise
-        except (OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as exc:
-            raise bad(f"cut short or damaged ({type(exc).__name__}: {exc})") from None
-        except ValueError as exc:
-            if str(exc).startswith(f"{path} is not a training result"):
-                raise
-            raise bad(f"cut short or damaged ({exc})") from None
-
-
 def _pack_patterns(name: str, data, T: float) -> tuple[np.ndarray, np.ndarray]:
     """[P][M][n trains] or padded (P, M, n, K) -> padded arrays (P, M, n, K), (P, M, n).
 
@@ -351,19 +158,25 @@ def _pack_patterns(name: str, data, T: float) -> tuple[np.ndarray, np.ndarray]:
     return flat.times.reshape((P, M) + flat.times.shape[1:]), flat.counts.reshape((P, M, -1))
 
 
-def resume_rule(record, desired, rates, plastic, *, lif, syn, sim, params) -> list:
+def resume_rule(record, desired, rates, plastic, *, lif, syn, sim, params, instants) -> list:
     """The ReSuMe baseline as an update rule (output layer only; see :func:`normad_edu.baselines.resume_update`)."""
-    return resume_update(record, desired, rates[-1], lif=lif, sim=sim, params=params)
+    return resume_update(record, desired, rates[-1], lif=lif, sim=sim, params=params, instants=instants)
 
 
-def normad_rule(record, desired, rates, plastic, *, lif, syn, sim, params) -> list:
-    """The NormAD rule (:func:`normad_edu.normad.normad_update`) as an update rule."""
-    return normad_update(record, desired, rates, plastic, lif=lif, syn=syn, sim=sim, params=params)
+def normad_rule(record, desired, rates, plastic, *, lif, syn, sim, params, instants) -> list:
+    """The NormAD rule as an update rule: :func:`normad_edu.normad.normad_update` on the error instants
+    :func:`train` already has (no second validation, no second computation of the instants)."""
+    err_t, err_s = instants
+    err_t = actionable_instants(record, err_t, err_s, params, sim)
+    return backward(record, err_t, err_s, rates, plastic, lif=lif, syn=syn, params=params)
 
 
 #: Update rules by ``TrainConfig.rule``. A rule is a function
-#: ``rule(record, (d_times, d_counts), rates, plastic, *, lif, syn, sim, params)``
-#: returning ``dW^l`` of every layer it is given (shapes ``(B, n_l, n_{l-1})``, pA).
+#: ``rule(record, (d_times, d_counts), rates, plastic, *, lif, syn, sim, params, instants)``
+#: returning ``dW^l`` of every layer it is given (shapes ``(B, n_l, n_{l-1})``, pA). :func:`train`
+#: calls it with validated arrays: ``rates`` (pA) and ``plastic`` one per layer of ``record``, and
+#: ``instants = (err_t, err_s)``, the padded error instants of ``record`` against ``desired``
+#: (:func:`normad_edu.normad.error_instants_padded`: ms, and signs +1 missed / -1 extra / 0 padding).
 UPDATE_RULES = {"normad": normad_rule, "resume": resume_rule}
 
 
@@ -415,9 +228,12 @@ def train(
         ``UPDATE_RULES[config.rule]``.
     monitor : optional
         An observer of the learning dynamics, e.g.
-        :class:`normad_edu.research.diagnostics.TrainingMonitor`: its ``on_evaluation``
-        and ``on_update`` are called every iteration and ``arrays(last_it)``
-        becomes ``result.diagnostics``.
+        :class:`normad_edu.research.diagnostics.TrainingMonitor`: its
+        ``on_evaluation(it, active, evaluation, state)`` and
+        ``on_update(it, active, applied, state)`` are called every iteration
+        (``evaluation`` an :class:`Evaluation`, ``state`` the
+        :class:`TrainingState`, read-only) and ``arrays(last_it)`` becomes
+        ``result.diagnostics``.
 
     Returns
     -------
@@ -426,7 +242,7 @@ def train(
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     order, rng_seed = _PatternOrder.build(rng)
-    net = _Problems(inputs, desired, weights, config, lif, syn, sim, params, order)
+    net = TrainingState(inputs, desired, weights, config, lif, syn, sim, params, order)
     update = UPDATE_RULES[config.rule] if update is None else update
     hist = _History(config, net)
     active = np.arange(net.P)
@@ -445,11 +261,11 @@ def train(
         active = active[~done]
         if it == config.max_iter or active.size == 0:
             break
-        if config.adaptive_step > 0:
-            net.adapt_step(ev, done, config.adaptive_step)
+        if net.adaptive is not None:
+            net.adaptive.observe(ev.idx_problem.reshape(done.size, net.M)[:, 0], ev.correlation.mean(axis=1))
         applied = net.apply_updates(ev, active, done, config.rates_at(it, net.rates), update)
-        if config.homeostasis > 0:
-            net.apply_homeostasis(ev, active, done, config.homeostasis)
+        if net.homeostasis is not None:
+            net.homeostasis.apply(net, ev, active, done)
         if monitor is not None:
             monitor.on_update(it, active, applied, net)
         bar.update(1)
@@ -486,21 +302,45 @@ class _PatternOrder:
         return np.argsort(self.rng.random((active.size, M)), axis=1)
 
 
-class _Evaluation(NamedTuple):
-    """One scored forward pass: pattern ``idx_pattern[q]`` of problem ``idx_problem[q]`` for every row q."""
+class Evaluation(NamedTuple):
+    """One scored forward pass: pattern ``idx_pattern[q]`` of problem ``idx_problem[q]`` for every row q.
+
+    ``record`` covers the layers from :attr:`TrainingState.f` on (the layers
+    below never change and are cached); ``A`` is the number of problems
+    evaluated, ``M`` their patterns, ``n_L`` the output neurons.
+    """
 
     record: ForwardRecord
     idx_problem: np.ndarray
     idx_pattern: np.ndarray
-    correlation: np.ndarray  # (A, M): mean over output neurons
-    error_count: np.ndarray  # (A, M): error instants
-    output_correlation: np.ndarray  # (A, M, n_L): per output neuron
-    error_times: np.ndarray  # (A * M, n_L, E): error instants (ms), signs below
-    error_signs: np.ndarray  # (A * M, n_L, E): +1 missed, -1 extra, 0 padding
+    correlation: np.ndarray  #: (A, M): mean over output neurons
+    error_count: np.ndarray  #: (A, M): error instants
+    output_correlation: np.ndarray  #: (A, M, n_L): per output neuron
+    error_times: np.ndarray  #: (A * M, n_L, E): error instants (ms), signs below
+    error_signs: np.ndarray  #: (A * M, n_L, E): +1 missed, -1 extra, 0 padding
 
 
-class _Problems:
-    """The problems being trained: packed patterns, current weights, and the frozen layers' cached spikes."""
+class TrainingState:
+    """The problems :func:`train` is training: packed patterns, current weights, cached frozen layers.
+
+    An observer passed to :func:`train` as ``monitor`` (e.g.
+    :class:`normad_edu.research.diagnostics.TrainingMonitor`) receives it
+    every iteration and may read (never change) these attributes:
+
+    ``P``, ``M``, ``L``
+        Problems, patterns per problem, LIF layers.
+    ``Ws``
+        The current weights ``[W^1 .. W^L]``, each ``(P, n_l, n_{l-1})`` (pA).
+    ``rates``, ``plastic``
+        Learning rate (pA per error instant) and plastic flag of every layer.
+    ``f``
+        Index of the first layer that is simulated every iteration: the
+        layers ``1 .. f`` never change (no plastic layer below ``f + 1``), so
+        their spikes are simulated once and cached; evaluation records and
+        updates cover layers ``f + 1 .. L``.
+    ``config``, ``lif``, ``syn``, ``sim``, ``params``
+        The configuration and parameters of the run.
+    """
 
     def __init__(self, inputs, desired, weights, config, lif, syn, sim, params, order: _PatternOrder):
         self.x_t, self.x_c = _pack_patterns("inputs", inputs, sim.T)
@@ -523,10 +363,6 @@ class _Problems:
         if config.rule == "resume" and self.plastic[:-1].any():
             raise ValueError("rule='resume' trains the output layer only: set plastic to False for hidden layers")
         self.config, self.lif, self.syn, self.sim, self.params, self.order = config, lif, syn, sim, params, order
-        self.c0 = [None] * L  # homeostasis: spikes of every hidden neuron at iteration 0 (set on first use)
-        # adaptive step: each problem's multiplier m, its previous mean correlation, and the layers m scales
-        self.m, self.prev_corr = np.ones(self.P), np.full(self.P, -np.inf)
-        self.m_layers = np.arange(L) < (L - 1 if config.adaptive_layers == "hidden" else L)
         self.width, self.offset = params.bins(sim)
         # Layers below the first plastic one never change: simulate them once and
         # start every later forward pass from their (cached) spikes.
@@ -538,6 +374,10 @@ class _Problems:
                           [np.repeat(W, M, axis=0) for W in self.Ws[:f]], lif, syn, sim)
             self.cache = [(lay.times.reshape((P, M) + lay.times.shape[1:]), lay.counts.reshape(P, M, -1))
                           for lay in pre.layers]
+        # labelled deviations from the paper's procedure, off by default (normad_edu.deviations)
+        self.adaptive = (AdaptiveStep(self.P, L, config.adaptive_step, config.adaptive_layers)
+                         if config.adaptive_step else None)
+        self.homeostasis = Homeostasis(config.homeostasis) if config.homeostasis else None
 
     def sizes(self) -> list:
         return [int(self.Ws[0].shape[2])] + [int(W.shape[1]) for W in self.Ws]
@@ -546,7 +386,7 @@ class _Problems:
         """Forward pass of pattern idx_m[q] of problem idx_p[q] for every q, from layer f on."""
         src_t, src_c = self.cache[self.f - 1] if self.f > 0 else (self.x_t, self.x_c)
         times, counts = _patterns(src_t, idx_p, idx_m), _patterns(src_c, idx_p, idx_m)
-        x = LayerOutput(times=times, counts=counts, vdot=_no_vdot(times.shape))
+        x = LayerOutput(times=times, counts=counts, vdot=no_vdot(times.shape))
         # (validated when packed; the weights are copies, so a record keeps the weights it was run with)
         return simulate_network(x, [W[idx_p] for W in self.Ws[self.f:]], self.lif, self.syn, self.sim)
 
@@ -554,7 +394,13 @@ class _Problems:
         """Spike counts (len(idx), n_l) of layer l (1-based) in the pass ``rec``."""
         return self.cache[l - 1][1][idx_p, idx_m] if l <= self.f else rec.layers[l - 1 - self.f].counts
 
-    def evaluate(self, active) -> "_Evaluation":
+    def error_instants(self, rec: ForwardRecord, idx_p, idx_m) -> tuple[np.ndarray, np.ndarray]:
+        """The padded error instants of the output of ``rec`` against the desired trains of those patterns."""
+        out = rec.output
+        return error_instants_padded(self.d_t[idx_p, idx_m], self.d_c[idx_p, idx_m], out.times, out.counts,
+                                     self.width, self.offset)
+
+    def evaluate(self, active) -> Evaluation:
         """One forward pass over every pattern of the active problems, scored."""
         M = self.M
         ip, im = np.repeat(active, M), np.tile(np.arange(M), active.size)
@@ -564,14 +410,15 @@ class _Problems:
                                   self.d_c[ip, im], self.config.sigma)
         per_output = corr.reshape(active.size, M, -1)
         corr = corr.mean(axis=-1).reshape(active.size, M)
-        err_t, err_s = _error_instants_padded(self.d_t[ip, im], self.d_c[ip, im], out.times, out.counts, w, o)
-        return _Evaluation(rec, ip, im, corr, (err_s != 0).sum(axis=(-1, -2)).reshape(active.size, M), per_output,
-                           err_t, err_s)
+        err_t, err_s = self.error_instants(rec, ip, im)
+        return Evaluation(rec, ip, im, corr, (err_s != 0).sum(axis=(-1, -2)).reshape(active.size, M), per_output,
+                          err_t, err_s)
 
-    def apply_updates(self, ev: "_Evaluation", active, done, rates, update) -> list:
+    def apply_updates(self, ev: Evaluation, active, done, rates, update) -> list:
         """One round of weight updates of the still-active problems (``done``: which of the evaluated ones stopped).
 
-        Returns the update applied to each problem this round, per layer ``f .. L-1`` (pA; the sum over patterns).
+        ``rates``: this iteration's rate of every layer (pA). Returns the update applied to each problem this
+        round, per layer ``f .. L-1`` (pA; the sum over patterns).
         """
         f, M = self.f, self.M
         kw = dict(lif=self.lif, syn=self.syn, sim=self.sim, params=self.params)
@@ -579,7 +426,7 @@ class _Problems:
             ip, im = ev.idx_problem, ev.idx_pattern
             keep = np.repeat(~done, M)
             dW = update(_subset(ev.record, keep), (self.d_t[ip[keep], im[keep]], self.d_c[ip[keep], im[keep]]),
-                        rates[f:], self.plastic[f:], **kw)
+                        rates[f:], self.plastic[f:], instants=(ev.error_times[keep], ev.error_signs[keep]), **kw)
             applied = [self._scaled(d.reshape((active.size, M) + d.shape[1:]).sum(axis=1), f + l, active)
                        for l, d in enumerate(dW)]
             for l in range(self.L - f):
@@ -589,8 +436,9 @@ class _Problems:
         applied = [np.zeros((active.size,) + W.shape[1:]) for W in self.Ws[f:]]
         for s in range(M):
             pm = order[:, s]
-            dW = update(self.run(active, pm), (self.d_t[active, pm], self.d_c[active, pm]), rates[f:],
-                        self.plastic[f:], **kw)
+            rec = self.run(active, pm)
+            dW = update(rec, (self.d_t[active, pm], self.d_c[active, pm]), rates[f:], self.plastic[f:],
+                        instants=self.error_instants(rec, active, pm), **kw)
             for l in range(self.L - f):
                 d = self._scaled(dW[l], f + l, active)
                 self.Ws[f + l][active] += d
@@ -598,33 +446,8 @@ class _Problems:
         return applied
 
     def _scaled(self, dW: np.ndarray, l: int, active) -> np.ndarray:
-        """``dW`` (A, n, m) of layer index ``l`` times each active problem's adaptive step multiplier (if it applies)."""
-        if not self.config.adaptive_step or not self.m_layers[l]:
-            return dW
-        return dW * self.m[active][:, None, None]
-
-    def adapt_step(self, ev: "_Evaluation", done, f: float) -> None:
-        """Bold driver (a deviation): shrink a problem's step after its correlation fell, else grow it back to 1."""
-        p = ev.idx_problem.reshape(done.size, self.M)[:, 0]
-        c = ev.correlation.mean(axis=1)
-        fell = c < self.prev_corr[p]
-        self.m[p] = np.where(fell, self.m[p] * f, np.minimum(1.0, self.m[p] / np.sqrt(f)))
-        self.prev_corr[p] = c
-
-
-    def apply_homeostasis(self, ev: "_Evaluation", active, done, h: float) -> None:
-        """Move the incoming weights of every plastic hidden neuron towards its initial activity (a deviation)."""
-        A0, M = done.size, self.M
-        for l in range(1, self.L):  # hidden layers 1 .. L-1, W^l feeds layer l
-            if not self.plastic[l - 1]:
-                continue
-            c = self.layer_counts(ev.record, ev.idx_problem, ev.idx_pattern, l).reshape(A0, M, -1).sum(axis=1)
-            if self.c0[l] is None:
-                self.c0[l] = np.zeros((self.P, c.shape[1]))
-                self.c0[l][ev.idx_problem.reshape(A0, M)[:, 0]] = c
-            c0 = self.c0[l][active]
-            deficit = np.clip((c0 - c[~done]) / np.maximum(c0, 1.0), -1.0, 1.0)
-            self.Ws[l - 1][active] += h * deficit[:, :, None]
+        """``dW`` (A, n, m) of layer index ``l`` times each active problem's adaptive step (if it applies)."""
+        return dW if self.adaptive is None else self.adaptive.scale(dW, l, active)
 
 
 class _History:
@@ -632,7 +455,7 @@ class _History:
 
     KEYS = ("correlation", "error_count", "spike_count", "silent_fraction", "weight_norm", "output_correlation")
 
-    def __init__(self, config: TrainConfig, net: _Problems):
+    def __init__(self, config: TrainConfig, net: TrainingState):
         n, P, M, L = config.max_iter + 1, net.P, net.M, net.L
         self.net, self.raster_every = net, config.raster_every
         self.correlation = np.zeros((n, P, M))
@@ -645,7 +468,7 @@ class _History:
         self.last_out = [None] * P  # latest output spike times (M, n_L, K) of each problem
         self.raster = []
 
-    def record(self, it, active, ev: _Evaluation) -> None:
+    def record(self, it, active, ev: Evaluation) -> None:
         net, rec, ip, im, A = self.net, ev.record, ev.idx_problem, ev.idx_pattern, active.size
         self.correlation[it, active] = ev.correlation
         self.output_correlation[it, active] = ev.output_correlation
@@ -713,5 +536,5 @@ def _subset(rec: ForwardRecord, keep: np.ndarray) -> ForwardRecord:
         return LayerOutput(times=lo.times[keep], counts=lo.counts[keep], vdot=lo.vdot[keep])
 
     x = rec.inputs.times[keep]
-    return ForwardRecord(inputs=LayerOutput(times=x, counts=rec.inputs.counts[keep], vdot=_no_vdot(x.shape)),
+    return ForwardRecord(inputs=LayerOutput(times=x, counts=rec.inputs.counts[keep], vdot=no_vdot(x.shape)),
                          layers=[cut(l) for l in rec.layers], weights=[W[keep] for W in rec.weights])

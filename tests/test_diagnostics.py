@@ -86,7 +86,7 @@ def test_one_spike_decides_the_whole_hidden_update():
 
 
 def test_diagnostics_survive_save_and_load_and_draw(runs, tmp_path):
-    from normad_edu.plotting import fig_run_anatomy
+    from normad_edu.research.figures import fig_run_anatomy
 
     _, plain, mon = runs
     mon.save(tmp_path / "r.npz")

@@ -18,7 +18,7 @@ from normad_edu.kernels import psi_hat_kernel
 from normad_edu.network import ForwardRecord, forward
 from normad_edu.normad import (
     NormADParams,
-    _error_instants_padded,
+    error_instants_padded,
     backward,
     check_rates_and_plastic,
     d_hat,
@@ -195,7 +195,7 @@ def test_batched_error_instants_equal_scalar(rows, width, extra, two_d):
     # extra padding columns must be ignored
     d_t = np.concatenate([d_t, np.full(d_t.shape[:-1] + (extra,), np.inf)], axis=-1)
     shape = (2, len(rows) // 2, 1) if two_d else (len(rows), 1)
-    t, s = _error_instants_padded(d_t.reshape(shape + d_t.shape[-1:]), d_c.reshape(shape),
+    t, s = error_instants_padded(d_t.reshape(shape + d_t.shape[-1:]), d_c.reshape(shape),
                                   o_t.reshape(shape + o_t.shape[-1:]), o_c.reshape(shape), width)
     assert t.shape[:-1] == shape and s.shape == t.shape
     t, s = t.reshape(len(rows), -1), s.reshape(len(rows), -1)

@@ -170,7 +170,7 @@ def test_fig9_one_axes_and_legend_counts():
 
 
 def test_fig_study_one_panel_per_configuration_and_hatched_deviations():
-    from normad_edu.plotting import fig_study
+    from normad_edu.research.figures import fig_study
 
     rows = [dict(combo="baseline", config="output", converged=8, n=40, ci_low=10.0, ci_high=35.0, faithful=True),
             dict(combo="balanced", config="output", converged=21, n=40, ci_low=38.0, ci_high=67.0, faithful=True),

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import normad_edu as ne
+from normad_edu.normad import error_instants_padded
 from normad_edu.experiments import EXPERIMENTS, get_experiment, make_experiment, pattern_order_rngs
 from normad_edu.cli.support import parse_changes
 from normad_edu.setups import DeepSetup, SingleSetup, XORSetup, with_changes, with_max_iter
@@ -17,8 +18,8 @@ from normad_edu.training import train
 
 def test_public_api_is_exported_and_complete():
     assert set(ne.__all__) >= {"forward", "train", "TrainConfig", "normad_update", "NormADParams", "DeepSetup",
-                               "XORSetup", "SingleSetup", "make_experiment", "participation_ratio",
-                               "print_default_parameters"}
+                               "XORSetup", "SingleSetup", "make_experiment", "normad_update_reference",
+                               "simulate_layer_reference", "print_default_parameters"}
     assert [n for n in ne.__all__ if not hasattr(ne, n)] == []
     assert len(ne.__all__) == len(set(ne.__all__))
 
@@ -118,12 +119,22 @@ def test_train_takes_the_update_rule_as_a_function():
     ex = make_experiment("single", n_runs=1, setup=SingleSetup(n_inputs=10, max_iter=3))
     calls = []
 
-    def zero_rule(record, desired, rates, plastic, *, lif, syn, sim, params):
+    def zero_rule(record, desired, rates, plastic, *, lif, syn, sim, params, instants):
+        # train hands the rule the error instants it computed for this very pass (once per iteration)
+        out = record.output
+        again = error_instants_padded(*desired, out.times, out.counts, *params.bins(sim))
+        for have, want in zip(instants, again):
+            np.testing.assert_array_equal(have, want)
         calls.append(record.output.counts.shape)
         return [np.zeros_like(W) for W in record.weights]
 
     res = train(ex.inputs, ex.desired, ex.weights, ex.config, progress=False, update=zero_rule, **ex.train_kwargs())
     assert len(calls) == 3 and np.all(res.weights[0] == 0)
+    xor = make_experiment("xor", n_runs=1, setup=XORSetup(max_iter=2))  # online mode, 4 patterns: a pass per pattern
+    calls.clear()
+    train(xor.inputs, xor.desired, xor.weights, xor.config, progress=False, update=zero_rule, rng=0,
+          **xor.train_kwargs())
+    assert len(calls) == 2 * 4
 
 
 def test_sweeps_run_any_registered_experiment_through_experiment_run(tmp_path):

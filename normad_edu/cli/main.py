@@ -504,7 +504,7 @@ def _cmd_study(args: argparse.Namespace) -> int:
     figures = []
     if rows:
         _use_agg()
-        from ..plotting import fig_study
+        from ..research.figures import fig_study
         from ..research.study import PAPER_CONVERGED
 
         title = f"{args.stage}: seed {stage.seed}, {stage.n_problems} problems, {stage.max_iter} iterations"

@@ -39,8 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..validation import check_int
-from ..normad import (Kernels, LayerSpikes, adjoints_below, deltas, dhat_at, hidden_gradient, layer_spikes,
-                     output_adjoints)
+from ..normad import Kernels, LayerSpikes, backward_steps, problem_spikes
 from ..network import ForwardRecord
 
 #: Percentiles of 1/Vdot stored in ``inv_vdot``.
@@ -54,24 +53,18 @@ def error_instant_anatomy(t: float, k: int, spikes: list[LayerSpikes], W: list[n
     ``spikes[l]`` holds layer l = 0 .. L-1 of one problem, ``W[l-1]`` = W^l.
     Returns ``(norms, largest_share)``, each of length L (layer 1 first);
     the output layer's share is NaN (its G is one row, dhat(t)), and so is a
-    hidden layer's share when G^l has no term.
+    hidden layer's share when G^l has no term. Reads the rule's steps from
+    :func:`normad_edu.normad.backward_steps`.
     """
     L = len(W)
     norms = np.zeros(L)
     share = np.full(L, np.nan)
-    norms[L - 1] = np.linalg.norm(dhat_at(t, spikes[L - 1], kern)[0])
-    if L == 1:
-        return norms, share
-    a = output_adjoints(t, W[L - 1][k], spikes[L - 1], kern)
-    for l in range(L - 1, 0, -1):
-        delta = deltas(a, spikes[l], vdot_min)
-        dh = dhat_at(spikes[l].t, spikes[l - 1], kern)  # (spikes of l, neurons of l-1)
-        terms = np.abs(delta) * np.linalg.norm(dh, axis=1)  # |delta_j^f| ||dhat^{l-1}(t_j^f)||
-        norms[l - 1] = np.linalg.norm(hidden_gradient(delta, spikes[l], dh))
-        if terms.sum() > 0:
-            share[l - 1] = terms.max() / terms.sum()
-        if l > 1:
-            a = adjoints_below(delta, spikes[l], W[l - 1], spikes[l - 1], kern)
+    for step in backward_steps(t, k, spikes, W, kern, vdot_min):
+        norms[step.l - 1] = np.linalg.norm(step.G)
+        if step.spikes is not None:  # a hidden layer: terms |delta_j^f| ||dhat^{l-1}(t_j^f)||
+            terms = np.abs(step.delta) * np.linalg.norm(step.dhat_below, axis=1)
+            if terms.sum() > 0:
+                share[step.l - 1] = terms.max() / terms.sum()
     return norms, share
 
 
@@ -171,7 +164,7 @@ class TrainingMonitor:
         rec: ForwardRecord = ev.record
         for q, p in enumerate(active):
             row = q * M  # pattern 0 of problem p
-            spikes = [layer_spikes(rec, l, row) for l in range(L - f)]
+            spikes = problem_spikes(rec, row)
             W = [w[row] for w in rec.weights]
             shares = []
             for k in range(ev.error_signs.shape[1]):

@@ -1,4 +1,4 @@
-"""Why hidden-layer training fails: mechanisms measured on training runs (issue 11's diagnosis).
+"""Why hidden-layer training fails: mechanisms measured on training runs.
 
 :func:`diagnose` trains problems of the generic experiment with a
 :class:`~normad_edu.research.diagnostics.TrainingMonitor` and :func:`classify` flags,

@@ -3,8 +3,8 @@
 The paper (Sec. 6.2, Figs. 9-10) trains 100 generic problems on a
 100 -> 50 -> 25 -> 1 network and reports convergence (correlation >= 0.98)
 for 71 (output layer only), 98 (outer two layers) and 100 (all three, all
-within 6,000 iterations) of them. Several values it relies on are missing
-from our copy of the paper and were *reconstructed* (docs/method.md Sec. 2-8). This
+within 6,000 iterations) of them. Several values it relies on are not given
+in the paper's text and were *reconstructed* (``docs/method.md``). This
 module changes them one at a time ("levers"), then in combination, on the
 same problems, and reports how many problems converge.
 
@@ -105,8 +105,8 @@ LEVERS: dict[str, Lever] = {lv.name: lv for lv in (
           "Normalise each hidden neuron's gradient row on its own (rates / sqrt(n_l))."),
     Lever("desired_t_min-20", {"desired_t_min": 20.0}, False,
           "Drop desired spikes before 20 ms, which no hidden layer can reach yet."),
-    # Issue 11: levers aimed at the mechanisms of hidden-layer failure (normad_edu.research.dynamics); the current
-    # default is 'balanced+r_hidden_all-30', so these are screened as '+' combinations of it.
+    # Levers aimed at the mechanisms of hidden-layer failure (normad_edu.research.dynamics), screened as '+'
+    # combinations of 'balanced+r_hidden_all-30'.
     Lever("vdot_min-2", {"vdot_min": 2.0}, True,
           "Clip dV/dt at hidden spikes at 2 mV/ms instead of 1 (a value the paper leaves open): grazing spikes weigh less."),
     Lever("vdot_min-5", {"vdot_min": 5.0}, True, "Clip dV/dt at hidden spikes at 5 mV/ms instead of 1."),
@@ -151,7 +151,7 @@ class Stage:
 SCREEN = Stage(seed=1, n_problems=40, max_iter=2500)
 #: The final comparison: the paper's size, on the shipped problem set (seed 0).
 FINAL = Stage(seed=0, n_problems=100, max_iter=10_000)
-#: Issue 11's confirmation set: a problem set used for nothing else (seed 2), the paper's size.
+#: A confirmation set: problems used for nothing else (seed 2), the paper's size.
 CONFIRM = Stage(seed=2, n_problems=100, max_iter=10_000)
 STAGES = {"screen": SCREEN, "final": FINAL, "confirm": CONFIRM}
 #: The study's results shipped with the package: ``STUDY_RESULTS / "screen"``
@@ -178,7 +178,7 @@ def lever_names(combo: str) -> list[str]:
     return names
 
 
-#: The reconstruction the study started from (docs/method.md Sec. 8's prototype values):
+#: The reconstruction the study started from (the first reading of the paper's set-up):
 #: hidden weights U(0, a_l) with a random sign, a = 1 / 4 nA, inhibitory
 #: and excitatory magnitudes from the same range. Every lever is a change
 #: to this, so the study's numbers do not move when the defaults change.

@@ -190,9 +190,8 @@ def spike_adjoints(record: ForwardRecord, t: float, *, k: int = 0, b: int = 0,
                    syn: SynapseParams = SynapseParams()) -> list[dict]:
     """Adjoints ``a_j^f`` and ``delta_j^f`` of every hidden spike for one error instant.
 
-    The recursion of the readable core of :mod:`normad_edu.normad`
-    (:func:`~normad_edu.normad.output_adjoints`, :func:`~normad_edu.normad.deltas`,
-    :func:`~normad_edu.normad.adjoints_below`), keeping every intermediate step.
+    The steps of the rule's backward recursion
+    (:func:`normad_edu.normad.backward_steps`), kept for every hidden layer.
 
     Parameters
     ----------
@@ -215,20 +214,13 @@ def spike_adjoints(record: ForwardRecord, t: float, *, k: int = 0, b: int = 0,
         ``dVhat_k(t) / dV_j(t_j^f)``: how much Vhat at the error instant
         rises per mV added to neuron j's potential at that spike.
     """
-    L = len(record.layers)
-    if L < 2:
-        return []
     kern = core.Kernels(syn.tau1, syn.tau2, lif.C, params.tau_L_hat)
-    spikes = [core.layer_spikes(record, l, b) for l in range(L)]
-    out: list[dict] = [None] * (L - 1)
-    a = core.output_adjoints(t, record.weights[L - 1][b, k], spikes[L - 1], kern)
-    for l in range(L - 1, 0, -1):  # hidden layer l (1-based); a belongs to its spikes
-        delta = core.deltas(a, spikes[l], params.vdot_min)
-        s = spikes[l]
-        out[l - 1] = {"times": s.t, "neuron": s.neuron, "vdot": s.vdot, "a": a, "delta": delta}
-        if l > 1:
-            a = core.adjoints_below(delta, s, record.weights[l - 1][b], spikes[l - 1], kern)
-    return out
+    spikes = core.problem_spikes(record, b)
+    W = [w[b] for w in record.weights]
+    out = [{"times": step.spikes.t, "neuron": step.spikes.neuron, "vdot": step.spikes.vdot, "a": step.a,
+            "delta": step.delta}
+           for step in core.backward_steps(t, k, spikes, W, kern, params.vdot_min) if step.spikes is not None]
+    return out[::-1]  # layer 1 first
 
 
 def gradients_from_adjoints(record: ForwardRecord, t: float, adjoints: list[dict], *, k: int = 0, b: int = 0,
@@ -243,7 +235,7 @@ def gradients_from_adjoints(record: ForwardRecord, t: float, adjoints: list[dict
     """
     L = len(record.layers)
     kern = core.Kernels(syn.tau1, syn.tau2, lif.C, params.tau_L_hat)
-    spikes = [core.layer_spikes(record, l, b) for l in range(L)]
+    spikes = core.problem_spikes(record, b)
     G = []
     for l in range(1, L):
         adj = adjoints[l - 1]
