@@ -119,7 +119,7 @@ def test_course_site_builds_with_every_notebook_executed(tmp_path):
         assert binder_url(nb.name).replace("&", "&amp;") in html or binder_url(nb.name) in html, nb.name
         assert colab_url(nb.name) in html and "come alive there" in html, nb.name
     # maths from the site itself: MathJax copied in, no page loads it from elsewhere
-    assert (out / "_static" / "mathjax" / "MathJax.js").is_file()
+    assert (out / "_static" / "mathjax" / "tex-svg-full.js").is_file()
     for html in out.rglob("*.html"):
         text = html.read_text()
         assert "cdn.jsdelivr.net/npm/mathjax" not in text and "mathjax@" not in text, html.name

@@ -23,7 +23,7 @@ import os
 import shutil
 from pathlib import Path
 
-import jupyter_server_mathjax
+import mathjax as mathjax_package  # django-static-mathjax: MathJax 3 as static files
 
 import normad_edu
 from normad_edu.course.notebook import quick_mode
@@ -97,25 +97,22 @@ html_extra_path = ["_root"]  # index.html at the top of the site: a redirect to 
 html_theme_options = {"description": "NormAD-based spatio-temporal error backpropagation, as a course",
                       "fixed_sidebar": True}
 
-# Maths without a network: MathJax 2 from the jupyter-server-mathjax package (the copy the Jupyter
-# project ships for its own offline pages), copied into _static/mathjax/ after the build, SVG output
-# (glyphs drawn from JavaScript: no web fonts, which browsers refuse to load from file:// pages), on
-# every page, since the navigation of any page may hold a heading with maths.
-MATHJAX_STATIC = Path(jupyter_server_mathjax.__file__).resolve().parent / "static"
-mathjax_path = "mathjax/MathJax.js"
-mathjax2_config = {
-    "jax": ["input/TeX", "output/SVG"],
-    "extensions": ["tex2jax.js"],
-    "TeX": {"extensions": ["AMSmath.js", "AMSsymbols.js", "noErrors.js", "noUndefined.js"]},
-    "tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]], "processEscapes": True},
-    "SVG": {"font": "STIX-Web"},
-    "messageStyle": "none",
-}
+# Maths without a network: MathJax 3's single-file TeX-to-SVG build from the django-static-mathjax
+# package (MathJax 3.2.2 as static files; nothing of Django is used), copied into _static/mathjax/ after
+# the build. SVG output draws every glyph from the script itself: no web fonts and no further downloads,
+# so pages opened from disk (file://) render too. On every page, since the navigation of any page may
+# hold a heading with maths.
+MATHJAX_FILE = Path(mathjax_package.__file__).resolve().parent / "static" / "mathjax" / "es5" / "tex-svg-full.js"
+mathjax_path = "mathjax/tex-svg-full.js"
+mathjax3_config = {"tex": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]]},
+                   "svg": {"fontCache": "global"}}
 
 
 def _copy_mathjax(app, exception) -> None:
     if exception is None and app.builder.format == "html":
-        shutil.copytree(MATHJAX_STATIC, Path(app.outdir) / "_static" / "mathjax", dirs_exist_ok=True)
+        target = Path(app.outdir) / "_static" / "mathjax"
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(MATHJAX_FILE, target / MATHJAX_FILE.name)
 
 
 # Every notebook page starts with its launch buttons: Binder and Colab open the same release of the
