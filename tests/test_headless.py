@@ -143,6 +143,29 @@ def test_render_into_outside_ipython_collects_prints_in_order_and_raises():
     assert (sys.stdout, sys.stderr) == saved, "the streams were not restored"
 
 
+def test_render_into_collects_only_its_own_threads_output(capsys):
+    """A callback drawing in another thread (an ipykernel subshell) must not swallow the cell's prints."""
+    import threading
+
+    out = types.SimpleNamespace(outputs=())
+    inside, release = threading.Event(), threading.Event()
+
+    def callback():
+        with render_into(out):
+            print("from the widget")
+            inside.set()
+            release.wait(10)
+
+    worker = threading.Thread(target=callback)
+    worker.start()
+    assert inside.wait(10)
+    print("from the cell")          # the main thread, while the widget's block is open
+    release.set()
+    worker.join(10)
+    assert out.outputs == ({"output_type": "stream", "name": "stdout", "text": "from the widget\n"},)
+    assert capsys.readouterr().out == "from the cell\n"
+
+
 def _front_end_captures(path: Path) -> list[int]:
     """Lines of ``with NAME:`` where NAME was assigned an ``...Output(...)`` in the same module."""
     tree = ast.parse(path.read_text(), str(path))

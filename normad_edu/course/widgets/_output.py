@@ -24,43 +24,69 @@ execute requests.
 from __future__ import annotations
 
 import sys
+import threading
 from contextlib import contextmanager
 
 __all__ = ["render_into"]
 
+#: The capture of the calling thread: a list of outputs while a ``render_into`` block runs in it, else absent.
+#: Only that thread's prints and displays are collected: with ipykernel 7 a widget's callback may run in a
+#: subshell thread while a cell runs in the main thread, and the cell's output must stay in the cell.
+_capture = threading.local()
+_lock = threading.Lock()
+_installed: dict = {}   # while any thread captures: the streams and display publisher found before
+
+
+def _append_text(items: list, name: str, text: str) -> None:
+    last = items[-1] if items else None
+    if last is not None and last["output_type"] == "stream" and last["name"] == name:
+        last["text"] += text
+    else:
+        items.append({"output_type": "stream", "name": name, "text": text})
+
 
 class _Stream:
-    """A text stream (``sys.stdout``/``sys.stderr`` stand-in) appending to ``items``, merging consecutive writes."""
+    """``sys.stdout``/``sys.stderr`` while some thread captures: that thread's writes go to its outputs,
+    every other thread's to the stream that was there before."""
 
-    def __init__(self, items: list, name: str):
-        self.items, self.name = items, name
+    def __init__(self, original, name: str):
+        self.original, self.name = original, name
 
     def write(self, text: str) -> int:
+        items = getattr(_capture, "items", None)
+        if items is None:
+            return self.original.write(text)
         if text:
-            last = self.items[-1] if self.items else None
-            if last is not None and last["output_type"] == "stream" and last["name"] == self.name:
-                last["text"] += text
-            else:
-                self.items.append({"output_type": "stream", "name": self.name, "text": text})
+            _append_text(items, self.name, text)
         return len(text)
 
     def flush(self) -> None:
-        pass
+        if getattr(_capture, "items", None) is None:
+            self.original.flush()
 
-    def isatty(self) -> bool:
-        return False
+    def __getattr__(self, name):   # encoding, isatty, fileno, ...: the original stream's
+        return getattr(self.original, name)
 
 
-def _publisher(items: list):
-    """An IPython display publisher that appends every display to ``items`` (mime bundle and metadata)."""
+def _publisher(original):
+    """An IPython display publisher: the capturing thread's displays go to its outputs, others to ``original``."""
     from IPython.core.displaypub import DisplayPublisher
 
     class _Publisher(DisplayPublisher):
         def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs) -> None:
+            items = getattr(_capture, "items", None)
+            if items is None:
+                return original.publish(data, metadata, source, transient=transient, update=update, **kwargs)
             items.append({"output_type": "display_data", "data": data, "metadata": metadata or {}})
 
         def clear_output(self, wait: bool = False) -> None:
+            items = getattr(_capture, "items", None)
+            if items is None:
+                return original.clear_output(wait)
             items.clear()
+
+        def __getattr__(self, name):   # set_parent, session, ...: the kernel's publisher's
+            return getattr(original, name)
 
     return _Publisher()
 
@@ -71,22 +97,44 @@ def _shell():
     return ipython.get_ipython() if ipython is not None else None
 
 
+def _install(shell) -> None:
+    """Put the dispatching streams (and publisher) in place for the first capturing thread."""
+    with _lock:
+        if not _installed:
+            _installed.update(stdout=sys.stdout, stderr=sys.stderr, shell=shell,
+                              pub=shell.display_pub if shell is not None else None)
+            sys.stdout, sys.stderr = _Stream(sys.stdout, "stdout"), _Stream(sys.stderr, "stderr")
+            if shell is not None:
+                shell.display_pub = _publisher(shell.display_pub)
+        _installed["users"] = _installed.get("users", 0) + 1
+
+
+def _uninstall() -> None:
+    """Restore the streams and publisher when the last capturing thread is done."""
+    with _lock:
+        _installed["users"] -= 1
+        if _installed["users"] == 0:
+            sys.stdout, sys.stderr = _installed["stdout"], _installed["stderr"]
+            if _installed["shell"] is not None:
+                _installed["shell"].display_pub = _installed["pub"]
+            _installed.clear()
+
+
 @contextmanager
 def render_into(out):
     """Show what the ``with`` block displays and prints in the ``Output`` widget ``out``, replacing its content.
 
-    Inside IPython an exception in the block is shown in the widget as a
-    traceback and not raised further (as ``with out:`` does), so a slider
-    callback that fails says why where the figure would be; outside IPython
-    it propagates.
+    Only the calling thread's output is collected. Inside IPython an
+    exception in the block is shown in the widget as a traceback and not
+    raised further (as ``with out:`` does), so a slider callback that fails
+    says why where the figure would be; outside IPython it propagates.
     """
+    if getattr(_capture, "items", None) is not None:
+        raise RuntimeError("render_into blocks do not nest")
     shell = _shell()
     items: list[dict] = []
-    saved_streams = sys.stdout, sys.stderr
-    saved_pub = shell.display_pub if shell is not None else None
-    sys.stdout, sys.stderr = _Stream(items, "stdout"), _Stream(items, "stderr")
-    if shell is not None:
-        shell.display_pub = _publisher(items)
+    _install(shell)
+    _capture.items = items
     try:
         yield out
     except Exception:
@@ -96,7 +144,6 @@ def render_into(out):
         items.append({"output_type": "error", "ename": etype.__name__, "evalue": str(evalue),
                       "traceback": shell.InteractiveTB.structured_traceback(etype, evalue, tb)})
     finally:
-        sys.stdout, sys.stderr = saved_streams
-        if shell is not None:
-            shell.display_pub = saved_pub
+        _capture.items = None
+        _uninstall()
         out.outputs = tuple(items)
