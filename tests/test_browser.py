@@ -19,6 +19,13 @@ Screenshots of each notebook after the run and of each widget before and
 after the slider move go to ``browser-screenshots/`` in the repository (or to
 ``$NORMAD_EDU_SCREENSHOTS``); the folder is printed at the end of the run.
 
+The course site, offline: the site is built (notebooks not executed: their
+markdown holds the maths) and Chromium opens pages from disk with every
+request that is not a local file blocked. On each page MathJax, loaded from
+the site itself, must have typeset every formula (an SVG per formula, no raw
+``\\(``/``\\[`` left in the text, no processing error), and the notebook
+pages carry their Binder and Colab buttons.
+
 Needs ``jupyterlab`` and ``playwright`` (the ``test`` extra; Playwright's own
 browser download is not used) and Debian's ``chromium`` (``.ci/run`` installs
 it; this module tries ``apt-get install chromium`` once when it is missing and
@@ -488,3 +495,88 @@ def test_notebook_runs_and_widgets_redraw_in_jupyterlab(name, lab, browser):
     finally:
         page.close()
         lab.shutdown_kernels()
+
+
+# --------------------------------------------------------------------------- the course site, offline
+
+#: Pages of the built site to open, with the least number of formulas each holds: the root page (maths in its
+#: navigation), the method (plain-text formulas, maths in its navigation), two notebooks and the reference card.
+SITE_PAGES = {"docs/site/index.html": 1, "docs/method.html": 1, "notebooks/01_synapse.html": 50,
+              "notebooks/05_spatio_temporal_backprop.html": 100, "docs/reference/equations.html": 50,
+              "docs/reference/glossary.html": 50}
+SITE_BUILD_TIMEOUT = 900.0     # s, the site without executing the notebooks
+MATHJAX_TIMEOUT = 60.0         # s, MathJax typesetting one page
+
+MATH_STATE_JS = r"""() => MathJax.startup.promise.then(() => {
+  // Sphinx wraps every formula in span.math / div.math; MathJax must have typeset each into an SVG
+  const formulas = [...document.querySelectorAll('span.math, div.math')];
+  const typeset = formulas.filter(f => f.querySelector('mjx-container[jax="SVG"] svg'));
+  const empty = typeset.filter(f => f.offsetParent !== null &&
+                                    f.querySelector('mjx-container').getBoundingClientRect().width === 0);
+  const body = document.body.cloneNode(true);
+  for (const e of body.querySelectorAll('pre, code, script, style, mjx-container, mjx-assistive-mml')) e.remove();
+  const text = body.innerText || body.textContent;
+  const raw = (text.match(/\\[(\[]/g) || []).length;
+  const errors = document.querySelectorAll('mjx-merror, [data-mjx-error]').length;
+  return {formulas: formulas.length, typeset: typeset.length, empty: empty.length, raw, errors,
+          sample: (text.match(/.{0,40}\\[(\[].{0,40}/) || [''])[0]};
+})"""
+
+
+@pytest.fixture(scope="session")
+def offline_site(tmp_path_factory) -> Path:
+    """The course site built as README says, except that the notebooks are not executed."""
+    pytest.importorskip("myst_nb", reason="the site needs myst-nb: pip install '.[test]'")
+    pytest.importorskip("mathjax", reason="the site needs django-static-mathjax: pip install '.[test]'")
+    out = tmp_path_factory.mktemp("site") / "html"
+    env = dict(os.environ, NORMAD_EDU_SITE_EXECUTE="off", NORMAD_EDU_QUICK="1")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+    res = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "html", "-c", str(ROOT / "docs" / "site"),
+                          str(ROOT), str(out)], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=SITE_BUILD_TIMEOUT)
+    assert res.returncode == 0, f"site build failed:\n{res.stdout[-2000:]}\n{res.stderr[-4000:]}"
+    return out
+
+
+@pytest.mark.parametrize("page_path", SITE_PAGES)
+def test_site_pages_render_their_maths_offline(page_path, offline_site, browser):
+    path = offline_site / page_path
+    assert path.is_file(), f"the site has no {page_path}"
+    page = browser.new_page()
+    external: list[str] = []
+
+    def local_only(route):
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:                     # no network: anything else fails, as on a laptop offline
+            external.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", local_only)
+    try:
+        page.goto(path.as_uri(), wait_until="load")
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                               timeout=MATHJAX_TIMEOUT * 1000)
+        state = page.evaluate(MATH_STATE_JS)
+        stem = page_path.replace("/", "_").removesuffix(".html")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"site_{stem}.png"))
+        print(f"\n{page_path}: {state['typeset']} of {state['formulas']} formulas typeset; "
+              f"blocked requests: {external}")
+        assert not [u for u in external if "mathjax" in u.lower()], f"MathJax requested from outside: {external}"
+        assert state["raw"] == 0, f"{page_path}: raw TeX left on the page, e.g. {state['sample']!r}"
+        assert state["errors"] == 0, f"{page_path}: MathJax reported {state['errors']} error(s)"
+        assert state["typeset"] == state["formulas"] and state["empty"] == 0, \
+            f"{page_path}: {state['typeset']} of {state['formulas']} formulas typeset, {state['empty']} empty"
+        assert state["formulas"] >= SITE_PAGES[page_path], f"{page_path}: only {state['formulas']} formulas found"
+        if page_path.startswith("notebooks/"):
+            name = Path(page_path).stem + ".ipynb"
+            banner = page.locator(".launch-buttons")
+            assert banner.count() == 1, f"{page_path}: no launch buttons"
+            from normad_edu.course.shipped import binder_url, colab_url
+
+            assert banner.locator("a.launch-binder").get_attribute("href") == binder_url(name)
+            assert banner.locator("a.launch-colab").get_attribute("href") == colab_url(name)
+            assert "come alive there" in banner.inner_text()
+    finally:
+        page.close()

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import json
 import re
+import types
 from pathlib import Path
 
 import nbformat
 import pytest
 
+import normad_edu
 from normad_edu.course import shipped as course_tools
 from normad_edu.cli import main
 from normad_edu.course.shipped import (COLAB_TAG, CourseFilesExistError, InstructorVersionMissing, add_colab,
-                                       colab_url, copy_course, copy_instructor, course_files, course_root,
+                                       binder_url, colab_url, copy_course, copy_instructor, course_files, course_root,
                                        instructor_root)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,7 +188,7 @@ def _first(nb, kind):
     return next(c for c in nb.cells if c.cell_type == kind)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS + sorted((ROOT / "instructor").glob("*.ipynb")), ids=lambda p: p.name)
 def test_every_notebook_has_the_colab_badge_and_install_cell(path):
     nb = nbformat.read(path, as_version=4)
     badge = f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(path.name)})"
@@ -202,11 +204,25 @@ def test_every_notebook_has_the_colab_badge_and_install_cell(path):
 def test_colab_url_opens_the_repositorys_notebook():
     readme = (ROOT / "README.md").read_text()
     repo = re.search(r"mybinder\.org/v2/gh/([^/]+/[^/]+)/", readme).group(1)
-    assert colab_url("06_xor.ipynb") == f"https://colab.research.google.com/github/{repo}/blob/main/notebooks/06_xor.ipynb"
-    assert f"git+https://github.com/{repo}\"" in course_tools.COLAB_INSTALL_SOURCE
+    tag = f"v{normad_edu.__version__}"
+    assert course_tools.RELEASE_REF == tag
+    assert colab_url("06_xor.ipynb") == f"https://colab.research.google.com/github/{repo}/blob/{tag}/notebooks/06_xor.ipynb"
+    assert binder_url("06_xor.ipynb") == f"https://mybinder.org/v2/gh/{repo}/{tag}?urlpath=lab/tree/notebooks/06_xor.ipynb"
     for bad in ("06_xor", "../x.ipynb", 3):
-        with pytest.raises(ValueError, match="notebook must be a notebook file name"):
-            colab_url(bad)
+        for url in (colab_url, binder_url):
+            with pytest.raises(ValueError, match="notebook must be a notebook file name"):
+                url(bad)
+
+
+def test_install_cell_reports_another_installed_version(capsys, monkeypatch):
+    """Off Colab the cell installs nothing and stays silent, unless the package is not the notebook's release."""
+    fake_ip = types.SimpleNamespace(run_line_magic=lambda *a: pytest.fail(f"pip ran off Colab: {a}"))
+    exec(course_tools.COLAB_INSTALL_SOURCE, {"get_ipython": lambda: fake_ip})
+    assert capsys.readouterr().out == ""
+    monkeypatch.setattr(normad_edu, "__version__", "0.0.1")
+    exec(course_tools.COLAB_INSTALL_SOURCE, {"get_ipython": lambda: fake_ip})
+    release = course_tools.RELEASE_REF.removeprefix("v")
+    assert f"These notebooks belong to normad_edu {release}; the installed version is 0.0.1." in capsys.readouterr().out
 
 
 def _toy_notebook():
@@ -269,7 +285,9 @@ def test_install_cell_does_nothing_off_colab_and_installs_on_colab(monkeypatch):
     monkeypatch.setitem(sys.modules, "google.colab", colab)
     sys.modules["google"].colab = colab
     exec(code, namespace)
-    assert calls == [("pip", 'install -q "normad_edu @ git+https://github.com/normad-edu/normad_edu"'), "widget manager"]
+    # the release of these notebooks, not main: notebook and library stay the same version
+    pinned = f'install -q "normad_edu @ git+https://github.com/normad-edu/normad_edu@v{normad_edu.__version__}"'
+    assert calls == [("pip", pinned), "widget manager"]
 
 
 def test_colab_command_writes_notebooks_as_stored_and_check_reports(tmp_path, capsys):

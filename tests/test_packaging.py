@@ -41,8 +41,8 @@ TOP_FILES = ("LICENSE", "CITATION.cff", "CHANGELOG.md", "README.md", "pyproject.
 #: Globs (relative to the repository) whose every file the sdist must carry;
 #: each must match at least one file, so a moved folder fails here too.
 GLOBS = ("normad_edu/**/*.py", "normad_edu/research/data/**/*", "notebooks/*.ipynb", "instructor/*.ipynb", "binder/*",
-         "tests/*.py",
-         "benchmarks/*.py", "docs/*.md", "docs/site/*", "docs/site/_root/*", "results/figures/*.png")
+         "tests/*.py", "benchmarks/*.py", "docs/*.md", "docs/reference/*.md", "docs/figures/*", "docs/site/*",
+         "docs/site/_root/*", "results/figures/*.png")
 #: What must never be in the sdist.
 JUNK = re.compile(r"(__pycache__|\.pyc$|\.ipynb_checkpoints|normad_edu_out|\.pytest_cache|\.hypothesis)")
 #: The package's tests the installed sdist runs (fast, no numba compilation);

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -30,13 +32,14 @@ ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "docs" / "site"
 
 
-def _sphinx(srcdir: Path, outdir: Path, timeout: float, execute: bool = True,
-            strict: bool = True) -> subprocess.CompletedProcess:
+def _sphinx(srcdir: Path, outdir: Path, timeout: float, execute: bool = True, strict: bool = True,
+            env_extra: dict | None = None) -> subprocess.CompletedProcess:
     """README's build command (``-W --keep-going``, quick mode) on ``srcdir`` with docs/site/conf.py.
 
-    ``execute=False``: the notebooks are not run; ``strict=False``: warnings do not fail the build (``-W`` off).
+    ``execute=False``: the notebooks are not run; ``strict=False``: warnings do not fail the build (``-W`` off);
+    ``env_extra``: more environment variables for the build.
     """
-    env = dict(os.environ, NORMAD_EDU_QUICK="1")
+    env = dict(os.environ, NORMAD_EDU_QUICK="1", **(env_extra or {}))
     env.pop("NORMAD_EDU_SITE_EXECUTE", None)  # conf.py's default: execute every notebook
     if not execute:
         env["NORMAD_EDU_SITE_EXECUTE"] = "off"
@@ -46,11 +49,53 @@ def _sphinx(srcdir: Path, outdir: Path, timeout: float, execute: bool = True,
                           capture_output=True, text=True, timeout=timeout)
 
 
+#: An IPython startup file for the build's kernels: each logs when it starts and ends executing a cell (wall
+#: clock), so the test can see how long a kernel sat idle between two cells, waiting for the client.
+KERNEL_CLOCK = """
+import os, time
+_log = os.path.join(os.environ["NORMAD_EDU_KERNEL_CLOCK"], f"{os.getpid()}.log")
+
+def _mark(what):
+    with open(_log, "a") as fh:
+        fh.write(f"{what} {time.time():.4f}\\n")
+
+get_ipython().events.register("pre_execute", lambda: _mark("start"))
+get_ipython().events.register("post_execute", lambda: _mark("end"))
+"""
+
+
+def _kernel_idle_gaps(folder: Path) -> dict[str, list[float]]:
+    """Per kernel (log file), the seconds between the end of one cell and the start of the next (s)."""
+    gaps = {}
+    for log in sorted(folder.glob("*.log")):
+        marks = [line.split() for line in log.read_text().splitlines()]
+        gaps[log.stem] = [float(b[1]) - float(a[1]) for a, b in zip(marks, marks[1:]) if a[0] == "end" and b[0] == "start"]
+    return gaps
+
+
 @pytest.mark.slow
 def test_course_site_builds_with_every_notebook_executed(tmp_path):
     out = tmp_path / "site"
-    res = _sphinx(ROOT, out, timeout=1200)
+    clock = tmp_path / "kernel-clock"
+    (clock / "ipython" / "profile_default" / "startup").mkdir(parents=True)
+    (clock / "ipython" / "profile_default" / "startup" / "clock.py").write_text(KERNEL_CLOCK)
+    t0, r0 = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    res = _sphinx(ROOT, out, timeout=1200, env_extra={"IPYTHONDIR": str(clock / "ipython"),
+                                                      "NORMAD_EDU_KERNEL_CLOCK": str(clock)})
+    wall, r1 = time.monotonic() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)
     assert res.returncode == 0, f"site build failed:\n{res.stdout[-3000:]}\n{res.stderr[-6000:]}"
+    # the build computes instead of waiting: no kernel sat idle between two of its cells for long (a
+    # headless run whose client missed a cell's reply waits for the cell's time limit, 120 s). Measured on
+    # the kernels' own clocks, which a loaded machine slows down no more than it slows the cells.
+    gaps = _kernel_idle_gaps(clock)
+    n_notebooks = len(list((ROOT / "notebooks").glob("*.ipynb")))
+    assert len(gaps) == n_notebooks, f"{len(gaps)} kernel logs for {n_notebooks} notebooks"
+    longest = max(g for kernel in gaps.values() for g in kernel)
+    waiting = sum(sum(kernel) for kernel in gaps.values())
+    print(f"\nsite build: {wall:.0f} s wall, {cpu:.0f} s CPU (build and kernels; wall/CPU {wall / cpu:.2f}); "
+          f"kernels idle between cells {waiting:.1f} s in all, longest {longest:.2f} s")
+    assert longest < 20.0 and waiting < 60.0, f"the build waited: longest idle gap {longest:.1f} s, {waiting:.1f} s in all"
     assert "index.html" in (out / "index.html").read_text()  # the redirect to the root page
     home = (out / "docs" / "site" / "index.html").read_text()
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
@@ -71,6 +116,24 @@ def test_course_site_builds_with_every_notebook_executed(tmp_path):
     # the notebooks' links to each other and to the method are links on the site
     page = (out / "notebooks" / "04_normad_single_neuron.html").read_text()
     assert 'href="05_spatio_temporal_backprop.html"' in page and 'href="../docs/method.html' in page
+    # the reference card: its pages, linked from the root page, the schematic with them
+    for name in ("algorithm", "equations", "glossary", "further-reading"):
+        assert (out / "docs" / "reference" / f"{name}.html").is_file(), name
+        assert f"../reference/{name}.html" in home, f"the root page does not link {name}"
+    assert list((out / "_images").glob("backprop_schematic*.svg")), "the schematic is not on the site"
+    # every notebook page: Binder and Colab buttons for this release, and the note that its widgets are inert
+    from normad_edu.course.shipped import binder_url, colab_url
+
+    for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        html = (out / "notebooks" / f"{nb.stem}.html").read_text()
+        assert html.count("launch-buttons") == 1, f"{nb.name}: no launch buttons"
+        assert binder_url(nb.name).replace("&", "&amp;") in html or binder_url(nb.name) in html, nb.name
+        assert colab_url(nb.name) in html and "come alive there" in html, nb.name
+    # maths from the site itself: MathJax copied in, no page loads it from elsewhere
+    assert (out / "_static" / "mathjax" / "tex-svg-full.js").is_file()
+    for html in out.rglob("*.html"):
+        text = html.read_text()
+        assert "cdn.jsdelivr.net/npm/mathjax" not in text and "mathjax@" not in text, html.name
     # the API reference documents every name of normad_edu.__all__
     import normad_edu
 
@@ -142,6 +205,8 @@ def _tiny_course(tmp_path: Path, cell: str, method: str) -> Path:
     shutil.copy(CONF / "index.md", src / "docs" / "site" / "index.md")
     (src / "docs" / "site" / "index.md").write_text(
         (CONF / "index.md").read_text().replace("\napi\n", "\n"))  # no API reference: fast
+    for folder in ("reference", "figures"):  # the reference card the root page links to (pages without code)
+        shutil.copytree(ROOT / "docs" / folder, src / "docs" / folder, ignore=shutil.ignore_patterns("*.py", "*.png"))
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("# 01 Tiny\n\nSee [the method](../docs/method.md)."),
                 nbformat.v4.new_code_cell(cell)]

@@ -20,9 +20,14 @@ JavaScript tools) needs Node.js, which this project does not otherwise need.
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
+
+import mathjax as mathjax_package  # django-static-mathjax: MathJax 3 as static files
 
 import normad_edu
 from normad_edu.course.notebook import quick_mode
+from normad_edu.course.shipped import RELEASE_REF, binder_url, colab_url
 
 project = "normad_edu"
 author = "normad_edu developers"
@@ -30,7 +35,7 @@ copyright = "normad_edu developers, MIT License"
 release = version = normad_edu.__version__
 
 root_doc = "docs/site/index"
-include_patterns = ["docs/site/*.md", "docs/*.md", "notebooks/*.ipynb"]
+include_patterns = ["docs/site/*.md", "docs/*.md", "docs/reference/*.md", "notebooks/*.ipynb"]
 exclude_patterns = ["build", "**/.ipynb_checkpoints"]
 
 extensions = [
@@ -48,13 +53,13 @@ myst_heading_anchors = 3
 # Notebooks: executed on every build (their outputs are not stored), in quick mode
 # when NORMAD_EDU_QUICK=1; an error in any cell fails the build.
 nb_execution_mode = os.environ.get("NORMAD_EDU_SITE_EXECUTE", "force")
-# per cell: quick-mode cells take < 30 s even on a loaded machine; the limit also bounds a
-# stall seen here with nbclient at widget cells (the kernel idle, its reply read only when
-# the wait times out, after which the run goes on), so it is kept short in quick mode
+# per cell: quick-mode cells take < 30 s even on a loaded machine. (A limit, not a work-around: headless
+# runs used to stall at widget cells until the limit, nbclient having missed the cell's reply while it
+# synced an Output widget's captured output back to the kernel; the widgets now fill their Output from
+# the kernel, normad_edu/course/widgets/_output.py, and tests/test_headless.py keeps it so.)
 nb_execution_timeout = 120 if quick_mode() else -1
 if nb_execution_mode != "off":
-    # compile (or load) every numba kernel once here, so no notebook's kernel compiles: faster on a
-    # fresh clone, and every stall we saw happened in a kernel with an empty numba cache
+    # compile (or load) every numba kernel once here, so no notebook's kernel compiles: faster on a fresh clone
     from normad_edu.cli.warmup import warm_numba_cache
 
     warm_numba_cache()
@@ -91,3 +96,47 @@ html_title = f"normad_edu {release}: the course"
 html_extra_path = ["_root"]  # index.html at the top of the site: a redirect to the root page
 html_theme_options = {"description": "NormAD-based spatio-temporal error backpropagation, as a course",
                       "fixed_sidebar": True}
+
+# Maths without a network: MathJax 3's single-file TeX-to-SVG build from the django-static-mathjax
+# package (MathJax 3.2.2 as static files; nothing of Django is used), copied into _static/mathjax/ after
+# the build. SVG output draws every glyph from the script itself: no web fonts and no further downloads,
+# so pages opened from disk (file://) render too. On every page, since the navigation of any page may
+# hold a heading with maths.
+MATHJAX_FILE = Path(mathjax_package.__file__).resolve().parent / "static" / "mathjax" / "es5" / "tex-svg-full.js"
+mathjax_path = "mathjax/tex-svg-full.js"
+mathjax3_config = {"tex": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]]},
+                   "svg": {"fontCache": "global"}}
+
+
+def _copy_mathjax(app, exception) -> None:
+    if exception is None and app.builder.format == "html":
+        target = Path(app.outdir) / "_static" / "mathjax"
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(MATHJAX_FILE, target / MATHJAX_FILE.name)
+
+
+# Every notebook page starts with its launch buttons: Binder and Colab open the same release of the
+# notebook with the same release of the package (RELEASE_REF); this page's widgets are inert.
+LAUNCH_BANNER = """<div class="admonition note launch-buttons">
+<p class="admonition-title">Run this notebook</p>
+<p><a class="reference external launch-binder" href="{binder}">Launch on Binder</a> &middot;
+<a class="reference external launch-colab" href="{colab}">Open in Colab</a> &middot;
+or on your machine: <code>normad-edu notebooks DIR</code>, then <code>jupyter lab DIR/notebooks</code>.</p>
+<p>The sliders and drop-downs of this notebook's widgets come alive there, with a Python kernel behind
+them: on this page they are a static record of the notebook's run (in quick mode, release {release}) and
+do not respond.</p>
+</div>
+"""
+
+
+def _launch_buttons(app, pagename, templatename, context, doctree) -> None:
+    if pagename.startswith("notebooks/") and "body" in context:
+        name = pagename.split("/", 1)[1] + ".ipynb"
+        banner = LAUNCH_BANNER.format(binder=binder_url(name), colab=colab_url(name), release=RELEASE_REF)
+        context["body"] = banner + context["body"]
+
+
+def setup(app):
+    app.set_html_assets_policy("always")  # MathJax on every page (maths in the navigation too)
+    app.connect("html-page-context", _launch_buttons)
+    app.connect("build-finished", _copy_mathjax)

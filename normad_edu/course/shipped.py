@@ -21,8 +21,9 @@ repository and the sdist, never in the wheel.
   into ``DIR/instructor/``, only from a checkout or an unpacked sdist;
 * :func:`add_colab` -- a maintainer's tool: the "Open in Colab" badge in a
   notebook's first markdown cell and, as its first code cell, a cell tagged
-  ``colab-install`` that installs the package on Google Colab and does
-  nothing anywhere else. Idempotent; run it on every notebook with
+  ``colab-install`` that installs this release of the package on Google
+  Colab (:data:`RELEASE_REF`) and elsewhere only reports an installed
+  package of another version. Idempotent; run it on every notebook with
   ``python -m normad_edu.course.shipped colab notebooks/`` (``--check``: only
   report the notebooks it would change).
 """
@@ -37,12 +38,21 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .. import __version__
+
 __all__ = ["COLAB_TAG", "COURSE_FILES", "CourseFilesExistError", "INSTRUCTOR_FILES", "InstructorVersionMissing",
-           "REPOSITORY", "add_colab", "colab_url", "copy_course", "copy_instructor", "course_files", "course_root",
-           "instructor_root"]
+           "RELEASE_REF", "REPOSITORY", "add_colab", "binder_url", "colab_url", "copy_course", "copy_instructor",
+           "course_files", "course_root", "instructor_root"]
 
 #: The repository on GitHub (owner/name), as in the project's URLs.
 REPOSITORY = "normad-edu/normad_edu"
+#: The git tag of this version of the package, e.g. ``v0.1.0``. The Colab badge, the Binder and Colab
+#: buttons of the course site and the Colab install cell all point at it, so a notebook always runs on
+#: the release it was written for: ``main`` moves on, and a notebook opened or saved from one day
+#: would otherwise install whatever the library has become since. The version, not ``main``, because
+#: a release is what a course hands out; a release bumps ``__version__`` (the tests then ask for
+#: ``python -m normad_edu.course.shipped colab notebooks/``) and tags the commit ``v<version>``.
+RELEASE_REF = f"v{__version__}"
 #: Globs, relative to the course root, of the files the course consists of.
 COURSE_FILES = ("notebooks/*.ipynb", "docs/method.md")
 #: Globs, relative to a checkout, of the instructor notebooks (the nbgrader sources with the model answers).
@@ -51,16 +61,23 @@ INSTRUCTOR_FILES = ("instructor/*.ipynb",)
 COLAB_TAG = "colab-install"
 #: Source of that cell: plain Python (``get_ipython()`` instead of ``%pip``, so tools that parse
 #: the notebooks' cells as Python read it); ``pip`` runs only on Colab, where the package is not
-#: installed; the widget manager call: the package needs ipywidgets 8, which Colab draws only with it.
+#: installed, and installs :data:`RELEASE_REF`; the widget manager call: the package needs
+#: ipywidgets 8, which Colab draws only with it. Anywhere else the cell only says so when the
+#: installed package is another version than the notebook's.
 COLAB_INSTALL_SOURCE = (
-    "# On Google Colab only: install normad_edu (anywhere else this cell does nothing)\n"
+    f"# normad_edu {__version__}: on Google Colab, install this release (anywhere else, check the version)\n"
     "import sys\n"
     "\n"
     'if "google.colab" in sys.modules:\n'
-    f'    get_ipython().run_line_magic("pip", \'install -q "normad_edu @ git+https://github.com/{REPOSITORY}"\')\n'
+    f'    get_ipython().run_line_magic("pip", \'install -q "normad_edu @ git+https://github.com/{REPOSITORY}@{RELEASE_REF}"\')\n'
     "    from google.colab import output\n"
     "\n"
-    "    output.enable_custom_widget_manager()  # the notebooks' widgets use ipywidgets 8"
+    "    output.enable_custom_widget_manager()  # the notebooks' widgets use ipywidgets 8\n"
+    "\n"
+    "import normad_edu\n"
+    "\n"
+    f'if normad_edu.__version__ != "{__version__}":\n'
+    f'    print(f"These notebooks belong to normad_edu {__version__}; the installed version is {{normad_edu.__version__}}.")'
 )
 _BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 _BADGE = re.compile(r"\n*\[!\[Open In Colab\]\([^)]*\)\]\(https://colab\.research\.google\.com/[^)]*\)\n*")
@@ -195,11 +212,26 @@ def copy_instructor(dest: str | os.PathLike, *, force: bool = False) -> list[Pat
     return _copy(root, files, Path(dest), force)
 
 
-def colab_url(notebook: str) -> str:
-    """The Colab address that opens ``notebooks/<notebook>`` from the repository's main branch."""
+def _check_notebook_name(notebook) -> str:
     if not isinstance(notebook, str) or not re.fullmatch(r"[\w.-]+\.ipynb", notebook):
         raise ValueError(f"notebook must be a notebook file name such as '01_synapse.ipynb', got {notebook!r}")
-    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/notebooks/{notebook}"
+    return notebook
+
+
+def colab_url(notebook: str) -> str:
+    """The Colab address that opens ``notebooks/<notebook>`` of this release (:data:`RELEASE_REF`)."""
+    notebook = _check_notebook_name(notebook)
+    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{RELEASE_REF}/notebooks/{notebook}"
+
+
+def binder_url(notebook: str) -> str:
+    """The Binder address that opens ``notebooks/<notebook>`` of this release in JupyterLab.
+
+    Binder builds the repository at :data:`RELEASE_REF` (``binder/``), package included, so the
+    notebook and the library are the same release there too.
+    """
+    notebook = _check_notebook_name(notebook)
+    return f"https://mybinder.org/v2/gh/{REPOSITORY}/{RELEASE_REF}?urlpath=lab/tree/notebooks/{notebook}"
 
 
 def add_colab(nb, name: str) -> bool:

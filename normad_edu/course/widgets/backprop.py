@@ -40,6 +40,7 @@ from ...network import ForwardRecord
 from ... import normad as core
 from ...normad import NormADParams
 from ...params import T_REF, LIFParams, SynapseParams
+from ._output import render_into
 
 #: Network and epoch of the gradient-check widget (small enough for ~0.1 s per check).
 GRADCHECK_SIZES = (10, 6, 3, 1)
@@ -162,8 +163,7 @@ def build_gradcheck_widget(t_ref: float = T_REF, tau_L_hat: float = 10.0, clip_v
     state: dict = {}
 
     def redraw(_change=None):
-        with out:
-            out.clear_output(wait=True)
+        with render_into(out):
             summary = gradcheck_summary(s_ref.value, s_tau.value, c_clip.value, s_seed.value)
             fig = gradcheck_figure(summary)
             state.update(figure=fig, summary=summary)
@@ -330,8 +330,7 @@ def build_backprop_flow_widget(record: ForwardRecord, T: float, t: float | None 
     state: dict = {}
 
     def redraw(_change=None):
-        with out:
-            out.clear_output(wait=True)
+        with render_into(out):
             p = NormADParams(tau_L_hat=s_tau.value, vdot_min=params.vdot_min, coincidence_dt=params.coincidence_dt)
             state["figure"] = backprop_flow_figure(record, s_t.value, T=T, k=k, params=p, lif=lif, syn=syn)
             plt.show()

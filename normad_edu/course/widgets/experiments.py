@@ -51,6 +51,7 @@ from ...plotting import DESIRED_COLOR, raster
 from ...spikes import from_padded
 from ...research.study import participation_ratio
 from ...training import TrainingResult
+from ._output import render_into
 
 __all__ = [
     "xor_hidden_response",
@@ -235,8 +236,7 @@ def build_xor_encoding_widget(start_1: float = 6.0, w_mean: float = 1000.0, seed
                                   reference=c["reference"].value, desired_true=c["desired_true"].value,
                                   desired_false=c["desired_false"].value, setup=setup)
         state["run"] = run
-        out.clear_output(wait=True)
-        with out:
+        with render_into(out):
             xor_hidden_figure(run)
             plt.show()
 
@@ -389,8 +389,7 @@ def build_deep_problem_widget(problem: int = 0, a1: float | None = None, a2: flo
         c = controls
         run = deep_problem_activity(c["problem"].value, c["a1"].value, c["a2"].value, c["g"].value, setup=setup)
         state["run"] = run
-        out.clear_output(wait=True)
-        with out:
+        with render_into(out):
             deep_activity_figure(run)
             plt.show()
 
@@ -500,8 +499,7 @@ def build_training_replay_widget(result: TrainingResult, desired, *, problem: in
     def update(change=None):
         it = slider.value
         state["iteration"] = int(its[np.searchsorted(its, np.clip(it, its[0], its[-1]), side="right") - 1])
-        out.clear_output(wait=True)
-        with out:
+        with render_into(out):
             training_replay_figure(result, desired, it, problem=problem, labels=labels, T=T)
             plt.show()
 

@@ -30,6 +30,7 @@ from ...normad import d_hat
 from ...params import LIFParams, SimParams, SynapseParams
 from ...plotting import plot_membrane, raster
 from ...spikes import poisson_spike_trains
+from ._output import render_into
 
 __all__ = [
     "free_potential",
@@ -183,8 +184,7 @@ def _build(figure_fn, rate, w_mean, n_inputs, T, seed):
     def update(change=None):
         run = single_neuron_run(controls["rate"].value, controls["w_mean"].value, n_inputs, T, seed)
         state["run"] = run
-        out.clear_output(wait=True)
-        with out:
+        with render_into(out):
             figure_fn(run)
             plt.show()
 

@@ -33,6 +33,7 @@ from ...metrics import correlation, exponential_trace, gaussian_trace, van_rossu
 from ...normad import error_instants
 from ...params import DT, SIGMA, T_REF
 from ...spikes import as_spike_train, poisson_spike_train
+from ._output import render_into
 
 __all__ = [
     "desired_train",
@@ -196,8 +197,7 @@ def build_metrics_widget(jitter: float = 1.0, p_drop: float = 0.0, n_add: int = 
         o = perturb_train(d, v["jitter"], v["p_drop"], v["n_add"], T, v["seed"] + 1000)
         report = metrics_report(d, o, v["sigma"], v["tau"], DT, T)
         state.update(desired=d, observed=o, report=report)
-        out.clear_output(wait=True)
-        with out:
+        with render_into(out):
             metrics_figure(d, o, report, v["sigma"], v["tau"], T)
             plt.show()
 

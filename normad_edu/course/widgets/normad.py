@@ -36,6 +36,7 @@ from ...experiments import make_experiment
 from ...setups import SingleSetup
 from ...plotting import DESIRED_COLOR, raster
 from ...training import TrainConfig, TrainingResult, train
+from ._output import render_into
 
 #: Inputs of the single-neuron problems (paper Sec. 6.2 sizes, one layer).
 N_INPUTS = 100
@@ -210,8 +211,7 @@ def build_normad_widget(r: float = 1000.0, tau_L_hat: float = TAU_L_HAT, seed: i
     state: dict = {}
 
     def redraw(_change=None):
-        with out:
-            out.clear_output(wait=True)
+        with render_into(out):
             fig, res = normad_widget_update(s_r.value, s_tau.value, s_seed.value, max_iter=max_iter)
             state.update(figure=fig, result=res)
             plt.show()

@@ -34,6 +34,7 @@ from ...setups import DEEP_TRAIN
 from ...plotting import fig_cumulative_converged
 from ...research.reproduce import DEEP_LABELS
 from ...research.study import CONFIRM, PAPER_CONVERGED, STUDY_RESULTS, Stage, mcnemar_p, outcomes
+from ._output import render_into
 
 __all__ = ["setting_iterations", "setting_comparison", "setting_figure", "build_study_widget"]
 
@@ -120,8 +121,7 @@ def build_study_widget(settings: dict, *, out_dir=STUDY_RESULTS / "confirm", sta
         its = data[name]
         cmp = setting_comparison(its)
         state.update(name=name, iterations=its, comparison=cmp)
-        out.clear_output(wait=True)
-        with out:
+        with render_into(out):
             setting_figure(its, stage, title=f"{name} (seed {stage.seed}, {stage.n_problems} problems)")
             plt.show()
             for other, (a, b, p) in cmp["vs"].items():

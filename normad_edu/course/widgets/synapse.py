@@ -27,6 +27,7 @@ from ...validation import check_finite_array, check_positive
 from ...kernels import alpha_kernel
 from ...params import TAU1, TAU2
 from ...spikes import as_spike_train
+from ._output import render_into
 
 __all__ = [
     "parse_spike_times",
@@ -203,8 +204,7 @@ def build_synapse_widget(
         v = {k: c.value for k, c in controls.items()}
         t1 = v["tau1"]
         t2 = v["tau2_fraction"] * t1
-        out.clear_output(wait=True)
-        with out:
+        with render_into(out):
             try:
                 trains = [parse_spike_times(v["spikes_1"]), parse_spike_times(v["spikes_2"])]
             except ValueError as exc:
