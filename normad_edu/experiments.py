@@ -11,9 +11,8 @@ random numbers from ``numpy.random.default_rng([seed, i])``, so run ``i`` is
 the same whatever the number of runs, and the configurations of one
 experiment (plastic/frozen, output/outer2/all) see identical problems.
 
-Values the paper does not give are *reconstructed* (docs/method.md Sec. 7-8) and are
-fields of :class:`XORSetup` / :class:`DeepSetup` / :class:`SingleSetup` with
-documented defaults.
+Values the paper does not give are *reconstructed* (``docs/method.md``) and are
+fields of the set-ups (:mod:`normad_edu.setups`) with documented defaults.
 
 One way to run an experiment: the registry :data:`EXPERIMENTS` maps a name
 (``"single"``, ``"xor"``, ``"deep"``) to its setup class, its factory and its
@@ -25,8 +24,8 @@ notebooks all go through these two calls::
                          setup=with_changes(DeepSetup(), {"r_hidden_all": 10.0}))
     result = ex.run()
 
-:func:`with_changes` (and :func:`parse_changes` for ``FIELD=VALUE`` strings,
-the CLI's ``--set``) is also how the lever study changes a setup.
+:func:`normad_edu.setups.with_changes` (behind the CLI's ``--set FIELD=VALUE``)
+is also how the lever study changes a setup.
 """
 
 from __future__ import annotations
@@ -67,7 +66,7 @@ class Experiment:
 
     def run(self, *, progress: bool = True, on_done=None, meta: dict | None = None, monitor=None,
             **config_changes) -> TrainingResult:
-        """Train every run of this experiment (one batch) and return the :class:`~normad_edu.training.TrainingResult`.
+        """Train every run of this experiment (one batch) and return the :class:`~normad_edu.result.TrainingResult`.
 
         Run ``i`` draws its online pattern order from
         :func:`pattern_order_rngs` ``(seed, [i])``, so its result does not

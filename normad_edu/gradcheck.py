@@ -130,7 +130,7 @@ def gradient_check(
         Seed of inputs and weights.
     vdot_min : float
         Lower clip of Vdot at hidden spikes used by the rule (mV/ms), as in
-        :class:`~normad_edu.normad.NormADParams`. A hidden spike with a
+        :class:`~normad_edu.params.NormADParams`. A hidden spike with a
         slower crossing makes the rule differ from the true derivative; pass
         a tiny value (e.g. 1e-9) to check the recursion itself.
     lif, syn, dt : model parameters (``lif`` overrides ``t_ref``).

@@ -41,7 +41,7 @@ __all__ = ["correlation", "correlation_padded", "van_rossum_distance", "gaussian
            "participation_ratio", "PAIRWISE_MAX_PAIRS"]
 
 #: Spike pairs up to which :func:`correlation` forms every pair at once, as :func:`correlation_padded` does
-#: (so the two agree bit for bit); beyond it only the pairs within :data:`GAUSS_REACH` sigma are formed.
+#: (so the two agree bit for bit); beyond it only the pairs within ``GAUSS_REACH`` sigma are formed.
 #: Also the size of the blocks that bound the temporaries of both functions (about 33 bytes per pair).
 PAIRWISE_MAX_PAIRS = 1 << 22
 #: Spike-time differences beyond ``GAUSS_REACH * sigma`` give ``exp(-d^2 / (4 sigma^2)) < exp(-750)``,
@@ -124,7 +124,7 @@ def correlation(train_a, train_b, sigma: float = SIGMA, T: float | None = None) 
     Up to :data:`PAIRWISE_MAX_PAIRS` spike pairs the double sum is formed by
     the same code as :func:`correlation_padded`, so this function and the
     batched one return bit-identical values. Longer trains are summed over
-    the pairs closer than :data:`GAUSS_REACH` sigma only (every other term
+    the pairs closer than ``GAUSS_REACH`` sigma only (every other term
     is exactly 0.0 in float64), block by block: the same value up to
     rounding, in O(len(a) + len(b)) memory and O(len(a) + len(b) + close
     pairs) time.
@@ -462,7 +462,7 @@ def gaussian_trace(t, train, sigma: float = SIGMA) -> np.ndarray:
     """``f(t) = sum_f G_sigma(t - t_f)``, unit-area Gaussians of s.d. ``sigma`` (1/ms).
 
     The correlation metric is the cosine similarity of two such traces.
-    Cost: O(len(t) x len(train)) time, memory linear in both (see :func:`_sum_over_spikes`).
+    Cost: O(len(t) x len(train)) time, memory linear in both (see ``_sum_over_spikes``).
     """
     tt = check_finite_array("t", t)
     sigma = _check_sigma(sigma)
@@ -478,7 +478,7 @@ def gaussian_trace(t, train, sigma: float = SIGMA) -> np.ndarray:
 def exponential_trace(t, train, tau: float = 10.0) -> np.ndarray:
     """``f(t) = sum_f exp(-(t - t_f)/tau) u(t - t_f)`` (dimensionless), the van Rossum filter.
 
-    Cost: O(len(t) x len(train)) time, memory linear in both (see :func:`_sum_over_spikes`).
+    Cost: O(len(t) x len(train)) time, memory linear in both (see ``_sum_over_spikes``).
     """
     tt = check_finite_array("t", t)
     tau = check_positive("tau", tau, unit="ms")

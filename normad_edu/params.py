@@ -125,8 +125,8 @@ def default_parameters_table() -> str:
 
 def print_default_parameters() -> None:
     """Print every default of ``normad_edu`` (the experiments' own choices are
-    the fields of :class:`~normad_edu.experiments.XORSetup` and
-    :class:`~normad_edu.experiments.DeepSetup`)."""
+    the fields of :class:`~normad_edu.setups.XORSetup` and
+    :class:`~normad_edu.setups.DeepSetup`)."""
     print(default_parameters_table())
 
 

@@ -20,7 +20,7 @@ from .params import LIFParams, SimParams, SynapseParams
 
 @dataclass
 class TrainingResult:
-    """What :func:`train` returns; ``save``/``load`` round-trip it without pickle.
+    """What :func:`~normad_edu.training.train` returns; ``save``/``load`` round-trip it without pickle.
 
     Attributes
     ----------

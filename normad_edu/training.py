@@ -305,7 +305,7 @@ class _PatternOrder:
 class Evaluation(NamedTuple):
     """One scored forward pass: pattern ``idx_pattern[q]`` of problem ``idx_problem[q]`` for every row q.
 
-    ``record`` covers the layers from :attr:`TrainingState.f` on (the layers
+    ``record`` covers the layers from ``TrainingState.f`` on (the layers
     below never change and are cached); ``A`` is the number of problems
     evaluated, ``M`` their patterns, ``n_L`` the output neurons.
     """

@@ -15,7 +15,7 @@ passes one that knows where to run and how to report failures.
 
 The generic figures (fig8-fig10) can be drawn for a changed set-up
 (``normad-edu reproduce fig9 --set sigma=5``): the sweep function applies
-the changes, and fig8 takes the changed :class:`~normad_edu.experiments.DeepSetup`
+the changes, and fig8 takes the changed :class:`~normad_edu.setups.DeepSetup`
 as ``setup``.
 """
 
@@ -123,7 +123,7 @@ def fig6(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bo
 
 def fig8(seed: int, sizes: ReproduceSizes, out: Path, sweep: Sweep, progress: bool = True, setup=None) -> dict:
     """The output spikes over training of generic problem 0, all layers trained (``setup``: a changed
-    :class:`~normad_edu.experiments.DeepSetup`, default the defaults)."""
+    :class:`~normad_edu.setups.DeepSetup`, default the defaults)."""
     from ..plotting import fig_output_raster, save_figure
 
     ex, result = train_run0("deep", "all", seed, sizes.deep_max_iter, progress, setup=setup)

@@ -11,8 +11,8 @@ again reads the file, skips every run already in it and trains only the
 rest. The file holds two kinds of lines:
 
 * a *setup line* ``{"setup_hash", "experiment", "setup"}``: the full
-  :class:`~normad_edu.experiments.XORSetup` /
-  :class:`~normad_edu.experiments.DeepSetup` (``dataclasses.asdict``) a
+  :class:`~normad_edu.setups.XORSetup` /
+  :class:`~normad_edu.setups.DeepSetup` (``dataclasses.asdict``) a
   sweep ran with, written once per file and setup, before its first run;
 * a *run line* ``{"experiment", "config", "run", "converged_at" (null if
   not converged), "max_iter", "seed", "setup_hash", "correlation_every",
@@ -264,7 +264,7 @@ def read_results(path, experiment: str | None = None, config: str | None = None,
         Keep only runs of this base seed / iteration budget.
     setup : XORSetup, DeepSetup or str, optional
         Keep only runs made with this setup (or setup hash, see
-        :func:`setup_hash`); legacy runs without a hash never match.
+        :func:`~normad_edu.research.identity.setup_hash`); legacy runs without a hash never match.
 
     Returns
     -------

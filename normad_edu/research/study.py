@@ -8,7 +8,7 @@ in the paper's text and were *reconstructed* (``docs/method.md``). This
 module changes them one at a time ("levers"), then in combination, on the
 same problems, and reports how many problems converge.
 
-* A :class:`Lever` is a named set of :class:`~normad_edu.experiments.DeepSetup`
+* A :class:`Lever` is a named set of :class:`~normad_edu.setups.DeepSetup`
   field changes, marked ``faithful`` when it only picks a value the paper
   leaves open, and not faithful (a labelled *deviation*) when it changes
   the method or the problem the paper describes.
@@ -54,7 +54,7 @@ class Lever:
     name : str
         Short name used on the command line and in result files.
     changes : dict
-        :class:`~normad_edu.experiments.DeepSetup` fields and their new values.
+        :class:`~normad_edu.setups.DeepSetup` fields and their new values.
     faithful : bool
         True when the change only picks a value the paper does not give;
         False for a labelled deviation from the paper's method or problem.

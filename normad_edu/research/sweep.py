@@ -105,7 +105,7 @@ def run_sweep(
         Base seed; run i uses ``default_rng([seed, i])`` for its problem.
     setup : XORSetup or DeepSetup, optional
         Reconstructed parameters (defaults: the experiment's). Only runs of
-        this very setup (:func:`setup_hash`) are resumed.
+        this very setup (:func:`~normad_edu.research.identity.setup_hash`) are resumed.
     workers : int, optional
         Local worker processes (default: number of cores); 1 runs in-process.
         Workers end when this process ends, even on ``kill -9``.
@@ -186,7 +186,7 @@ def run_sweep(
 
 def summarize(results: dict, n_runs: int, experiment: str, config: str, *, wall_seconds: float = 0.0,
               resumed: int = 0, setup=None, seed: int = 0) -> dict:
-    """Summary of runs 0..n_runs-1 of a results dict (see :func:`read_results`)."""
+    """Summary of runs 0..n_runs-1 of a results dict (see :func:`~normad_edu.research.store.read_results`)."""
     runs = [results[i] for i in range(n_runs) if i in results]
     iterations = [r["converged_at"] for r in runs]
     max_iter = max([r["max_iter"] for r in runs], default=0)

@@ -5,7 +5,7 @@ slider. These widgets therefore either run **forward passes only** (a few
 ms each) or **replay** a training run that the notebook has already done.
 
 * :func:`build_xor_encoding_widget` (notebook 06): the XOR encoding
-  (:class:`normad_edu.experiments.XORSetup`: the time that encodes a 1 bit,
+  (:class:`normad_edu.setups.XORSetup`: the time that encodes a 1 bit,
   the desired output times) and the response of one random hidden layer
   (initialisation ``seed``, mean hidden weight ``w_mean``) to the four
   patterns. A check box removes the reference set (its weights set to 0),
@@ -17,7 +17,7 @@ ms each) or **replay** a training run that the notebook has already done.
   spikes come before the first spike of hidden layer 2 (no output spike can
   be placed there while the hidden layers stay as they are).
 * :func:`build_training_replay_widget` (notebooks 06 and 07): a slider over
-  the training iterations of a :class:`normad_edu.training.TrainingResult`:
+  the training iterations of a :class:`normad_edu.result.TrainingResult`:
   the output spikes of every pattern at that iteration against the desired
   ones, and the correlation so far.
 
