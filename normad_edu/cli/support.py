@@ -209,9 +209,9 @@ def print_json(args: argparse.Namespace, obj: dict) -> None:
     print(json.dumps(jsonable(obj), allow_nan=False), file=getattr(args, "stdout", None) or sys.stdout)
 
 
-def fmt(x, spec: str = ".3f") -> str:
-    """``x`` formatted with ``spec``, or ``n/a`` for None and NaN."""
-    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
+def fmt(x, format_spec: str = ".3f") -> str:
+    """``x`` formatted with ``format_spec``, or ``n/a`` for None and NaN."""
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, format_spec)
 
 
 def say(args: argparse.Namespace, text: str) -> None:
