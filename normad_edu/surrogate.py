@@ -54,6 +54,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._engine import bptt as _bptt
 from ._engine.kernels import propagators
 from ._rules import apply_step, check_rule_args, check_step
 from ._validation import check_positive
@@ -229,8 +230,8 @@ def sum_over_steps(ga: np.ndarray, s: np.ndarray) -> np.ndarray:
 
 def surrogate_gradient(inputs: tuple[np.ndarray, np.ndarray], weights: list, desired, *,
                        lif: LIFParams = LIFParams(), syn: SynapseParams = SynapseParams(),
-                       sim: SimParams = SimParams(),
-                       options: SurrogateParams = SurrogateParams()) -> tuple[list[np.ndarray], np.ndarray]:
+                       sim: SimParams = SimParams(), options: SurrogateParams = SurrogateParams(),
+                       compiled: bool = True) -> tuple[list[np.ndarray], np.ndarray]:
     """Loss and surrogate gradient of the discretised network.
 
     Parameters
@@ -243,6 +244,11 @@ def surrogate_gradient(inputs: tuple[np.ndarray, np.ndarray], weights: list, des
         Padded desired output spikes ``(B, n_L, K)`` and ``(B, n_L)`` (ms).
     lif, syn, sim : parameter dataclasses
     options : SurrogateParams
+    compiled : bool
+        True (default): the compiled twin (:mod:`normad_edu._engine.bptt`),
+        which runs the same loops one layer at a time; False: the NumPy
+        loops of :func:`simulate` and :func:`backward` (the ones to read).
+        Both give the same numbers (tested).
 
     Returns
     -------
@@ -265,11 +271,44 @@ def surrogate_gradient(inputs: tuple[np.ndarray, np.ndarray], weights: list, des
         raise TypeError(f"options must be a SurrogateParams, got {type(options).__name__}")
     grid = Grid.of(lif, syn, sim)
     x = bin_spikes(np.asarray(inputs[0]), np.asarray(inputs[1]), sim)
-    trace = simulate(x, weights, grid)
+    weights = [np.ascontiguousarray(W, dtype=np.float64) for W in weights]
     a = np.exp(-sim.dt / options.tau_vr)
+    if compiled:
+        return _compiled_gradient(x, weights, bin_spikes(*desired, sim), grid, sim.dt, a, options)
+    trace = simulate(x, weights, grid)
     y_err = van_rossum_filter(trace.s[-1], a) - van_rossum_filter(bin_spikes(*desired, sim), a)
     loss = sim.dt / (2.0 * options.tau_vr) * (y_err ** 2).sum(axis=(0, 2))
     return backward(trace, x, weights, y_err, grid, sim.dt, options), loss
+
+
+def _compiled_gradient(x, weights, d, grid: Grid, dt: float, a: float, options: SurrogateParams):
+    """:func:`surrogate_gradient` through the compiled kernels, one layer at a time (same loss and gradients)."""
+    g = grid
+    below, traces = x, []
+    for W in weights:  # forward, layer by layer over the whole epoch
+        inc = np.empty((below.shape[0], below.shape[1], W.shape[1]))
+        _bptt.input_increments(below, W, inc)
+        v, s, free = (np.empty(inc.shape) for _ in range(3))
+        _bptt.layer_forward(inc, g.e1, g.e2, g.eL, g.E1, g.E2, g.theta, g.n_ref, v, s, free)
+        traces.append((v, s, free, below))
+        below = s
+    y_out, y_des = np.empty(below.shape), np.empty(below.shape)
+    _bptt.exp_filter_steps(below, a, False, y_out)
+    _bptt.exp_filter_steps(d, a, False, y_des)
+    y_err = y_out - y_des
+    gs = np.empty(y_err.shape)  # dE/ds_L[n] = lam[n] = dt/tau_vr y_err[n] + a lam[n+1]
+    _bptt.exp_filter_steps(dt / options.tau_vr * y_err, a, True, gs)
+    grads = [None] * len(weights)
+    for l in range(len(weights) - 1, -1, -1):  # backward, from the output layer down
+        v, s, free, below = traces[l]
+        ga = np.empty(v.shape)
+        _bptt.layer_backward(v, s, free, gs, bool(options.detach_reset), g.theta, options.slope, g.e1, g.e2, g.eL,
+                             g.E1, g.E2, ga)
+        grads[l] = np.empty(weights[l].shape)
+        _bptt.sum_over_steps(ga, below, grads[l])
+        if l > 0:
+            gs = np.einsum("nbj,bji->nbi", ga, weights[l])  # W^T ga at every step: dE/ds_{l-1}
+    return grads, dt / (2.0 * options.tau_vr) * (y_err ** 2).sum(axis=(0, 2))
 
 
 def surrogate_rule(record: ForwardRecord, desired, rates, plastic=None, *, lif: LIFParams = LIFParams(),
