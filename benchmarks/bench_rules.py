@@ -8,10 +8,13 @@ then every rule computes its update from that record:
 
 * ``normad``: :func:`normad_edu.normad.normad_update` (compiled engine);
 * ``resume``: the ReSuMe baseline (output layer only);
-* ``spikeprop``, ``eventprop``, ``surrogate``: the rules of
-  :mod:`normad_edu.spikeprop`, :mod:`normad_edu.eventprop` and
-  :mod:`normad_edu.surrogate` (NumPy; the surrogate re-simulates its
-  discretised network, so its update includes a forward pass of its own).
+* ``spikeprop``, ``eventprop``: the rules of :mod:`normad_edu.spikeprop`
+  and :mod:`normad_edu.eventprop` (NumPy over spike pairs, a Python loop
+  over the problems of the batch);
+* ``surrogate``: :mod:`normad_edu.surrogate` with its compiled time loops
+  (it re-simulates its discretised network, so its update includes a
+  forward pass of its own), and ``surrogate-numpy``, the same rule through
+  the readable NumPy loops (the reason the compiled twin exists).
 
 Output weights are drawn so that the outputs fire (U(0, w_out) pA), since
 spikes are what the event-based rules cost. Printed per rule: ms per problem
@@ -37,11 +40,19 @@ from normad_edu.experiments import deep_problems, single_problems, xor_problems
 from normad_edu.network import forward
 from normad_edu.spikeprop import spikeprop_rule
 from normad_edu.spikes import stack_padded
-from normad_edu.surrogate import surrogate_rule
+from normad_edu.surrogate import surrogate_gradient, surrogate_rule
 from normad_edu.training import UPDATE_RULES
 
+
+
+def surrogate_numpy(record, desired, rates, plastic, *, lif, syn, sim, params):
+    """The surrogate gradient through the NumPy loops (the step itself is negligible)."""
+    return surrogate_gradient((record.inputs.times, record.inputs.counts), record.weights, desired, lif=lif, syn=syn,
+                              sim=sim, compiled=False)[0]
+
+
 RULES = {"normad": UPDATE_RULES["normad"], "resume": UPDATE_RULES["resume"], "spikeprop": spikeprop_rule,
-         "eventprop": eventprop_rule, "surrogate": surrogate_rule}
+         "eventprop": eventprop_rule, "surrogate": surrogate_rule, "surrogate-numpy": surrogate_numpy}
 
 
 def best_of(fn, repeats: int) -> float:
@@ -97,7 +108,7 @@ def main(argv=None) -> int:
         print(f"\n{name}: sizes {[x[1].shape[1]] + [W.shape[1] for W in weights]}, T = {ex.sim.T:g} ms, batch "
               f"{args.batch} problems ({x[1].shape[0]} patterns), spikes per problem per layer {counts}")
         print(f"  forward: {1e3 * t_fwd:.2f} ms per problem")
-        print(f"  {'rule':<10} {'update ms':>10} {'iteration ms':>13} {'x NormAD':>9}")
+        print(f"  {'rule':<16} {'update ms':>10} {'iteration ms':>13} {'x NormAD':>9}")
         base = None
         for rule_name, rule in RULES.items():
             plastic = np.arange(L) == L - 1 if rule_name == "resume" else np.ones(L, dtype=bool)
@@ -106,7 +117,7 @@ def main(argv=None) -> int:
             t_up = best_of(lambda: rule(rec, d, rates, plastic, **kw), args.repeats) / args.batch
             it = t_fwd + t_up
             base = it if base is None else base
-            print(f"  {rule_name:<10} {1e3 * t_up:>10.2f} {1e3 * it:>13.2f} {it / base:>9.1f}")
+            print(f"  {rule_name:<16} {1e3 * t_up:>10.2f} {1e3 * it:>13.2f} {it / base:>9.1f}")
     return 0
 
 

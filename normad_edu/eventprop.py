@@ -71,17 +71,19 @@ class EventPropParams:
         Lower clip of ``Vdot`` (mV/ms) in ``mu = -lam / Vdot``; 0 (default)
         is the exact gradient. A positive value is a labelled deviation that
         bounds the step at spikes that graze threshold.
-    step : {"normalized", "gradient"}
-        "normalized" (default): a step of ``r_l`` pA along the normalised
-        gradient of each layer, so rates are in pA as for NormAD and one rate
-        scale serves every rule; "gradient": textbook gradient descent
-        ``-r_l dE/dW^l`` (rates in pA^2 per unit of E, i.e. pA^2/ms^2). See
-        :mod:`normad_edu._rules`.
+    step : {"per-error", "normalized", "gradient"}
+        How the gradient becomes an update (see :mod:`normad_edu._rules`).
+        "per-error" (default): NormAD's step length along this rule's
+        direction, ``r_l n_e`` pA for a pattern with ``n_e`` NormAD error
+        instants (none once the output is right), so rates are in pA per
+        error instant as for NormAD; "normalized": ``r_l`` pA per pattern;
+        "gradient": textbook gradient descent ``-r_l dE/dW^l`` (rates in
+        pA^2/ms^2).
     """
 
     loss: SpikeTimeLoss = field(default_factory=SpikeTimeLoss)
     vdot_min: float = 0.0
-    step: str = "normalized"
+    step: str = "per-error"
 
     def __post_init__(self) -> None:
         if not isinstance(self.loss, SpikeTimeLoss):
@@ -277,11 +279,12 @@ def eventprop_rule(record: ForwardRecord, desired, rates, plastic=None, *, lif: 
                    options: EventPropParams = EventPropParams()) -> list[np.ndarray]:
     """The exact-gradient rule as an update rule for :func:`normad_edu.training.train`.
 
-    ``dW^l = -r_l g^l / ||g^l||_F`` (``options.step = "normalized"``, the
-    default; ``r_l`` in pA) or ``-r_l g^l`` (``"gradient"``, ``r_l`` in
-    pA^2/ms^2), with ``g^l = dE/dW^l`` and
-    ``dE/dW^l`` from :func:`eventprop_gradient`. ``params`` (NormADParams)
-    is accepted for the signature and not used.
+    The gradient ``g^l = dE/dW^l`` of :func:`eventprop_gradient` becomes ``dW^l`` by
+    ``options.step`` (default "per-error": ``-r_l n_e g^l / ||g^l||_F``, ``r_l``
+    in pA per error instant; see :mod:`normad_edu._rules`). ``params``
+    (NormADParams, default ``NormADParams()``) only sets the coincidence bins
+    that count the error instants ``n_e``. Other options:
+    ``functools.partial(eventprop_rule, options=...)``.
 
     Returns
     -------

@@ -144,8 +144,11 @@ def test_extra_spike_gradient_and_frozen_layers():
     dW = spikeprop_rule(rec, desired, 10.0, [False, True], lif=lif, sim=sim, options=SpikePropParams(step="gradient"))
     assert not dW[0].any()
     np.testing.assert_allclose(dW[1], -10.0 * sp[1], rtol=1e-12)
-    unit = spikeprop_rule(rec, desired, 10.0, [False, True], lif=lif, sim=sim)  # default: a 10 pA step
-    np.testing.assert_allclose(unit[1], -10.0 * sp[1] / np.linalg.norm(sp[1]), rtol=1e-12)
+    unit = spikeprop_rule(rec, desired, 10.0, [False, True], lif=lif, sim=sim,
+                          options=SpikePropParams(step="normalized"))
+    np.testing.assert_allclose(unit[1], -10.0 * sp[1] / np.linalg.norm(sp[1]), rtol=1e-12)  # a 10 pA step
+    per_error = spikeprop_rule(rec, desired, 10.0, [False, True], lif=lif, sim=sim)  # the default: 10 pA per error
+    np.testing.assert_allclose(per_error[1], 2 * unit[1], rtol=1e-12)
     # gradient descent lowers the output potential (the extra spikes move later): no output weight grows
     assert (dW[1] <= 0).all() and (dW[1] < 0).sum() >= 4
 
