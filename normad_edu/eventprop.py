@@ -53,7 +53,7 @@ import numpy as np
 
 from ._rules import apply_step, check_rule_args, check_step
 from ._validation import check_nonnegative
-from .kernels import alpha_kernel, psi_kernel, psi_kernel_dot
+from .kernels import alpha_kernel, psi_kernel
 from .network import ForwardRecord
 from .params import LIFParams, SimParams, SynapseParams
 from .spikeprop import EXTRA, MISSED, PAIRED, SpikeTimeLoss, spike_errors
@@ -130,27 +130,35 @@ class Model:
     def psi(self, x):
         return psi_kernel(x, self.syn.tau1, self.syn.tau2, self.lif.C, self.lif.tau_L)
 
-    def psi_dot(self, x):
-        return psi_kernel_dot(x, self.syn.tau1, self.syn.tau2, self.lif.C, self.lif.tau_L)
-
     def K(self, t, r, s):
         """``psi(t - s) - exp(-(t - r)/tau_L) psi(r - s)`` (ms/pF): input spike s's share of u(t), reset ending at r."""
         return self.psi(t - s) - np.exp(-(t - r) / self.lif.tau_L) * self.psi(r - s)
 
-    def dK_ds(self, t, r, s):
-        """``dK/ds`` (1/pF)."""
-        return -self.psi_dot(t - s) + np.exp(-(t - r) / self.lif.tau_L) * self.psi_dot(r - s)
-
     def filtered(self, t, r, pre: Chain) -> np.ndarray:
         """``x_i = sum_g K(t, r, s_i^g)`` for every row (t, r) and input neuron i: ``(rows, pre.n)`` (ms/pF)."""
-        out = np.zeros((np.size(t), pre.n))
-        np.add.at(out, (slice(None), pre.neuron), self.K(t[:, None], r[:, None], pre.t[None, :]))
+        return self.per_neuron(self.K(t[:, None], r[:, None], pre.t[None, :]), pre)
+
+    @staticmethod
+    def per_neuron(values: np.ndarray, pre: Chain) -> np.ndarray:
+        """Sum the columns (spikes of ``pre``) of ``values`` by the neuron that fired them: ``(rows, pre.n)``."""
+        out = np.zeros((values.shape[0], pre.n))
+        np.add.at(out, (slice(None), pre.neuron), values)
         return out
 
-    def current(self, r, W_rows, pre: Chain) -> np.ndarray:
-        """``I(r) = sum_g W_{i_g} alpha(r - s_g)`` (pA) for every row; ``W_rows`` (rows, pre.n)."""
-        a = alpha_kernel(r[:, None] - pre.t[None, :], self.syn.tau1, self.syn.tau2)
-        return (W_rows[:, pre.neuron] * a).sum(axis=1)
+    def pairs(self, t, r, pre: Chain):
+        """Each row (t, r) against each spike s of ``pre``: ``K``, ``dK/ds``, ``alpha(r - s)``, each (rows, spikes).
+
+        One evaluation of ``psi`` and ``alpha`` at ``t - s`` and at ``r - s``
+        serves all three (``psi' = alpha / C - psi / tau_L``).
+        """
+        C, tau_L = self.lif.C, self.lif.tau_L
+        x, y = t[:, None] - pre.t[None, :], r[:, None] - pre.t[None, :]
+        a_t, a_r = (alpha_kernel(z, self.syn.tau1, self.syn.tau2) for z in (x, y))
+        p_t, p_r = self.psi(x), self.psi(y)
+        decay = np.exp(-(t - r) / tau_L)[:, None]
+        K = p_t - decay * p_r
+        dK_ds = -(a_t / C - p_t / tau_L) + decay * (a_r / C - p_r / tau_L)
+        return K, dK_ds, a_r
 
 
 def _probe_reset(out: Chain, k: int, tau: float, t_ref: float) -> tuple[float, int]:
@@ -253,22 +261,23 @@ def eventprop_gradient(record: ForwardRecord, desired, *, lif: LIFParams = LIFPa
             if l < L:
                 extra = dict(neuron=np.zeros(0, np.int64), t=np.zeros(0), r=np.zeros(0), prev=np.zeros(0, np.int64),
                              mu=np.zeros(0))
-            rho = lambda t, r, rows: -np.exp(-(t - r) / lif.tau_L) * model.current(r, W[rows], pre) / lif.C  # noqa: E731
-            has = extra["prev"] >= 0
-            np.add.at(lam, extra["prev"][has], extra["mu"][has] * rho(extra["t"][has], extra["r"][has],
-                                                                      extra["neuron"][has]))
-            vdot = np.maximum(spk.vdot, options.vdot_min) if options.vdot_min > 0 else spk.vdot
-            rho_spk = rho(spk.t, spk.r, spk.neuron)
-            for f in range(int(spk.slot.max(initial=0)), 0, -1):  # each neuron's spikes, last to second
-                q = np.flatnonzero(spk.slot == f)
-                lam[q - 1] += (-lam[q] / vdot[q]) * rho_spk[q]  # an earlier spike sets when the membrane restarts
-            mu = np.concatenate([-lam / vdot, extra["mu"]])
+            n_spk = spk.t.size
             t, r = np.concatenate([spk.t, extra["t"]]), np.concatenate([spk.r, extra["r"]])
             j = np.concatenate([spk.neuron, extra["neuron"]])
+            K, dK_ds, alpha_r = model.pairs(t, r, pre)
+            W_pairs = W[j][:, pre.neuron]  # W_ji for every (row, spike of the layer below)
+            rho = -np.exp(-(t - r) / lif.tau_L) * (W_pairs * alpha_r).sum(axis=1) / lif.C  # du/dr of every row
+            has = extra["prev"] >= 0  # a probe after a spike: that spike's reset shapes the probed potential
+            np.add.at(lam, extra["prev"][has], extra["mu"][has] * rho[n_spk:][has])
+            vdot = np.maximum(spk.vdot, options.vdot_min) if options.vdot_min > 0 else spk.vdot
+            for f in range(int(spk.slot.max(initial=0)), 0, -1):  # each neuron's spikes, last to second
+                q = np.flatnonzero(spk.slot == f)
+                lam[q - 1] += (-lam[q] / vdot[q]) * rho[q]  # an earlier spike sets when the membrane restarts
+            mu = np.concatenate([-lam / vdot, extra["mu"]])
             if flags[l - 1]:
-                np.add.at(grads[l - 1][b], j, mu[:, None] * model.filtered(t, r, pre))
+                np.add.at(grads[l - 1][b], j, mu[:, None] * model.per_neuron(K, pre))
             if l > 1 and flags[:l - 1].any():
-                lam = (mu[:, None] * W[j][:, pre.neuron] * model.dK_ds(t[:, None], r[:, None], pre.t[None, :])).sum(0)
+                lam = (mu[:, None] * W_pairs * dK_ds).sum(axis=0)
             elif l > 1:
                 break
     return grads
