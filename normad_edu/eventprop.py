@@ -24,6 +24,8 @@ membrane restarts from rest (``dt^{f+1}/dt^f``). It descends the same loss
 as :mod:`~normad_edu.spikeprop` (:class:`~normad_edu.spikeprop.SpikeTimeLoss`);
 NormAD has no loss of this kind (its objective is the potential at the
 error instants).
+By default the update has NormAD's step length (``r`` pA per error instant,
+``step="per-error"``), so in a comparison only the direction differs.
 
 Notation
 --------

@@ -24,6 +24,8 @@ neuron's reset acting on its own later spikes (the kernel is the no-reset
 ``psihat``) and slopes below ``vdot_min`` (clipped). With one spike per
 neuron and ``tau_L_hat = tau_L`` nothing is neglected and the gradient is
 exact (:mod:`normad_edu.eventprop` computes it for any number of spikes).
+By default the update has NormAD's step length (``r`` pA per error instant,
+``step="per-error"``), so in a comparison only the direction differs.
 
 The loss (see :class:`SpikeTimeLoss`)
 -------------------------------------

@@ -25,6 +25,8 @@ choice (and the default here, as in SuperSpike and snnTorch) is to treat the
 reset as a constant (``detach_reset``), which is NormAD's choice too: NormAD
 never differentiates a neuron's reset either. The loss is not at error
 instants but a van Rossum distance between the output and desired trains.
+By default the update has NormAD's step length (``r`` pA per error instant,
+``step="per-error"``), so in a comparison only the direction differs.
 
 The discretised model (same C, gL, EL, VT, t_ref, tau1, tau2)
 -------------------------------------------------------------
