@@ -77,7 +77,14 @@ def descent(grads: list[np.ndarray], rates: np.ndarray, plastic: np.ndarray, ste
     return out
 
 
-def apply_step(grads, record, desired, rates, plastic, step, params, sim) -> list[np.ndarray]:
-    """:func:`descent` with the error counts of ``record`` when ``step == "per-error"`` (validated arguments)."""
-    n = error_counts(record, desired[0], desired[1], params, sim) if step == "per-error" else None
+def apply_step(grads, record, desired, rates, plastic, step, params, sim, instants=None) -> list[np.ndarray]:
+    """:func:`descent` with the error counts of ``record`` when ``step == "per-error"`` (validated arguments).
+
+    ``instants``: the padded error instants ``(err_t, err_s)`` of ``record`` when the caller has them
+    (:func:`normad_edu.training.train` does), so they are not computed again.
+    """
+    n = None
+    if step == "per-error":
+        n = (error_counts(record, desired[0], desired[1], params, sim) if instants is None
+             else (np.asarray(instants[1]) != 0).sum(axis=(1, 2)))
     return descent(grads, rates, plastic, step, n)

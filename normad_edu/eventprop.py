@@ -287,7 +287,7 @@ def eventprop_gradient(record: ForwardRecord, desired, *, lif: LIFParams = LIFPa
 
 def eventprop_rule(record: ForwardRecord, desired, rates, plastic=None, *, lif: LIFParams = LIFParams(),
                    syn: SynapseParams = SynapseParams(), sim: SimParams = SimParams(), params=None,
-                   options: EventPropParams = EventPropParams()) -> list[np.ndarray]:
+                   options: EventPropParams = EventPropParams(), instants=None) -> list[np.ndarray]:
     """The exact-gradient rule as an update rule for :func:`normad_edu.training.train`.
 
     The gradient ``g^l = dE/dW^l`` of :func:`eventprop_gradient` becomes ``dW^l`` by
@@ -297,6 +297,10 @@ def eventprop_rule(record: ForwardRecord, desired, rates, plastic=None, *, lif: 
     that count the error instants ``n_e``. Other options:
     ``functools.partial(eventprop_rule, options=...)``.
 
+    ``instants``: the padded error instants of ``record`` that
+    :func:`normad_edu.training.train` passes to every rule (they count the
+    error instants of the "per-error" step without computing them again).
+
     Returns
     -------
     list of ndarray
@@ -304,4 +308,4 @@ def eventprop_rule(record: ForwardRecord, desired, rates, plastic=None, *, lif: 
     """
     r, flags, d_times, d_counts = check_rule_args(record, desired, rates, plastic, sim.T)
     grads = eventprop_gradient(record, desired, lif=lif, syn=syn, sim=sim, options=options, plastic=flags)
-    return apply_step(grads, record, (d_times, d_counts), r, flags, options.step, params, sim)
+    return apply_step(grads, record, (d_times, d_counts), r, flags, options.step, params, sim, instants)

@@ -250,7 +250,11 @@ def add_normalized(dW: np.ndarray, G: np.ndarray, scale: float, normalization: s
 
 @dataclass(frozen=True)
 class LayerBlame:
-    """One step of the backward recursion: what an error instant ``t`` of output neuron ``k`` asks of W^l.
+    """One step of the backward recursion: what error instants ask of W^l.
+
+    For one error instant ``t`` of output neuron ``k`` (NormAD), or for a
+    weighted sum of instants, ``sum_e c_e Vhat_{k_e}(t_e)`` (rules that
+    combine them before going back, such as :mod:`normad_edu.spikeprop`).
 
     Attributes
     ----------
@@ -259,11 +263,12 @@ class LayerBlame:
     below : LayerSpikes
         The spikes of layer l-1, the inputs of W^l.
     spikes, a, delta : LayerSpikes, ndarray, ndarray, or None
-        For a hidden layer: its spikes, their adjoints ``a_j^f = dVhat_k(t)/dt_j^f``
+        For a hidden layer: its spikes, their adjoints ``a_j^f = dVhat/dt_j^f``
         (mV/ms) and ``delta_j^f = a_j^f / max(Vdot_j^f, vdot_min)`` (1). None for
         the output layer, whose gradient does not go through spike times.
-    t, k : float, int
-        The error instant (ms) and the output neuron.
+    t, k, c : ndarray
+        The error instants (ms), their output neurons and their coefficients
+        (1 for a single NormAD instant).
     n : int
         Rows of W^l (neurons of layer l).
     kern : Kernels
@@ -276,36 +281,41 @@ class LayerBlame:
     spikes: LayerSpikes | None
     a: np.ndarray | None
     delta: np.ndarray | None
-    t: float
-    k: int
+    t: np.ndarray
+    k: np.ndarray
+    c: np.ndarray
     n: int
     kern: Kernels
 
     @cached_property
     def dhat_below(self) -> np.ndarray:
-        """dhat^{l-1} (ms/pF) at the spikes of layer l (hidden; one row per spike) or at ``t`` (output; one row)."""
+        """dhat^{l-1} (ms/pF) at the spikes of layer l (hidden; one row per spike) or at the instants (output)."""
         return dhat_at(self.t if self.spikes is None else self.spikes.t, self.below, self.kern)
 
     @cached_property
     def G(self) -> np.ndarray:
-        """``G^l = dVhat_k(t)/dW^l`` (mV/pA), shape ``(n_l, n_{l-1})``.
+        """``G^l = dVhat/dW^l`` (mV/pA), shape ``(n_l, n_{l-1})``.
 
-        Output layer: row k is ``dhat^{L-1}(t)``, the other rows 0. Hidden
-        layer: ``G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f)``.
+        Output layer: row k is ``dhat^{L-1}(t)`` (summed over the instants with
+        their coefficients), the other rows 0. Hidden layer:
+        ``G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f)``.
         """
         if self.spikes is None:
             G = np.zeros((self.n, self.below.n))
-            G[self.k] = self.dhat_below[0]
+            np.add.at(G, self.k, self.c[:, None] * self.dhat_below)
             return G
         return hidden_gradient(self.delta, self.spikes, self.dhat_below)
 
 
-def backward_steps(t: float, k: int, spikes: list[LayerSpikes], W: list[np.ndarray], kern: Kernels,
-                   vdot_min: float) -> Iterator[LayerBlame]:
-    """The backward recursion for one error instant, one :class:`LayerBlame` per layer, from the output down.
+def backward_steps(t, k, spikes: list[LayerSpikes], W: list[np.ndarray], kern: Kernels, vdot_min: float, *,
+                   c=None) -> Iterator[LayerBlame]:
+    """The backward recursion for an error instant, one :class:`LayerBlame` per layer, from the output down.
 
-    ``spikes[l]``: layer l = 0 .. L-1 of one problem (:func:`problem_spikes`);
-    ``W[l-1]`` = W^l ``(n_l, n_{l-1})`` (pA). The lines of the rule, in order::
+    ``t``, ``k``: the error instant (ms) and its output neuron, or arrays of
+    several, weighted by ``c`` (default 1 each): by linearity the steps are
+    then those of ``sum_e c_e Vhat_{k_e}(t_e)``. ``spikes[l]``: layer
+    l = 0 .. L-1 of one problem (:func:`problem_spikes`); ``W[l-1]`` = W^l
+    ``(n_l, n_{l-1})`` (pA). The lines of the rule, in order::
 
         output L   :  G^L[k, :] = dhat^{L-1}(t)
         layer L-1  :  a_j^f     = -W^L_kj psihat'(t - t_j^f)                    (output_adjoints)
@@ -315,17 +325,19 @@ def backward_steps(t: float, k: int, spikes: list[LayerSpikes], W: list[np.ndarr
 
     A generator: a consumer that needs no lower layer stops iterating, and the
     adjoints below are then never computed. The reference update
-    (:func:`update_for_error_instant`), the training diagnostics and the
-    notebook widgets all read the rule from here.
+    (:func:`update_for_error_instant`), the SpikeProp-style rule, the training
+    diagnostics and the notebook widgets all read the rule from here.
     """
+    t, k = np.atleast_1d(np.asarray(t, dtype=np.float64)), np.atleast_1d(np.asarray(k, dtype=np.int64))
+    c = np.ones(t.size) if c is None else np.atleast_1d(np.asarray(c, dtype=np.float64))
     L = len(W)
-    yield LayerBlame(L, spikes[L - 1], None, None, None, t, k, W[L - 1].shape[0], kern)
+    yield LayerBlame(L, spikes[L - 1], None, None, None, t, k, c, W[L - 1].shape[0], kern)
     if L == 1:
         return
-    a = output_adjoints(t, W[L - 1][k], spikes[L - 1], kern)
+    a = sum(ce * output_adjoints(te, W[L - 1][ke], spikes[L - 1], kern) for te, ke, ce in zip(t, k, c))
     for l in range(L - 1, 0, -1):  # hidden layers, from the top down; a holds a_j^f of layer l
         delta = deltas(a, spikes[l], vdot_min)
-        yield LayerBlame(l, spikes[l - 1], spikes[l], a, delta, t, k, W[l - 1].shape[0], kern)
+        yield LayerBlame(l, spikes[l - 1], spikes[l], a, delta, t, k, c, W[l - 1].shape[0], kern)
         if l > 1:
             a = adjoints_below(delta, spikes[l], W[l - 1], spikes[l - 1], kern)
 

@@ -51,7 +51,7 @@ import numpy as np
 from ._rules import apply_step, check_rule_args, check_step
 from .validation import check_nonnegative, check_positive
 from .network import ForwardRecord
-from .normad import Kernels, adjoints_below, deltas, dhat_at, hidden_gradient, layer_spikes
+from .normad import Kernels, backward_steps, problem_spikes
 from .params import VDOT_MIN, LIFParams, SimParams, SynapseParams
 
 #: ``SpikeErrors.kind`` codes.
@@ -269,7 +269,6 @@ def spikeprop_gradient(record: ForwardRecord, desired, *, lif: LIFParams = LIFPa
     if not isinstance(options, SpikePropParams):
         raise TypeError(f"options must be a SpikePropParams, got {type(options).__name__}")
     kern = Kernels(syn.tau1, syn.tau2, lif.C, lif.tau_L if options.tau_L_hat is None else options.tau_L_hat)
-    L = len(record.layers)
     grads = [np.zeros(W.shape) for W in record.weights]
     errs = spike_errors(record, d_times, d_counts, options.loss.window)
     out = record.output
@@ -277,27 +276,20 @@ def spikeprop_gradient(record: ForwardRecord, desired, *, lif: LIFParams = LIFPa
     c_all = output_coefficients(errs, vdot_out, options.loss, options.vdot_min)
     for b in np.unique(errs.problem):
         rows = errs.problem == b
-        t, k, c = errs.t[rows], errs.neuron[rows], c_all[rows]
-        spikes = [layer_spikes(record, l, b) for l in range(L)]  # layers 0 .. L-1
-        if flags[L - 1]:
-            np.add.at(grads[L - 1][b], k, c[:, None] * dhat_at(t, spikes[L - 1], kern))
-        if L == 1 or not flags[:L - 1].any():
-            continue
-        below = spikes[L - 1]
-        W_out = record.weights[L - 1][b]
-        lam = -(c[:, None] * W_out[k][:, below.neuron] * kern.psi_hat_dot(t[:, None] - below.t[None, :])).sum(axis=0)
-        for l in range(L - 1, 0, -1):  # hidden layers from the top down; lam = dE/dt of layer l's spikes
-            delta = deltas(lam, spikes[l], options.vdot_min)
-            if flags[l - 1]:
-                grads[l - 1][b] = hidden_gradient(delta, spikes[l], dhat_at(spikes[l].t, spikes[l - 1], kern))
-            if l > 1 and flags[:l - 1].any():
-                lam = adjoints_below(delta, spikes[l], record.weights[l - 1][b], spikes[l - 1], kern)
+        W_b = [w[b] for w in record.weights]
+        # NormAD's backward recursion for sum_e c_e Vhat_{k_e}(t_e): G^l is dE/dW^l
+        for step in backward_steps(errs.t[rows], errs.neuron[rows], problem_spikes(record, b), W_b, kern,
+                                   options.vdot_min, c=c_all[rows]):
+            if flags[step.l - 1]:
+                grads[step.l - 1][b] = step.G
+            if not flags[: step.l - 1].any():  # no plastic layer below
+                break
     return grads
 
 
 def spikeprop_rule(record: ForwardRecord, desired, rates, plastic=None, *, lif: LIFParams = LIFParams(),
                    syn: SynapseParams = SynapseParams(), sim: SimParams = SimParams(), params=None,
-                   options: SpikePropParams = SpikePropParams()) -> list[np.ndarray]:
+                   options: SpikePropParams = SpikePropParams(), instants=None) -> list[np.ndarray]:
     """The SpikeProp-style rule as an update rule for :func:`normad_edu.training.train`.
 
     The gradient ``g^l = dE/dW^l`` of :func:`spikeprop_gradient` becomes ``dW^l`` by
@@ -307,6 +299,10 @@ def spikeprop_rule(record: ForwardRecord, desired, rates, plastic=None, *, lif: 
     that count the error instants ``n_e``. Other options:
     ``functools.partial(spikeprop_rule, options=...)``.
 
+    ``instants``: the padded error instants of ``record`` that
+    :func:`normad_edu.training.train` passes to every rule (they count the
+    error instants of the "per-error" step without computing them again).
+
     Returns
     -------
     list of ndarray
@@ -314,4 +310,4 @@ def spikeprop_rule(record: ForwardRecord, desired, rates, plastic=None, *, lif: 
     """
     r, flags, d_times, d_counts = check_rule_args(record, desired, rates, plastic, sim.T)
     grads = spikeprop_gradient(record, desired, lif=lif, syn=syn, sim=sim, options=options, plastic=flags)
-    return apply_step(grads, record, (d_times, d_counts), r, flags, options.step, params, sim)
+    return apply_step(grads, record, (d_times, d_counts), r, flags, options.step, params, sim, instants)

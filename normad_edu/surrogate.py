@@ -319,7 +319,7 @@ def _compiled_gradient(x, weights, d, grid: Grid, dt: float, a: float, options: 
 
 def surrogate_rule(record: ForwardRecord, desired, rates, plastic=None, *, lif: LIFParams = LIFParams(),
                    syn: SynapseParams = SynapseParams(), sim: SimParams = SimParams(), params=None,
-                   options: SurrogateParams = SurrogateParams()) -> list[np.ndarray]:
+                   options: SurrogateParams = SurrogateParams(), instants=None) -> list[np.ndarray]:
     """The surrogate-gradient rule as an update rule for :func:`normad_edu.training.train`.
 
     Re-simulates the discretised network from ``record.inputs`` and
@@ -333,6 +333,10 @@ def surrogate_rule(record: ForwardRecord, desired, rates, plastic=None, *, lif: 
     ``functools.partial(surrogate_rule, options=SurrogateParams(...))``.
     Memory: about ``4 x 8 bytes x B x (n_1 + ... + n_L) x T/dt``.
 
+    ``instants``: the padded error instants of ``record`` that
+    :func:`normad_edu.training.train` passes to every rule (they count the
+    error instants of the "per-error" step without computing them again).
+
     Returns
     -------
     list of ndarray
@@ -341,4 +345,4 @@ def surrogate_rule(record: ForwardRecord, desired, rates, plastic=None, *, lif: 
     r, flags, d_times, d_counts = check_rule_args(record, desired, rates, plastic, sim.T)
     grads, _ = surrogate_gradient((record.inputs.times, record.inputs.counts), record.weights, (d_times, d_counts),
                                   lif=lif, syn=syn, sim=sim, options=options)
-    return apply_step(grads, record, (d_times, d_counts), r, flags, options.step, params, sim)
+    return apply_step(grads, record, (d_times, d_counts), r, flags, options.step, params, sim, instants)

@@ -67,6 +67,12 @@ def _steps() -> dict[str, Callable[[], object]]:
                     make_experiment(kind, config, n_runs=n_runs, seed=0,
                                     setup=with_changes(setup, {"max_iter": 2})).run()
 
+    def surrogate():
+        from ..surrogate import surrogate_gradient
+
+        inputs, weights, desired = problem(2)
+        return surrogate_gradient(stack_padded(inputs), weights, desired, sim=sim)
+
     return {
         "forward and update, one problem": lambda: forward_and_update(1, False),
         "forward and update, a batch": lambda: forward_and_update(2, False),
@@ -74,6 +80,7 @@ def _steps() -> dict[str, Callable[[], object]]:
         "d_hat": lambda: d_hat(np.array([10.0, 50.0]), [[1.0, 5.0], [2.0]], tau_L_hat=2.5),
         "single-layer training (NormAD, ReSuMe)": single_layer_training,
         "experiments (single, xor, deep)": experiments,
+        "surrogate-gradient rule": surrogate,
     }
 
 
