@@ -11,9 +11,9 @@ known mistakes, hints, hidden cases, scoreboard) is
 =========  ============================  ==============================================
 notebook   module                        the learner writes
 =========  ============================  ==============================================
-01         :mod:`.nb01`                  ``synaptic_charge`` (1.1)
-02         :mod:`.nb02`                  ``v_after_reset`` (2.1)
-03         :mod:`.nb03`                  ``spike_correlation`` (3.1)
+01         :mod:`.nb01`                  ``synaptic_charge`` (1.1), ``steady_peak`` (1.2)
+02         :mod:`.nb02`                  ``v_after_reset`` (2.1), ``firing_rate`` (2.2)
+03         :mod:`.nb03`                  ``spike_correlation`` (3.1), ``exp_correlation`` (3.2)
 04         :mod:`.nb04`                  ``reset_gradient`` (4.1)
 05         :mod:`.nb05`                  ``spike_time_gradient`` (5.1)
 06         :mod:`.nb06`                  ``xor_encode`` (6.1)
@@ -32,9 +32,9 @@ from __future__ import annotations
 
 from . import nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb07b, nb08
 from .framework import Exercise, Verdict, evaluate, passed, reset_scoreboard, scoreboard
-from .nb01 import check_synaptic_charge
-from .nb02 import check_v_after_reset
-from .nb03 import check_spike_correlation
+from .nb01 import check_steady_peak, check_synaptic_charge
+from .nb02 import check_firing_rate, check_v_after_reset
+from .nb03 import check_exp_correlation, check_spike_correlation
 from .nb04 import check_reset_gradient
 from .nb05 import check_spike_time_gradient
 from .nb06 import check_xor_encode
@@ -46,7 +46,8 @@ from .nb08 import check_alpha_kernel, check_backprop_adjoints, check_lif_step, c
 EXERCISES: dict[str, Exercise] = {name: ex for module in (nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb07b, nb08)
                                   for name, ex in module.EXERCISES.items()}
 
-__all__ = ["EXERCISES", "Exercise", "Verdict", "check_alpha_kernel", "check_backprop_adjoints", "check_first_spike_times",
-           "check_lif_step", "check_mcnemar_exact_p", "check_normad_single_update", "check_reset_gradient",
-           "check_spike_correlation", "check_spike_time_gradient", "check_synaptic_charge", "check_v_after_reset",
-           "check_xor_encode", "evaluate", "passed", "reset_scoreboard", "scoreboard"]
+__all__ = ["EXERCISES", "Exercise", "Verdict", "check_alpha_kernel", "check_backprop_adjoints", "check_exp_correlation",
+           "check_firing_rate", "check_first_spike_times", "check_lif_step", "check_mcnemar_exact_p",
+           "check_normad_single_update", "check_reset_gradient", "check_spike_correlation", "check_spike_time_gradient",
+           "check_steady_peak", "check_synaptic_charge", "check_v_after_reset", "check_xor_encode", "evaluate",
+           "passed", "reset_scoreboard", "scoreboard"]
