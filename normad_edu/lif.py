@@ -16,8 +16,10 @@ there for ``t_ref``. Nothing in this model is approximated:
   exact exponential propagator (no Euler step; :func:`propagators`,
   :func:`free_step`)::
 
-      u(t+h) = u e^{-h/tau_L} + [I1 E(h; tau1) - I2 E(h; tau2)] / C
-      E(h; tau) = (e^{-h/tau} - e^{-h/tau_L}) / (1/tau_L - 1/tau)
+      u(t+D) = u e^{-D/tau_L} + [I1 E(D; tau1) - I2 E(D; tau2)] / C
+      E(D; tau) = (e^{-D/tau} - e^{-D/tau_L}) / (1/tau_L - 1/tau)
+
+  for a piece of length ``D`` (``span`` in the code; ``h`` is the membrane kernel).
 
 * Time is cut at every grid point ``n dt`` and at every input spike; if
   ``u`` ends a piece at or above ``theta = VT - EL``, the crossing time inside
@@ -83,25 +85,25 @@ class LayerOutput:
 # The exact LIF step, one function per equation (readable NumPy)
 # ---------------------------------------------------------------------------
 
-def propagators(h, lif: LIFParams, syn: SynapseParams) -> tuple:
-    """Exact propagators of a piece of length ``h`` (ms): ``(e1, e2, eL, E1 / C, E2 / C)``.
+def propagators(span, lif: LIFParams, syn: SynapseParams) -> tuple:
+    """Exact propagators of a piece of length ``span`` (ms): ``(e1, e2, eL, E1 / C, E2 / C)``.
 
-    ``e1 = exp(-h/tau1)``, ``e2 = exp(-h/tau2)``, ``eL = exp(-h/tau_L)`` (1)
-    and ``E(h; tau) / C`` (ms/pF) with ``E`` of the module docstring
+    ``e1 = exp(-span/tau1)``, ``e2 = exp(-span/tau2)``, ``eL = exp(-span/tau_L)`` (1)
+    and ``E(span; tau) / C`` (ms/pF) with ``E`` of the module docstring
     (:func:`normad_edu.kernels.exp_filter`, exact also at ``tau == tau_L``).
-    ``h`` may be a number or an array.
+    ``span`` may be a number or an array.
     """
-    h = np.asarray(h, dtype=np.float64)
-    return (np.exp(-h / syn.tau1), np.exp(-h / syn.tau2), np.exp(-h / lif.tau_L),
-            exp_filter(h, syn.tau1, lif.tau_L) / lif.C, exp_filter(h, syn.tau2, lif.tau_L) / lif.C)
+    span = np.asarray(span, dtype=np.float64)
+    return (np.exp(-span / syn.tau1), np.exp(-span / syn.tau2), np.exp(-span / lif.tau_L),
+            exp_filter(span, syn.tau1, lif.tau_L) / lif.C, exp_filter(span, syn.tau2, lif.tau_L) / lif.C)
 
 
-def free_step(u, I1, I2, h, lif: LIFParams, syn: SynapseParams) -> tuple:
-    """The state ``(u, I1, I2)`` after ``h`` ms with no spike in, none out (mV, pA, pA).
+def free_step(u, I1, I2, span, lif: LIFParams, syn: SynapseParams) -> tuple:
+    """The state ``(u, I1, I2)`` after ``span`` ms with no spike in, none out (mV, pA, pA).
 
-    ``u(t+h) = u eL + I1 E1/C - I2 E2/C``, ``I1 e1``, ``I2 e2`` (module docstring).
+    ``u(t+span) = u eL + I1 E1/C - I2 E2/C``, ``I1 e1``, ``I2 e2`` (module docstring).
     """
-    e1, e2, eL, E1, E2 = propagators(h, lif, syn)
+    e1, e2, eL, E1, E2 = propagators(span, lif, syn)
     return u * eL + I1 * E1 - I2 * E2, I1 * e1, I2 * e2
 
 
@@ -110,8 +112,8 @@ def vdot_at_threshold(I, lif: LIFParams):
     return (I - lif.gL * lif.theta) / lif.C
 
 
-def threshold_crossing(u0: float, I1: float, I2: float, h: float, lif: LIFParams, syn: SynapseParams) -> float:
-    """The time ``x`` in (0, h] (ms) at which ``u`` first reaches ``theta``, given ``u(0) = u0 < theta <= u(h)``.
+def threshold_crossing(u0: float, I1: float, I2: float, span: float, lif: LIFParams, syn: SynapseParams) -> float:
+    """The time ``x`` in (0, span] (ms) at which ``u`` first reaches ``theta``, given ``u(0) = u0 < theta <= u(span)``.
 
     Newton's method on the exact solution ``f(x) = u(x) - theta`` inside the
     bracket ``[lo, hi]`` (which always holds the crossing): a Newton step that
@@ -119,10 +121,10 @@ def threshold_crossing(u0: float, I1: float, I2: float, h: float, lif: LIFParams
     Converges to ~1e-12 ms.
     """
     theta = lif.theta
-    lo, hi = 0.0, h
+    lo, hi = 0.0, span
     f_lo = u0 - theta
-    f_hi = float(free_step(u0, I1, I2, h, lif, syn)[0]) - theta
-    x = h * -f_lo / (f_hi - f_lo) if f_hi > f_lo else 0.5 * h  # first guess: linear interpolation
+    f_hi = float(free_step(u0, I1, I2, span, lif, syn)[0]) - theta
+    x = span * -f_lo / (f_hi - f_lo) if f_hi > f_lo else 0.5 * span  # first guess: linear interpolation
     for _ in range(100):
         u, I1x, I2x = (float(v) for v in free_step(u0, I1, I2, x, lif, syn))
         f = u - theta
