@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib
 import io
 import json
 import math
@@ -508,6 +509,14 @@ REFUSED = {("v_after_reset", "uses the simulator"), ("spike_correlation", "libra
            ("first_spike_times", "LayerOutput.first_spike on the arrays given"),
            ("mcnemar_exact_p", "library call"), ("mcnemar_exact_p", "scipy's binomial test")}
 
+#: Catalogues kept beside their exercises' own tests: every tests/test_exercises_*.py defines RIGHT, WRONG, REFUSED
+#: and ANSWER_FORMULAS for its exercises, and the course-wide tests of this file run on them too.
+_CATALOGUES = [importlib.import_module(p.stem) for p in sorted(Path(__file__).parent.glob("test_exercises_*.py"))]
+for _module in _CATALOGUES:
+    RIGHT.update(_module.RIGHT)
+    WRONG.update(_module.WRONG)
+    REFUSED |= _module.REFUSED
+
 
 def _first_via_from_padded(times, counts):     # the library's unpadding is a tool, not the answer
     from normad_edu.spikes import from_padded
@@ -572,11 +581,13 @@ ANSWER_FORMULAS = {
     "first_spike_times": [r"min\(.*times\[p, j, 0\]", r"smallest first spike times\[p, j, 0\]"],
     "mcnemar_exact_p": [r"2 \* sum", r"min\(1, 2", r"C\(n, i\) / 2\^n"],
     "alpha_kernel": [r"exp\(-t/tau1\) - exp\(-t/tau2\)", r"e\^\{-t/tau1\} - e\^\{-t/tau2\}"],
-    "lif_step": [r"E = h exp", r"h e\^\{-h/tau_L\}", r"\(1/tau_L - 1/tau\)", r"I1 e\^\{-h/tau1\}",
-                 r"u e\^\{-h/tau_L\} \+"],
+    "lif_step": [r"E = (h|delta) exp", r"(h|delta) e\^\{-(h|delta)/tau_L\}", r"\(1/tau_L - 1/tau\)",
+                 r"I1 e\^\{-(h|delta)/tau1\}", r"u e\^\{-(h|delta)/tau_L\} \+"],
     "normad_single_update": [r"r sum_e", r"dhat\(t_e\) ?/ ?\|\|dhat", r"dW = r"],
     "backprop_adjoints": [r"a_i\^g = ", r"/ max\(Vdot_j\^f, vdot_min\)\) ?\*? ?W", r"W\[j, i\] \* psi"],
 }
+for _module in _CATALOGUES:
+    ANSWER_FORMULAS.update(_module.ANSWER_FORMULAS)
 
 
 def test_hints_never_state_the_answer_formula():
@@ -611,6 +622,8 @@ def test_near_correct_answer_gets_the_precision_hint_not_a_mistakes(name):
         out = RIGHT[name](*args)
         if name == "xor_encode":
             return [x * (1 + 1e-5) + 1e-5 for x in out]
+        if isinstance(out, tuple):                 # kind "numbers": a tuple of named numbers
+            return tuple(x * (1 + 1e-5) + 1e-9 for x in out)
         return np.asarray(out) * (1 + 1e-5) + 1e-9
     verdict = evaluate(name, nearly)
     assert verdict.status == "failed"
