@@ -191,7 +191,8 @@ def test_the_notebook_ends_with_its_quiz_then_the_links(path):
     from normad_edu.course.quizzes import quiz
     prefix = path.name[:2]
     cells = _cells(path)
-    heads = [i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and c["text"].startswith("## Self-check quiz")]
+    heads = [i for i, c in enumerate(cells)
+             if c["cell_type"] == "markdown" and c["text"].startswith("## Self-check quiz")]
     assert len(heads) == 1
     i = heads[0]
     assert "q.answer(" in cells[i]["text"]

@@ -10,7 +10,8 @@ QUIZ = Quiz("Notebook 08: self-check (not graded)", (
         "(a number)",
         value=4.024, tolerance=0.01,
         explanation="Setting $\\alpha'(t) = 0$ gives $e^{-t/\\tau_1}/\\tau_1 = e^{-t/\\tau_2}/\\tau_2$, so "
-                    "$t^* = \\frac{\\tau_1\\tau_2}{\\tau_1-\\tau_2}\\ln\\frac{\\tau_1}{\\tau_2}$ = 2.5 ln 5 = 4.02 ms."),
+                    "$t^* = \\frac{\\tau_1\\tau_2}{\\tau_1-\\tau_2}\\ln\\frac{\\tau_1}{\\tau_2}$ "
+                    "= 2.5 ln 5 = 4.02 ms."),
     Question(
         "Forward Euler advances the fast trace as $I_2 \\to I_2 (1 - \\Delta/\\tau_2)$. With $\\tau_2$ = 1.25 ms "
         "and a step $\\Delta$ = 3 ms, what happens to $I_2$ over many steps?",
