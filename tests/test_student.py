@@ -120,7 +120,7 @@ def test_instructor_notebook_anatomy(instructor):
     text = "\n".join(c.source for c in instructor.cells if c.cell_type == "markdown")
     assert text.lstrip().startswith("# 08")
     assert "Learning objectives" in text and "Estimated time" in text and "Recap" in text
-    assert "07_deep_snn.ipynb" in text and "00_overview.ipynb" in text
+    assert "07b_lever_study.ipynb" in text and "00_overview.ipynb" in text     # the previous notebook is 07b
     assert "$$" in text  # equations in LaTeX
 
 
@@ -482,10 +482,10 @@ def test_partly_solved_student_notebook_reports_pass_and_fail(student_path, tmp_
                                  "    return v if v.ndim else float(v)", cell.source)
         if cell.source.startswith("def lif_step("):  # right
             cell.source = re.sub(r"    # YOUR CODE HERE.*\n    raise NotImplementedError\(.*\)",
-                                 "    E = lambda tau: h * np.exp(-h / tau_L) if tau == tau_L else "
-                                 "(np.exp(-h / tau) - np.exp(-h / tau_L)) / (1 / tau_L - 1 / tau)\n"
-                                 "    u_new = u * np.exp(-h / tau_L) + (I1 * E(tau1) - I2 * E(tau2)) / C\n"
-                                 "    return u_new, I1 * np.exp(-h / tau1), I2 * np.exp(-h / tau2)", cell.source)
+                                 "    E = lambda tau: delta * np.exp(-delta / tau_L) if tau == tau_L else "
+                                 "(np.exp(-delta / tau) - np.exp(-delta / tau_L)) / (1 / tau_L - 1 / tau)\n"
+                                 "    u_new = u * np.exp(-delta / tau_L) + (I1 * E(tau1) - I2 * E(tau2)) / C\n"
+                                 "    return u_new, I1 * np.exp(-delta / tau1), I2 * np.exp(-delta / tau2)", cell.source)
         if cell.source.startswith("def normad_single_update("):  # borrowed: refused
             cell.source = re.sub(r"    # YOUR CODE HERE.*\n    raise NotImplementedError\(.*\)",
                                  "    from normad_edu.course.exercises.nb08 import reference_normad_single_update as ref\n"

@@ -26,9 +26,9 @@ def register(commands) -> None:
     p.add_argument("dest", metavar="DIR", help="folder to copy into (created if missing)")
     p.add_argument("--force", action="store_true", help="overwrite course files that already exist in DIR")
     p.add_argument("--instructor", action="store_true",
-                   help="also copy the instructor version of the graded notebook 08 (model answers, hidden tests; "
-                        "the nbgrader source) into DIR/instructor/; only from a repository checkout or an unpacked "
-                        "sdist: the wheel carries only the student version")
+                   help="also copy the instructor versions of the graded notebooks 08 and 10 (model answers, hidden "
+                        "tests; the nbgrader sources) into DIR/instructor/; only from a repository checkout or an "
+                        "unpacked sdist: the wheel carries only the student versions")
     add_common_options(p, out="none", seed=False, quiet=False)
     p.set_defaults(func=run_notebooks)
 

@@ -7,10 +7,11 @@ Every install carries the course: the wheel holds ``notebooks/*.ipynb`` and
 ``docs/method.md`` (which the notebooks link to) as ``normad_edu/course/``,
 in the repository's layout (``pyproject.toml``, ``[tool.hatch.build]``).
 Imported from a checkout (editable install, ``PYTHONPATH``) the course is the
-checkout's own ``notebooks/`` and ``docs/``. Learners get the student version
-of the graded notebook 08 everywhere; its instructor version (model answers,
-hidden tests), ``instructor/08_assignments.ipynb``, is only in the
-repository and the sdist, never in the wheel.
+checkout's own ``notebooks/`` and ``docs/``. Learners get the student versions
+of the graded notebooks 08 and 10 everywhere; their instructor versions (model
+answers, hidden tests), ``instructor/08_assignments.ipynb`` and
+``instructor/10_capstone.ipynb``, are only in the repository and the sdist,
+never in the wheel.
 
 * :func:`course_root` -- the folder holding ``notebooks/`` and ``docs/``;
 * :func:`course_files` -- the files of the course, relative to it;

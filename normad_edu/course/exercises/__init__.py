@@ -17,7 +17,7 @@ notebook   module                        the learner writes
 04         :mod:`.nb04`                  ``reset_gradient`` (4.1)
 05         :mod:`.nb05`                  ``spike_time_gradient`` (5.1)
 06         :mod:`.nb06`                  ``xor_encode`` (6.1)
-07         :mod:`.nb07`                  ``first_spike_times`` (7.1)
+07         :mod:`.nb07`                  ``first_spike_times`` (7.1), ``count_error_cap`` (7.2)
 07b        :mod:`.nb07b`                 ``mcnemar_exact_p`` (7.2)
 08         :mod:`.nb08`                  ``alpha_kernel``, ``lif_step``,
                                          ``normad_single_update``, ``backprop_adjoints``
@@ -38,7 +38,7 @@ from .nb03 import check_exp_correlation, check_spike_correlation
 from .nb04 import check_reset_gradient
 from .nb05 import check_spike_time_gradient
 from .nb06 import check_xor_encode
-from .nb07 import check_first_spike_times
+from .nb07 import check_count_error_cap, check_first_spike_times
 from .nb07b import check_mcnemar_exact_p
 from .nb08 import check_alpha_kernel, check_backprop_adjoints, check_lif_step, check_normad_single_update
 
@@ -46,8 +46,8 @@ from .nb08 import check_alpha_kernel, check_backprop_adjoints, check_lif_step, c
 EXERCISES: dict[str, Exercise] = {name: ex for module in (nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb07b, nb08)
                                   for name, ex in module.EXERCISES.items()}
 
-__all__ = ["EXERCISES", "Exercise", "Verdict", "check_alpha_kernel", "check_backprop_adjoints", "check_exp_correlation",
-           "check_firing_rate", "check_first_spike_times", "check_lif_step", "check_mcnemar_exact_p",
-           "check_normad_single_update", "check_reset_gradient", "check_spike_correlation", "check_spike_time_gradient",
-           "check_steady_peak", "check_synaptic_charge", "check_v_after_reset", "check_xor_encode", "evaluate",
-           "passed", "reset_scoreboard", "scoreboard"]
+__all__ = ["EXERCISES", "Exercise", "Verdict", "check_alpha_kernel", "check_backprop_adjoints",
+           "check_count_error_cap", "check_exp_correlation", "check_firing_rate", "check_first_spike_times",
+           "check_lif_step", "check_mcnemar_exact_p", "check_normad_single_update", "check_reset_gradient",
+           "check_spike_correlation", "check_spike_time_gradient", "check_steady_peak", "check_synaptic_charge",
+           "check_v_after_reset", "check_xor_encode", "evaluate", "passed", "reset_scoreboard", "scoreboard"]

@@ -1,7 +1,8 @@
-"""Exercise of notebook 07: the first spike of a layer from the simulator's padded arrays (exercise 7.1).
+"""Exercises of notebook 07: the first spike of a layer from the simulator's padded arrays (exercise 7.1), and
+what a wrong spike count costs the correlation metric (exercise 7.2, a derivation checked against the metric).
 
-``check_first_spike_times(first_spike_times)`` in the notebook's check cell;
-the conventions are those of :mod:`normad_edu.course.exercises.framework`.
+``check_first_spike_times(first_spike_times)`` and ``check_count_error_cap(count_error_cap)`` in the notebook's
+check cells; the conventions are those of :mod:`normad_edu.course.exercises.framework`.
 
 Units: ms.
 """
@@ -9,12 +10,14 @@ Units: ms.
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
 from .framework import Case, Exercise, Mistake, Verdict, check, make_cases
 
-__all__ = ["EXERCISES", "check_first_spike_times", "reference_first_spike_times"]
+__all__ = ["EXERCISES", "check_count_error_cap", "check_first_spike_times", "reference_count_error_cap",
+           "reference_first_spike_times"]
 
 
 def reference_first_spike_times(times, counts) -> np.ndarray:
@@ -132,15 +135,92 @@ EXERCISE = Exercise(
     ),
     forbidden=("normad_edu.research.dynamics:first_spikes", "normad_edu.lif:LayerOutput.first_spike"),
     allowed="from times and counts with numpy: a mask from counts, np.where, min",
-    note="normad_edu.research.dynamics.first_spikes does this for the hidden layers of many problems (Section 5, "
+    note="normad_edu.research.dynamics.first_spikes does this for the hidden layers of many problems (notebook "
          "07b).",
     locate=_locate,
 )
 
-#: This notebook's exercises, by the name of the function the learner writes.
-EXERCISES = {EXERCISE.name: EXERCISE}
+# ---------------------------------------------------------------------------
+# Exercise 7.2: the correlation a wrong spike count can reach at best
+# ---------------------------------------------------------------------------
+
+def reference_count_error_cap(n_desired, n_observed) -> float:
+    """Largest correlation (the metric of notebook 03) of an observed train of ``n_observed`` spikes with a desired
+    train of ``n_desired`` spikes, when the spikes of each train are far apart from each other (many sigma), exercise
+    7.2. Dimensionless; 1 when both trains are empty, 0 when exactly one is.
+    """
+    n_d, n_o = int(n_desired), int(n_observed)
+    if n_d == 0 and n_o == 0:
+        return 1.0
+    if n_d == 0 or n_o == 0:
+        return 0.0
+    return math.sqrt(min(n_d, n_o) / max(n_d, n_o))
+
+
+_CAP_ROWS = ((5, 4, "one desired spike of 5 missed"), (10, 9, "one desired spike of 10 missed"),
+             (4, 5, "one extra output spike (4 desired)"), (10, 12, "two extra output spikes (10 desired)"),
+             (1, 1, "one spike each, matched"), (7, 7, "the right count"), (3, 0, "a silent output"),
+             (0, 2, "no desired spike, two output spikes"), (0, 0, "both trains empty"),
+             (25, 24, "one missed spike of 25"), (1, 6, "a burst of 6 against one desired spike"))
+
+
+@functools.lru_cache(maxsize=None)
+def _cap_cases() -> tuple:
+    return make_cases(reference_count_error_cap, [(label, d, o) for d, o, label in _CAP_ROWS])
+
+
+def _cap_variant(rule, empty_both=1.0):
+    def fn(n_desired, n_observed):
+        n_d, n_o = int(n_desired), int(n_observed)
+        if n_d == 0 and n_o == 0:
+            return empty_both
+        if n_d == 0 or n_o == 0:
+            return 0.0
+        return rule(n_d, n_o)
+
+    return fn
+
+
+CAP = Exercise(
+    "07", "7.2", "count_error_cap", reference_count_error_cap, _cap_cases, "number",
+    hint="take the metric of notebook 03 and trains whose spikes are far apart: what is the overlap of two bumps "
+         "at the same time, of two bumps far apart, and the squared norm of a train of k far-apart bumps? Put the "
+         "best placement of the observed spikes into the cosine, then check the empty trains.",
+    mistakes=(
+        Mistake("your value is the ratio of the two counts. The metric is a cosine: it divides the overlap by the "
+                "*norms* of the two filtered trains; how does the norm of a train grow with its number of "
+                "far-apart spikes?", _cap_variant(lambda d, o: min(d, o) / max(d, o))),
+        Mistake("your cap exceeds 1 when the output fires more spikes than desired. A cosine never exceeds 1, and "
+                "the metric treats the two trains alike: an extra spike costs as much as a missing one.",
+                _cap_variant(lambda d, o: math.sqrt(o / d))),
+        Mistake("you count matched spikes like an F-score. The metric is the cosine of the two filtered trains, not "
+                "a count of matches: redo the overlap and the two norms.",
+                _cap_variant(lambda d, o: 2.0 * min(d, o) / (d + o))),
+        Mistake("you use the desired count only, as if every count error were one missing spike: the cap depends "
+                "on both counts (compare 4 desired with 5 observed and 5 desired with 4 observed).",
+                _cap_variant(lambda d, o: 1.0 if d == o else math.sqrt((d - 1) / d))),
+        Mistake("two empty trains agree perfectly: the metric of notebook 03 gives 1 there.",
+                _cap_variant(lambda d, o: math.sqrt(min(d, o) / max(d, o)), empty_both=0.0)),
+        Mistake("the cosine divides the overlap by the norms of *both* trains: your values ignore the norm of the "
+                "observed train.", _cap_variant(lambda d, o: min(d, o) / d)),
+    ),
+    forbidden=("normad_edu.metrics:correlation", "normad_edu.metrics:correlation_padded",
+               "normad_edu.metrics:_gaussian_inner", "normad_edu.metrics:_cosine"),
+    allowed="a few lines of arithmetic from the two counts (math or numpy)",
+    note="The notebook's next cell measures the metric on trains with far-apart spikes and compares it with your "
+         "function.",
+    atol=1e-12,
+)
+
+#: This notebook's exercises, by the name of the function the learner writes, in notebook order.
+EXERCISES = {ex.name: ex for ex in (EXERCISE, CAP)}
 
 
 def check_first_spike_times(first_spike_times, *, hidden: bool | int = False) -> Verdict:
     """Check a learner's ``first_spike_times(times, counts)`` (exercise 7.1); print the verdict."""
     return check(EXERCISE, first_spike_times, hidden=hidden)
+
+
+def check_count_error_cap(count_error_cap, *, hidden: bool | int = False) -> Verdict:
+    """Check a learner's ``count_error_cap(n_desired, n_observed)`` (exercise 7.2); print the verdict."""
+    return check(CAP, count_error_cap, hidden=hidden)

@@ -2,7 +2,7 @@
 
 1. ``alpha_kernel``, against :func:`reference_alpha_kernel`; refused if it
    uses ``kernels.alpha_kernel``;
-2. ``lif_step``, against :func:`reference_lif_step` and ``W psi(h)``;
+2. ``lif_step``, against :func:`reference_lif_step` and ``W psi(delta)``;
    refused if it uses the simulator's propagators;
 3. ``normad_single_update``, against :func:`reference_normad_single_update`
    (the readable core of :mod:`normad_edu.normad`); the learner finds the
@@ -59,7 +59,7 @@ def _random_taus(rng) -> tuple[float, float]:
 # ---------------------------------------------------------------------------
 
 def reference_alpha_kernel(t, tau1=TAU1, tau2=TAU2):
-    """``alpha(t) = [e^{-t/tau1} - e^{-t/tau2}] u(t)`` (dimensionless), same shape as ``t`` (ms), exercise 1."""
+    """``alpha(t) = [e^{-t/tau1} - e^{-t/tau2}] Theta(t)`` (dimensionless), same shape as ``t`` (ms), exercise 1."""
     t = np.asarray(t, dtype=float)
     s = np.maximum(t, 0.0)
     return np.where(t >= 0.0, np.exp(-s / tau1) - np.exp(-s / tau2), 0.0)
@@ -109,7 +109,7 @@ ALPHA = Exercise(
         Mistake("your values have the wrong sign: tau1 and tau2 look swapped. alpha rises with the fast tau2 and "
                 "decays with the slow tau1, and it is never negative.",
                 lambda t, tau1=TAU1, tau2=TAU2: reference_alpha_kernel(t, tau2, tau1)),
-        Mistake("alpha must be 0 for t < 0 (the Heaviside step u(t)): a spike cannot act before it happens. "
+        Mistake("alpha must be 0 for t < 0 (the Heaviside step Theta(t)): a spike cannot act before it happens. "
                 "Use np.where(t >= 0, ..., 0.0).", lambda t, tau1=TAU1, tau2=TAU2: _alpha(t, tau1, tau2, step=False)),
         Mistake("alpha must be 0 for t < 0, and tau1, tau2 look swapped too.",
                 lambda t, tau1=TAU1, tau2=TAU2: _alpha(t, tau2, tau1, step=False)),
@@ -132,29 +132,29 @@ ALPHA = Exercise(
 # Exercise 2: one exact step of the LIF neuron
 # ---------------------------------------------------------------------------
 
-def reference_lif_step(u, I1, I2, h, tau1=TAU1, tau2=TAU2, tau_L=TAU_L, C=C_DEFAULT):
-    """Exact state ``(u, I1, I2)`` (mV, pA, pA) of a LIF neuron after ``h`` ms without spikes, exercise 2.
+def reference_lif_step(u, I1, I2, delta, tau1=TAU1, tau2=TAU2, tau_L=TAU_L, C=C_DEFAULT):
+    """Exact state ``(u, I1, I2)`` (mV, pA, pA) of a LIF neuron after ``delta`` ms without spikes, exercise 2.
 
     ``u = V - EL``; ``I = I1 - I2``, ``I1`` decays with ``tau1``, ``I2`` with
-    ``tau2``; any time constants may be equal. ``u(h) = u e^{-h/tau_L} +
-    [I1 E(h; tau1) - I2 E(h; tau2)] / C`` with
-    ``E(h; tau) = (e^{-h/tau} - e^{-h/tau_L}) / (1/tau_L - 1/tau)`` and its
-    limit ``h e^{-h/tau_L}`` when ``tau == tau_L``.
+    ``tau2``; any time constants may be equal. ``u(delta) = u e^{-delta/tau_L} +
+    [I1 E(delta; tau1) - I2 E(delta; tau2)] / C`` with
+    ``E(delta; tau) = (e^{-delta/tau} - e^{-delta/tau_L}) / (1/tau_L - 1/tau)`` and its
+    limit ``delta e^{-delta/tau_L}`` when ``tau == tau_L``.
     """
 
     def E(tau):
         if tau == tau_L:
-            return h * math.exp(-h / tau_L)
-        return (math.exp(-h / tau) - math.exp(-h / tau_L)) / (1.0 / tau_L - 1.0 / tau)
+            return delta * math.exp(-delta / tau_L)
+        return (math.exp(-delta / tau) - math.exp(-delta / tau_L)) / (1.0 / tau_L - 1.0 / tau)
 
-    u_new = u * math.exp(-h / tau_L) + (I1 * E(tau1) - I2 * E(tau2)) / C
-    return u_new, I1 * math.exp(-h / tau1), I2 * math.exp(-h / tau2)
+    u_new = u * math.exp(-delta / tau_L) + (I1 * E(tau1) - I2 * E(tau2)) / C
+    return u_new, I1 * math.exp(-delta / tau1), I2 * math.exp(-delta / tau2)
 
 
 def _random_state(rng) -> tuple:
-    """``(u, I1, I2, h)``: mV, pA, pA, ms."""
-    u, I1, I2, h = rng.uniform(-20, 80), rng.uniform(-2000, 2000), rng.uniform(-2000, 2000), rng.uniform(0.01, 8.0)
-    return round(float(u), 3), round(float(I1), 2), round(float(I2), 2), round(float(rng.choice([0.1, h])), 4)
+    """``(u, I1, I2, delta)``: mV, pA, pA, ms."""
+    u, I1, I2, delta = rng.uniform(-20, 80), rng.uniform(-2000, 2000), rng.uniform(-2000, 2000), rng.uniform(0.01, 8.0)
+    return round(float(u), 3), round(float(I1), 2), round(float(I2), 2), round(float(rng.choice([0.1, delta])), 4)
 
 
 def _random_constants(rng) -> tuple:
@@ -170,12 +170,12 @@ def _random_constants(rng) -> tuple:
 def _lif_cases() -> tuple:
     rng = np.random.default_rng(8)
     cases = []
-    for h, tau1, tau_L in ((0.1, TAU1, TAU_L), (2.3, TAU1, TAU_L), (15.0, TAU1, TAU_L), (3.0, 10.0, 10.0)):
-        W = 1500.0 if tau1 == tau_L else 800.0              # u = W psi(h), from the library's kernel
-        expected = (W * psi_kernel(h, tau1, TAU2, C_DEFAULT, tau_L), W * math.exp(-h / tau1), W * math.exp(-h / TAU2))
-        label = (f"one input spike of W = {W} pA at t = 0, after h = {h} ms: u must be W psi(h)" if tau1 != tau_L
-                 else "limit tau1 == tau_L (one input spike at t = 0, h = 3 ms)")
-        cases.append(Case(label, (0.0, W, W, h, tau1, TAU2, tau_L, C_DEFAULT), tuple(float(v) for v in expected)))
+    for d, tau1, tau_L in ((0.1, TAU1, TAU_L), (2.3, TAU1, TAU_L), (15.0, TAU1, TAU_L), (3.0, 10.0, 10.0)):
+        W = 1500.0 if tau1 == tau_L else 800.0              # u = W psi(delta), from the library's kernel
+        expected = (W * psi_kernel(d, tau1, TAU2, C_DEFAULT, tau_L), W * math.exp(-d / tau1), W * math.exp(-d / TAU2))
+        label = (f"one input spike of W = {W} pA at t = 0, after delta = {d} ms: u must be W psi(delta)"
+                 if tau1 != tau_L else "limit tau1 == tau_L (one input spike at t = 0, delta = 3 ms)")
+        cases.append(Case(label, (0.0, W, W, d, tau1, TAU2, tau_L, C_DEFAULT), tuple(float(v) for v in expected)))
     rows = [(f"random state #{n + 1}", *_random_state(rng), TAU1, TAU2, TAU_L, C_DEFAULT) for n in range(4)]
     rows += [(f"random state and constants #{n + 1}", *_random_state(rng), *_random_constants(rng)) for n in range(2)]
     rows += [("limit tau1 == tau_L (random state)", 12.5, 900.0, -300.0, 1.7, 10.0, 1.25, 10.0, C_DEFAULT),
@@ -188,8 +188,8 @@ def _lif_cases() -> tuple:
 def _lif_hidden(rng) -> tuple:
     rows = [(f"random state and constants #{n + 1}", *_random_state(rng), *_random_constants(rng)) for n in range(6)]
     u, I1, I2, _ = _random_state(rng)
-    rows.append(("h = 0 (nothing changes)", u, I1, I2, 0.0, *_random_constants(rng)))
-    rows.append(("a long step, h = 300 ms", *_random_state(rng)[:3], 300.0, *_random_constants(rng)))
+    rows.append(("delta = 0 (nothing changes)", u, I1, I2, 0.0, *_random_constants(rng)))
+    rows.append(("a long step, delta = 300 ms", *_random_state(rng)[:3], 300.0, *_random_constants(rng)))
     tau1, tau2, tau_L, C = _random_constants(rng)
     rows.append(("tau1 == tau2 (!= tau_L)", *_random_state(rng), tau2, tau2, tau_L, C))
     rows.append(("tau1 == tau2 == tau_L", *_random_state(rng), tau_L, tau_L, tau_L, C))
@@ -198,9 +198,10 @@ def _lif_hidden(rng) -> tuple:
 
 
 def _lif_variant(change):
-    """The right step with one thing wrong: ``change(u, I1, I2, h, tau1, tau2, tau_L, C, ref)`` gives the result."""
-    def fn(u, I1, I2, h, tau1=TAU1, tau2=TAU2, tau_L=TAU_L, C=C_DEFAULT):
-        return change(u, I1, I2, h, tau1, tau2, tau_L, C, reference_lif_step(u, I1, I2, h, tau1, tau2, tau_L, C))
+    """The right step with one thing wrong: ``change(u, I1, I2, delta, tau1, tau2, tau_L, C, ref)`` is the result."""
+    def fn(u, I1, I2, delta, tau1=TAU1, tau2=TAU2, tau_L=TAU_L, C=C_DEFAULT):
+        args = (u, I1, I2, delta, tau1, tau2, tau_L, C)
+        return change(*args, reference_lif_step(*args))
 
     return fn
 
@@ -211,29 +212,29 @@ LIF_STEP = Exercise(
          "the exact solution of the text between two events (exponential propagators, no time stepping); mind the "
          "case tau == tau_L.",
     mistakes=(
-        Mistake("your result is not a number in a case with tau == tau_L: E(h; tau) is 0/0 there; use its limit, "
+        Mistake("your result is not a number in a case with tau == tau_L: E(delta; tau) is 0/0 there; use its limit, "
                 "which the text derives.",
-                _lif_variant(lambda u, I1, I2, h, t1, t2, tL, C, ref: (math.nan, *ref[1:]) if tL in (t1, t2) else ref)),
-        Mistake("this is a forward Euler step u + h du/dt. The exercise asks for the exact solution: exponential "
-                "propagators, exact for any h.",
-                _lif_variant(lambda u, I1, I2, h, t1, t2, tL, C, ref: (u + h * (-u / tL + (I1 - I2) / C),
-                                                                       I1 * (1 - h / t1), I2 * (1 - h / t2)))),
+                _lif_variant(lambda u, I1, I2, d, t1, t2, tL, C, ref: (math.nan, *ref[1:]) if tL in (t1, t2) else ref)),
+        Mistake("this is a forward Euler step u + delta du/dt. The exercise asks for the exact solution: exponential "
+                "propagators, exact for any delta.",
+                _lif_variant(lambda u, I1, I2, d, t1, t2, tL, C, ref: (u + d * (-u / tL + (I1 - I2) / C),
+                                                                       I1 * (1 - d / t1), I2 * (1 - d / t2)))),
         Mistake("the traces I1 and I2 must decay too, each with its own time constant.",
-                _lif_variant(lambda u, I1, I2, h, t1, t2, tL, C, ref: (ref[0], I1, I2))),
+                _lif_variant(lambda u, I1, I2, d, t1, t2, tL, C, ref: (ref[0], I1, I2))),
         Mistake("the current is I = I1 - I2: the I2 term enters u with a minus sign.",
-                _lif_variant(lambda u, I1, I2, h, t1, t2, tL, C, ref: (
-                    reference_lif_step(u, I1, -I2, h, t1, t2, tL, C)[0], *ref[1:]))),
+                _lif_variant(lambda u, I1, I2, d, t1, t2, tL, C, ref: (
+                    reference_lif_step(u, I1, -I2, d, t1, t2, tL, C)[0], *ref[1:]))),
         Mistake("the synaptic part of u is divided by C (pF), so that pA/pF = mV/ms.",
-                _lif_variant(lambda u, I1, I2, h, t1, t2, tL, C, ref: (
-                    u * math.exp(-h / tL) + C * (ref[0] - u * math.exp(-h / tL)), *ref[1:]))),
-        Mistake("check the sign of the denominator of E(h; tau).",
-                _lif_variant(lambda u, I1, I2, h, t1, t2, tL, C, ref: (
-                    u * math.exp(-h / tL) - (ref[0] - u * math.exp(-h / tL)), *ref[1:]))),
+                _lif_variant(lambda u, I1, I2, d, t1, t2, tL, C, ref: (
+                    u * math.exp(-d / tL) + C * (ref[0] - u * math.exp(-d / tL)), *ref[1:]))),
+        Mistake("check the sign of the denominator of E(delta; tau).",
+                _lif_variant(lambda u, I1, I2, d, t1, t2, tL, C, ref: (
+                    u * math.exp(-d / tL) - (ref[0] - u * math.exp(-d / tL)), *ref[1:]))),
         Mistake("u itself decays with the membrane time constant between two events.",
-                _lif_variant(lambda u, I1, I2, h, t1, t2, tL, C, ref: (ref[0] - u * math.exp(-h / tL) + u, *ref[1:]))),
+                _lif_variant(lambda u, I1, I2, d, t1, t2, tL, C, ref: (ref[0] - u * math.exp(-d / tL) + u, *ref[1:]))),
         Mistake("the traces are swapped: I1 decays with tau1 and I2 with tau2.",
-                _lif_variant(lambda u, I1, I2, h, t1, t2, tL, C, ref: (ref[0], I1 * math.exp(-h / t2),
-                                                                       I2 * math.exp(-h / t1)))),
+                _lif_variant(lambda u, I1, I2, d, t1, t2, tL, C, ref: (ref[0], I1 * math.exp(-d / t2),
+                                                                       I2 * math.exp(-d / t1)))),
         *(ignores_argument(reference_lif_step, i, name, default) for i, name, default in
           ((4, "tau1", TAU1), (5, "tau2", TAU2), (6, "tau_L", TAU_L), (7, "C", C_DEFAULT))),
     ),
@@ -243,7 +244,7 @@ LIF_STEP = Exercise(
                "normad_edu.lif:propagators", "normad_edu.lif:free_step", "normad_edu.lif:neuron_piece"),
     allowed="NumPy or math",
     note="This is the exact propagator the simulator in normad_edu/lif.py uses.",
-    exception_hints=((ZeroDivisionError, "E(h; tau) is 0/0 when tau == tau_L: use its limit in that case (the "
+    exception_hints=((ZeroDivisionError, "E(delta; tau) is 0/0 when tau == tau_L: use its limit in that case (the "
                                          "text derives it)."),),
     atol=1e-10, scaled=False, names=("u_new", "I1_new", "I2_new"),
 )
@@ -578,7 +579,7 @@ def check_alpha_kernel(alpha_kernel, *, hidden: bool | int = False) -> Verdict:
 
 
 def check_lif_step(lif_step, *, hidden: bool | int = False) -> Verdict:
-    """Check a learner's ``lif_step(u, I1, I2, h, tau1, tau2, tau_L, C) -> (u, I1, I2)`` (exercise 2); print the verdict."""
+    """Check ``lif_step(u, I1, I2, delta, tau1, tau2, tau_L, C) -> (u, I1, I2)`` (exercise 2); print the verdict."""
     return check(LIF_STEP, lif_step, hidden=hidden)
 
 
