@@ -509,6 +509,14 @@ REFUSED = {("v_after_reset", "uses the simulator"), ("spike_correlation", "libra
            ("mcnemar_exact_p", "library call"), ("mcnemar_exact_p", "scipy's binomial test")}
 
 
+# exercises 4.2, 5.2 and 6.2: their catalogues live in tests/catalogue_nb04_06.py
+import catalogue_nb04_06  # noqa: E402
+
+RIGHT |= catalogue_nb04_06.RIGHT
+WRONG |= catalogue_nb04_06.WRONG
+REFUSED |= catalogue_nb04_06.REFUSED
+
+
 def _first_via_from_padded(times, counts):     # the library's unpadding is a tool, not the answer
     from normad_edu.spikes import from_padded
     return np.array([min((tr[0] for tr in pop if tr.size), default=np.inf) for pop in from_padded(times, counts)])
@@ -577,6 +585,7 @@ ANSWER_FORMULAS = {
     "normad_single_update": [r"r sum_e", r"dhat\(t_e\) ?/ ?\|\|dhat", r"dW = r"],
     "backprop_adjoints": [r"a_i\^g = ", r"/ max\(Vdot_j\^f, vdot_min\)\) ?\*? ?W", r"W\[j, i\] \* psi"],
 }
+ANSWER_FORMULAS |= catalogue_nb04_06.ANSWER_FORMULAS
 
 
 def test_hints_never_state_the_answer_formula():
