@@ -518,6 +518,7 @@ for _module in _CATALOGUES:
     REFUSED |= _module.REFUSED
 
 
+
 def _first_via_from_padded(times, counts):     # the library's unpadding is a tool, not the answer
     from normad_edu.spikes import from_padded
     return np.array([min((tr[0] for tr in pop if tr.size), default=np.inf) for pop in from_padded(times, counts)])

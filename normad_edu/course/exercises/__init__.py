@@ -14,9 +14,9 @@ notebook   module                        the learner writes
 01         :mod:`.nb01`                  ``synaptic_charge`` (1.1), ``steady_peak`` (1.2)
 02         :mod:`.nb02`                  ``v_after_reset`` (2.1), ``firing_rate`` (2.2)
 03         :mod:`.nb03`                  ``spike_correlation`` (3.1), ``exp_correlation`` (3.2)
-04         :mod:`.nb04`                  ``reset_gradient`` (4.1)
-05         :mod:`.nb05`                  ``spike_time_gradient`` (5.1)
-06         :mod:`.nb06`                  ``xor_encode`` (6.1)
+04         :mod:`.nb04`                  ``reset_gradient`` (4.1), ``one_update_rate`` (4.2)
+05         :mod:`.nb05`                  ``spike_time_gradient`` (5.1), ``blame_flip_lag`` (5.2)
+06         :mod:`.nb06`                  ``xor_encode`` (6.1), ``hit_window`` (6.2)
 07         :mod:`.nb07`                  ``first_spike_times`` (7.1), ``count_error_cap`` (7.2)
 07b        :mod:`.nb07b`                 ``mcnemar_exact_p`` (7.2)
 08         :mod:`.nb08`                  ``alpha_kernel``, ``lif_step``,
@@ -35,9 +35,9 @@ from .framework import Exercise, Verdict, evaluate, passed, reset_scoreboard, sc
 from .nb01 import check_steady_peak, check_synaptic_charge
 from .nb02 import check_firing_rate, check_v_after_reset
 from .nb03 import check_exp_correlation, check_spike_correlation
-from .nb04 import check_reset_gradient
-from .nb05 import check_spike_time_gradient
-from .nb06 import check_xor_encode
+from .nb04 import check_one_update_rate, check_reset_gradient
+from .nb05 import check_blame_flip_lag, check_spike_time_gradient
+from .nb06 import check_hit_window, check_xor_encode
 from .nb07 import check_count_error_cap, check_first_spike_times
 from .nb07b import check_mcnemar_exact_p
 from .nb08 import check_alpha_kernel, check_backprop_adjoints, check_lif_step, check_normad_single_update
@@ -46,8 +46,9 @@ from .nb08 import check_alpha_kernel, check_backprop_adjoints, check_lif_step, c
 EXERCISES: dict[str, Exercise] = {name: ex for module in (nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb07b, nb08)
                                   for name, ex in module.EXERCISES.items()}
 
-__all__ = ["EXERCISES", "Exercise", "Verdict", "check_alpha_kernel", "check_backprop_adjoints",
+__all__ = ["EXERCISES", "Exercise", "Verdict", "check_alpha_kernel", "check_backprop_adjoints", "check_blame_flip_lag",
            "check_count_error_cap", "check_exp_correlation", "check_firing_rate", "check_first_spike_times",
-           "check_lif_step", "check_mcnemar_exact_p", "check_normad_single_update", "check_reset_gradient",
-           "check_spike_correlation", "check_spike_time_gradient", "check_steady_peak", "check_synaptic_charge",
-           "check_v_after_reset", "check_xor_encode", "evaluate", "passed", "reset_scoreboard", "scoreboard"]
+           "check_hit_window", "check_lif_step", "check_mcnemar_exact_p", "check_normad_single_update",
+           "check_one_update_rate", "check_reset_gradient", "check_spike_correlation", "check_spike_time_gradient",
+           "check_steady_peak", "check_synaptic_charge", "check_v_after_reset", "check_xor_encode", "evaluate",
+           "passed", "reset_scoreboard", "scoreboard"]

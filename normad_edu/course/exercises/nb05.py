@@ -1,10 +1,17 @@
-"""Exercise of notebook 05: the derivative of a spike time (exercise 5.1).
+"""Exercises of notebook 05: the derivative of a spike time (5.1) and the lag at which blame changes sign (5.2).
 
-The learner applies the implicit function theorem at a threshold crossing,
-(5.4); the cases sit on real first crossings of the no-reset potential.
-``check_spike_time_gradient(spike_time_gradient)`` in the notebook's check
-cell; the conventions are those of
-:mod:`normad_edu.course.exercises.framework`.
+* 5.1, ``spike_time_gradient``: the learner applies the implicit function
+  theorem at a threshold crossing, (5.4); the cases sit on real first
+  crossings of the no-reset potential.
+* 5.2, ``blame_flip_lag`` (a small investigation with a checked conclusion):
+  the lag ``s* > 0`` at which ``psihat'(s)`` changes sign. A lower-layer spike
+  more than ``s*`` before the spike it feeds receives blame of the opposite
+  sign, (5.8). No equation of the notebook gives it: the learner finds it
+  with a root finder on ``psi_hat_kernel_dot``.
+
+``check_spike_time_gradient(spike_time_gradient)`` and
+``check_blame_flip_lag(blame_flip_lag)`` in the notebook's check cells; the
+conventions are those of :mod:`normad_edu.course.exercises.framework`.
 
 Units: ms, pA, pF, mV; the gradient in ms/pA.
 """
@@ -12,19 +19,21 @@ Units: ms, pA, pF, mV; the gradient in ms/pA.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
-from ...kernels import psi_kernel, psi_kernel_dot
+from ...kernels import alpha_kernel_dot, psi_hat_kernel, psi_hat_kernel_dot, psi_kernel, psi_kernel_dot
 from ...params import C as C_DEFAULT
 from ...params import EL as EL_DEFAULT
-from ...params import GL, TAU1, TAU2
+from ...params import GL, TAU1, TAU2, TAU_L_HAT
 from ...params import VT as VT_DEFAULT
-from .framework import Case, Exercise, Mistake, Verdict, check
+from .framework import Case, Exercise, Mistake, Verdict, check, make_cases
 from .nb04 import d_function
 
-__all__ = ["EXERCISES", "check_spike_time_gradient", "first_crossing", "reference_spike_time_gradient"]
+__all__ = ["EXERCISES", "check_blame_flip_lag", "check_spike_time_gradient", "first_crossing",
+           "reference_blame_flip_lag", "reference_spike_time_gradient"]
 
 TAU_L = C_DEFAULT / GL
 
@@ -164,10 +173,108 @@ EXERCISE = Exercise(
     note="Multiplied by the error, this is what NormAD sends back through every hidden spike.",
 )
 
+
+
+# ---------------------------------------------------------------------------
+# Exercise 5.2: the lag at which the blame passed down changes sign
+# ---------------------------------------------------------------------------
+
+def _sign_change(f, lo: float, hi: float) -> float:
+    """The point where ``f`` goes from > 0 (at ``lo``) to <= 0 (at ``hi``), by bisection to the last bit (ms)."""
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break
+        lo, hi = (mid, hi) if f(mid) > 0 else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def _bracket(f, scale: float) -> tuple[float, float]:
+    lo, hi = 1e-9 * scale, scale
+    while f(hi) > 0:
+        lo, hi = hi, 2.0 * hi
+    return lo, hi
+
+
+def reference_blame_flip_lag(tau1: float = TAU1, tau2: float = TAU2, tau_L_hat: float = TAU_L_HAT) -> float:
+    """The lag ``s* > 0`` (ms) where ``psihat'(s)`` changes sign, exercise 5.2.
+
+    ``psihat' > 0`` for ``0 < s < s*`` and ``< 0`` beyond: ``s*`` is the time
+    of the peak of ``psihat = alpha * hhat``. In (5.5) and (5.8) the blame a
+    spike receives from a later spike carries the sign of ``psihat'`` of
+    their lag, so it flips at ``s*``. Bisection on the closed form of
+    ``psihat'`` (:func:`normad_edu.kernels.psi_hat_kernel_dot`); ``C`` does
+    not move the root.
+    """
+    def f(s):
+        return float(psi_hat_kernel_dot(s, tau1, tau2, C_DEFAULT, tau_L_hat))
+
+    return _sign_change(f, *_bracket(f, tau1 + tau_L_hat))
+
+
+def _flip_variant(*, kernel="psihat", fixed=None, what="lag"):
+    def fn(tau1=TAU1, tau2=TAU2, tau_L_hat=TAU_L_HAT):
+        kw = dict(tau1=tau1, tau2=tau2, tau_L_hat=tau_L_hat) | (fixed or {})
+        tau1, tau2, tau_L_hat = kw["tau1"], kw["tau2"], kw["tau_L_hat"]
+        if kernel == "alpha":                                  # where the current kernel alpha peaks
+            return math.log(tau1 / tau2) * tau1 * tau2 / (tau1 - tau2)
+        if kernel == "sum":                                    # how long the blame lasts, not where it flips
+            return tau1 + tau_L_hat
+        if kernel == "inflection":                             # where psihat rises fastest (psihat'' = 0)
+            def f(s):
+                return float(alpha_kernel_dot(s, tau1, tau2) / C_DEFAULT
+                             - psi_hat_kernel_dot(s, tau1, tau2, C_DEFAULT, tau_L_hat) / tau_L_hat)
+        else:
+            def f(s):
+                return float(psi_hat_kernel_dot(s, tau1, tau2, C_DEFAULT, tau_L_hat))
+        lag = _sign_change(f, *_bracket(f, tau1 + tau_L_hat))
+        return float(psi_hat_kernel(lag, tau1, tau2, C_DEFAULT, tau_L_hat)) if what == "value" else lag
+
+    return fn
+
+
+@functools.lru_cache(maxsize=None)
+def _flip_cases() -> tuple:
+    return make_cases(reference_blame_flip_lag, [
+        ("the defaults: tau1 = 5 ms, tau2 = 1.25 ms, tau_L' = 2.5 ms",),
+        ("tau_L' = tau_L = 10 ms (the membrane's own memory)", TAU1, TAU2, 10.0),
+        ("tau_L' = 1 ms", TAU1, TAU2, 1.0),
+        ("tau1 = 8 ms, tau2 = 2 ms, tau_L' = 2.5 ms", 8.0, 2.0, TAU_L_HAT),
+        ("tau1 = 4 ms, tau2 = 0.5 ms, tau_L' = 4 ms (tau_L' = tau1, the kernel's limit case)", 4.0, 0.5, 4.0),
+    ])
+
+
+FLIP_EXERCISE = Exercise(
+    "05", "5.2", "blame_flip_lag", reference_blame_flip_lag, _flip_cases, "number",
+    hint="plot psihat' (psi_hat_kernel_dot) of the case shown against the lag s, say where it crosses zero, then let "
+         "a root finder (scipy.optimize.brentq, or your own bisection) find that crossing to 1e-9 ms. A grid is not "
+         "precise enough.",
+    mistakes=(
+        Mistake("that is where the synaptic current alpha peaks; the blame travels through the potential kernel "
+                "psihat = alpha * hhat, which peaks later.", _flip_variant(kernel="alpha")),
+        Mistake("tau1 + tau_L' says for how long a spike's influence lasts, not where the sign of psihat' changes.",
+                _flip_variant(kernel="sum")),
+        Mistake("you found where psihat rises fastest (its second derivative is zero); the sign of the blame "
+                "follows the first derivative.", _flip_variant(kernel="inflection")),
+        Mistake("return the lag (ms) where the sign changes, not the value of psihat there.",
+                _flip_variant(what="value")),
+        Mistake("the rule's kernel uses tau_L' (`tau_L_hat`); you seem to use the membrane's tau_L = 10 ms.",
+                _flip_variant(fixed={"tau_L_hat": 10.0})),
+        Mistake("use the tau1 argument (you seem to use the default 5 ms).", _flip_variant(fixed={"tau1": TAU1})),
+        Mistake("use the tau2 argument (you seem to use the default 1.25 ms).", _flip_variant(fixed={"tau2": TAU2})),
+    ),
+    note="Blame passed down through a lag longer than this has the opposite sign; Section 2 reads it in the figure.",
+)
+
 #: This notebook's exercises, by the name of the function the learner writes.
-EXERCISES = {EXERCISE.name: EXERCISE}
+EXERCISES = {EXERCISE.name: EXERCISE, FLIP_EXERCISE.name: FLIP_EXERCISE}
 
 
 def check_spike_time_gradient(spike_time_gradient, *, hidden: bool | int = False) -> Verdict:
     """Check a learner's ``spike_time_gradient(t_f, trains, w, tau1, tau2, tau_L)`` (exercise 5.1); print the verdict."""
     return check(EXERCISE, spike_time_gradient, hidden=hidden)
+
+
+def check_blame_flip_lag(blame_flip_lag, *, hidden: bool | int = False) -> Verdict:
+    """Check a learner's ``blame_flip_lag(tau1, tau2, tau_L_hat)`` (exercise 5.2); print the verdict."""
+    return check(FLIP_EXERCISE, blame_flip_lag, hidden=hidden)
