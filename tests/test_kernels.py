@@ -312,14 +312,3 @@ def test_engine_psi_hat_dot_equals_kernels(tau_L_hat):
     assert np.all(got[lags <= 0] == 0.0) and np.all(want[lags <= 0] == 0.0)  # causal, psihat'(0) = 0
     # psihat' changes sign: compare relative to its peak
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13 * np.abs(want).max())
-
-
-@pytest.mark.parametrize("tau_L_hat", ENGINE_TAU_L)
-def test_engine_psi_hat_dot_reuses_exponentials_exactly(tau_L_hat):
-    """The engine's psihat' shares exp(-lag/tau) between alpha and E(lag; tau): the same bits as
-    alpha / C - psihat / tau_L' written out with separate exponentials."""
-    E = _engine_kernels()
-    for s in ENGINE_T[ENGINE_T > 0]:
-        alpha = math.exp(-s / TAU1) - math.exp(-s / TAU2)
-        psi_hat = (E.exp_filter(s, TAU1, tau_L_hat) - E.exp_filter(s, TAU2, tau_L_hat)) / C
-        assert E.psi_hat_dot(s, TAU1, TAU2, tau_L_hat, C) == alpha / C - psi_hat / tau_L_hat

@@ -66,14 +66,8 @@ def psi_hat_dot(lag, tau1, tau2, tau_L_hat, C):
     """psihat'(lag) = alpha(lag)/C - psihat(lag)/tau_L' (1/pF); 0 for lag <= 0."""
     if lag <= 0.0:
         return 0.0
-    e1 = math.exp(-lag / tau1)
-    e2 = math.exp(-lag / tau2)
-    # exp_filter(lag, tau, tau_L_hat) needs exp(-lag / max(tau, tau_L_hat)): e1 or e2 when tau is
-    # the slower one (the same operands, so the same bits), else exp(-lag / tau_L_hat), once
-    eL = math.exp(-lag / tau_L_hat) if (tau1 <= tau_L_hat or tau2 <= tau_L_hat) else 0.0
-    alpha = e1 - e2
-    psi_hat = (exp_filter_given(lag, tau1, tau_L_hat, slower(e1, eL, tau1, tau_L_hat))
-               - exp_filter_given(lag, tau2, tau_L_hat, slower(e2, eL, tau2, tau_L_hat))) / C
+    alpha = math.exp(-lag / tau1) - math.exp(-lag / tau2)
+    psi_hat = (exp_filter(lag, tau1, tau_L_hat) - exp_filter(lag, tau2, tau_L_hat)) / C
     return alpha / C - psi_hat / tau_L_hat
 
 
