@@ -145,6 +145,7 @@ STOP_CHECK_STEPS = 256
 #: run entirely in vector instructions: the compiler turns them into a loop over 8 neurons at a
 #: time (one AVX-512 register of float64, two AVX2 ones) and handles the rest one by one, at
 #: ~30 instructions per neuron instead of ~3 (a layer of 25 neurons: 3 x 8 + 1; padded, 4 x 8).
+#: A layer of one neuron (an output layer) is not padded: one neuron alone is cheaper than 8.
 PAD = 8
 
 
@@ -164,12 +165,12 @@ def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L,
     ~50 ns, more than a whole step of a small layer.)
 
     The state arrays have ``n_pad`` entries, ``n_out`` rounded up to a
-    multiple of :data:`PAD`; the padding neurons have no input weights and
+    multiple of :data:`PAD` (one neuron: 1); the padding neurons have no input weights and
     are refractory for ever (``ref_end = +inf``): they never take the rare
     path, stay at ``u = I1 = I2 = 0`` and are never read out.
     """
     n_out, n_in = W.shape
-    n_pad = (n_out + PAD - 1) // PAD * PAD
+    n_pad = (n_out + PAD - 1) // PAD * PAD if n_out > 1 else n_out
     W_T = np.empty(n_in * n_pad).reshape((n_in, n_pad))  # W_T[i]: input i onto every neuron (contiguous scatter)
     for i in range(n_in):
         for j in range(n_pad):
