@@ -257,7 +257,6 @@ def train(
         if on_done is not None:
             for p in active[done] if it < config.max_iter else active:
                 on_done(int(p), int(hist.converged_at[p]), hist.correlation[: it + 1, p].copy())
-        hist.carry_forward(it, active)
         active = active[~done]
         if it == config.max_iter or active.size == 0:
             break
@@ -465,34 +464,48 @@ class _History:
         self.weight_norm = np.zeros((n, P, L))
         self.output_correlation = np.zeros((n, P, M, net.Ws[-1].shape[1]))
         self.converged_at = np.full(P, -1, dtype=np.int64)
+        self.last_it = np.zeros(P, dtype=np.int64)  # the last iteration recorded for each problem
         self.last_out = [None] * P  # latest output spike times (M, n_L, K) of each problem
         self.raster = []
+        self.frozen = None  # spike count, silent fraction and weight norm of the layers below net.f, per problem
 
     def record(self, it, active, ev: Evaluation) -> None:
         net, rec, ip, im, A = self.net, ev.record, ev.idx_problem, ev.idx_pattern, active.size
+        self.last_it[active] = it
         self.correlation[it, active] = ev.correlation
         self.output_correlation[it, active] = ev.output_correlation
         self.error_count[it, active] = ev.error_count
+        if self.frozen is None:  # the first call: every problem is active
+            self.frozen = [self._layer_stats(rec, ip, im, A, l) for l in range(net.f)]
         for l in range(net.L):
-            c = net.layer_counts(rec, ip, im, l + 1).reshape(A, net.M, -1)
-            self.spike_count[it, active, l] = c.sum(axis=(1, 2))
-            self.silent_fraction[it, active, l] = (c.sum(axis=1) == 0).mean(axis=-1)
-            self.weight_norm[it, active, l] = np.sqrt((net.Ws[l][active] ** 2).sum(axis=(1, 2)))
+            # (the layers below net.f never change: their figures are those of the first call; each
+            # figure is computed per problem, row by row, so the values are the same bits)
+            stats = [v[active] for v in self.frozen[l]] if l < net.f else self._layer_stats(rec, ip, im, A, l)
+            self.spike_count[it, active, l], self.silent_fraction[it, active, l], self.weight_norm[it, active, l] = stats
         out_t = rec.output.times.reshape((A, net.M) + rec.output.times.shape[1:])
         for q, p in enumerate(active):
             self.last_out[p] = out_t[q]
         if self.raster_every and it % self.raster_every == 0:
             self.raster.append((it, list(self.last_out)))
 
-    def carry_forward(self, it, active) -> None:
-        """Problems that stopped before this iteration keep their last values."""
-        if it > 0:
-            gone = np.setdiff1d(np.arange(self.net.P), active)
+    def _layer_stats(self, rec, ip, im, A, l) -> tuple:
+        """Spike count, fraction of silent neurons and weight norm of layer index ``l`` (0-based) of the rows recorded."""
+        net = self.net
+        c = net.layer_counts(rec, ip, im, l + 1).reshape(A, net.M, -1)
+        active = ip.reshape(A, net.M)[:, 0]
+        return (c.sum(axis=(1, 2)), (c.sum(axis=1) == 0).mean(axis=-1),
+                np.sqrt((net.Ws[l][active] ** 2).sum(axis=(1, 2))))
+
+    def carry_forward(self, last_it) -> None:
+        """Problems that stopped before ``last_it`` keep their last values up to it (filled in once, at the end)."""
+        for p in np.flatnonzero(self.last_it < last_it):
+            s = self.last_it[p]
             for k in self.KEYS:
                 h = getattr(self, k)
-                h[it, gone] = h[it - 1, gone]
+                h[s + 1:last_it + 1, p] = h[s, p]
 
     def result(self, last_it, Ws, meta) -> TrainingResult:
+        self.carry_forward(last_it)
         n_done = last_it + 1
         hist = {k: getattr(self, k)[:n_done] for k in self.KEYS}
         K = max([o.shape[-1] for _, outs in self.raster for o in outs], default=1)

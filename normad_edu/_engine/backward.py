@@ -216,25 +216,31 @@ def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1,
     """
     n_e = delta.shape[0]
     a = zeros(n_e * qry_t.shape[0]).reshape((n_e, qry_t.shape[0]))
-    # traces of (e, i) at e * n_pre + i: one flat loop per propagation (vectorised)
+    # Traces of (e, i) at (n_e - 1 - e) * n_pre + i, the last error instant first: one flat loop
+    # per propagation (vectorised). The traces of error instant e stay exactly 0.0 until a source
+    # with delta[e, p] != 0 adds to them (0 times a propagator is 0), and a query then reads
+    # a[e, q] = 0.0, the value ``a`` starts with. So only the error instants from e_lo on (the
+    # lowest e with a nonzero delta so far; their traces are the first (n_e - e_lo) * n_pre) are
+    # propagated and read: the same numbers, less work (an error instant at t gets nonzero
+    # deltas only from sources before t, and the sweep runs backwards from T).
     x1 = zeros(n_e * n_pre)
     x2 = zeros(n_e * n_pre)
     y1 = zeros(n_e * n_pre)
     y2 = zeros(n_e * n_pre)
+    e_lo = n_e
     p = src_t.shape[0] - 1
     q = qry_t.shape[0] - 1
     now = np.inf
-    started = False
     while q >= 0:
         if stop[0] != 0:
             return a
         # a source strictly later than the query comes first (psihat'(0) = 0)
         is_src = p >= 0 and src_t[p] > qry_t[q]
         nxt = src_t[p] if is_src else qry_t[q]
-        if started and now > nxt:
+        if e_lo < n_e and now > nxt:
             h = now - nxt
             e1, e2, eL, E1, E2 = propagators(h, tau1, tau2, tau_L_hat, 1.0)
-            for ei in range(n_e * n_pre):
+            for ei in range((n_e - e_lo) * n_pre):
                 y1[ei] = y1[ei] * eL + x1[ei] * E1
                 y2[ei] = y2[ei] * eL + x2[ei] * E2
                 x1[ei] *= e1
@@ -245,17 +251,18 @@ def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1,
             for e in range(n_e):
                 d = delta[e, p]
                 if d != 0.0:
-                    started = True
+                    e_lo = min(e_lo, e)
+                    x1_e = x1[(n_e - 1 - e) * n_pre:(n_e - e) * n_pre]  # the traces of error instant e
+                    x2_e = x2[(n_e - 1 - e) * n_pre:(n_e - e) * n_pre]
                     for i in range(n_pre):
-                        x1[e * n_pre + i] += d * W_l[j, i]
-                        x2[e * n_pre + i] += d * W_l[j, i]
+                        x1_e[i] += d * W_l[j, i]
+                        x2_e[i] += d * W_l[j, i]
             p -= 1
         else:
             i = qry_neuron[q]
-            if started:
-                for e in range(n_e):
-                    ei = e * n_pre + i
-                    a[e, q] = ((x1[ei] - x2[ei]) - (y1[ei] - y2[ei]) / tau_L_hat) / C
+            for e in range(e_lo, n_e):
+                ei = (n_e - 1 - e) * n_pre + i
+                a[e, q] = ((x1[ei] - x2[ei]) - (y1[ei] - y2[ei]) / tau_L_hat) / C
             q -= 1
     return a
 
@@ -397,6 +404,7 @@ def backward_one(layout, in_t, times_buf, counts_buf, vdot_buf, weights_buf, err
                 dW_l = dW_buf[wo[l - 1]:wo[l]]  # flat (n_l, n_in): [j * n_in + i]
                 dhat_l = dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((hi - lo, n_in))
                 G = np.empty(n_l * n_in)  # flat as dW_l; zeroed for every e below
+                G_rows = G.reshape((n_l, n_in))  # the same memory, row j = neuron j
                 for e in range(n_e):
                     if stop[0] != 0:
                         return
@@ -404,9 +412,11 @@ def backward_one(layout, in_t, times_buf, counts_buf, vdot_buf, weights_buf, err
                     for p in range(hi - lo):  # G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f)
                         d = delta[e, p]
                         if d != 0.0:
-                            row = spike_neuron[lo + p] * n_in
+                            # (a row of a 2-D array, not G[j * n_in + i]: the compiler cannot tell that
+                            # j * n_in + i >= 0 and then does not vectorise the loop)
+                            j = spike_neuron[lo + p]
                             for i in range(n_in):
-                                G[row + i] -= d * dhat_l[p, i]
+                                G_rows[j, i] -= d * dhat_l[p, i]
                     if normalize == PER_NEURON:  # every row j on its own: dW_l[j] += r e G[j] / ||G[j]||
                         per_row = normalize == PER_NEURON  # (a plain bool: one compiled add_normalized)
                         for j in range(n_l):
