@@ -11,8 +11,8 @@ caused it. The result is the gradient of the event-driven simulator
 ``tests/test_rules_eventprop.py`` checks it against central finite
 differences of the simulator.
 
-How this relates to NormAD
---------------------------
+How EventProp relates to NormAD
+-------------------------------
 The recursion has NormAD's shape -- a spike moves by ``-dV/Vdot`` and the
 error reaches earlier spikes through the derivative of the membrane kernel
 -- but nothing is approximated. Where NormAD (and

@@ -10,8 +10,8 @@ is paired with a desired one contributes its time error, and the chain rule
 runs back through every earlier spike of the hidden layers, each time through
 ``-1/Vdot`` at that spike.
 
-How this relates to NormAD
---------------------------
+How SpikeProp relates to NormAD
+-------------------------------
 NormAD's hidden-layer recursion (:mod:`normad_edu.normad`) *is* SpikeProp's
 temporal term: a hidden spike moves by ``-dV/Vdot``, and the error reaches
 every earlier spike through ``psihat'`` of spike-time differences. The two

@@ -10,8 +10,8 @@ fast sigmoid, ``sigma'(x) = 1 / (1 + slope |x|)^2`` (``x = (v - theta) / theta``
 the membrane in units of the threshold).
 Forward and backward are written out below, step by step, in NumPy.
 
-How this relates to NormAD
---------------------------
+How surrogate gradients relate to NormAD
+----------------------------------------
 Both rules need the sensitivity of a spike to the weights, and both go
 around the threshold's missing derivative -- in different places. NormAD
 stays on the exact, event-driven model and linearises *at the spike times*:
