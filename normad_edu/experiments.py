@@ -168,7 +168,7 @@ def deep_problems(train: str = "all", n_runs: int = 100, seed: int = 0, setup: D
     if train not in DEEP_TRAIN:
         raise ValueError(f"train must be one of {DEEP_TRAIN}, got {train!r}")
     ids = _check_runs(n_runs, run_ids)
-    lif = LIFParams(t_ref=setup.t_ref)
+    lif = LIFParams(t_ref=setup.t_ref, clamp_at_EL=setup.clamp_at_EL)
     sizes = setup.sizes
     L = len(sizes) - 1
     inputs, desired, weights = [], [], [[] for _ in range(L)]
@@ -189,7 +189,7 @@ def deep_problems(train: str = "all", n_runs: int = 100, seed: int = 0, setup: D
                          rate_decay=setup.rate_decay, homeostasis=setup.homeostasis,
                          adaptive_step=setup.adaptive_step, adaptive_layers=setup.adaptive_layers)
     return Experiment(name=f"deep-{train}", inputs=inputs, desired=desired, weights=[np.stack(w) for w in weights],
-                      config=config, lif=lif, syn=SynapseParams(), sim=SimParams(dt=DT, T=setup.T),
+                      config=config, lif=lif, syn=SynapseParams(tau1=setup.tau1, tau2=setup.tau2), sim=SimParams(dt=DT, T=setup.T),
                       params=NormADParams(tau_L_hat=setup.tau_L_hat, vdot_min=setup.vdot_min,
                                           coincidence_offset=setup.coincidence_offset,
                                           normalization=setup.normalization, zero_gradient=setup.zero_gradient),

@@ -31,6 +31,11 @@ there for ``t_ref``. Nothing in this model is approximated:
   piece (< dt) is not detected; with dt = 0.1 ms this needs a current pulse
   far sharper than ``alpha``.
 
+Option (off by default): ``LIFParams.clamp_at_EL`` clamps ``V`` at ``EL`` from
+below at every grid point, the convention of time-stepped codes that clamp
+after each step. It is applied on the grid only, so it is a documented
+approximation, not part of the exact model above.
+
 Two implementations of this one method:
 
 * :func:`simulate_layer_reference` -- plain NumPy, one function per equation
@@ -228,6 +233,8 @@ def simulate_layer_reference(in_times: np.ndarray, in_counts: np.ndarray, W: np.
                     break
                 I1, I2 = I1 + W[b, :, ev_i[p]], I2 + W[b, :, ev_i[p]]  # an input spike: both traces jump by W_ji
                 p += 1
+            if lif.clamp_at_EL:  # V clamped at EL from below, at the grid point (LIFParams.clamp_at_EL)
+                u = np.maximum(u, 0.0)
             v[b, :, n + 1] = u
     K = max([len(s) for row in spikes for s in row] + [1])
     times, vdot = np.full((B, n_out, K), np.inf), np.full((B, n_out, K), np.nan)
@@ -293,5 +300,5 @@ def simulate_layer(
     check_layer_budget(in_counts, W, lif, syn, sim, record_v)
     times, counts, vdot, u = run_layer(in_times, in_counts, W, n_steps=sim.n_steps, dt=sim.dt, theta=lif.theta,
                                        tau1=syn.tau1, tau2=syn.tau2, tau_L=lif.tau_L, C=lif.C, gL=lif.gL,
-                                       t_ref=lif.t_ref, T=sim.T, record_v=record_v)
+                                       t_ref=lif.t_ref, T=sim.T, record_v=record_v, clamp=lif.clamp_at_EL)
     return LayerOutput(times=times, counts=counts, vdot=vdot, v=u + lif.EL if record_v else None)

@@ -149,11 +149,19 @@ class LIFParams:
         Firing threshold (mV), > EL. Default 20 mV.
     t_ref : float
         Absolute refractory period (ms), >= 0. Default 2 ms.
+    clamp_at_EL : bool
+        Clamp ``V`` at ``EL`` from below at every grid point ``n dt`` (an
+        option, off by default): a neuron pushed below rest by inhibition
+        restarts from ``EL`` at the next grid point. The authors' group's
+        time-stepped code clamps after every step; here the clamp is applied
+        at the grid points only (between them ``V`` follows the exact
+        solution and may dip below ``EL``), so it is that convention on the
+        same grid, not an exact event-driven floor.
 
     Raises
     ------
     ValueError, TypeError
-        For non-finite, non-positive C or gL, VT <= EL, or t_ref < 0.
+        For non-finite, non-positive C or gL, VT <= EL, t_ref < 0, or a ``clamp_at_EL`` that is not a bool.
     """
 
     C: float = C
@@ -161,6 +169,7 @@ class LIFParams:
     EL: float = EL
     VT: float = VT
     t_ref: float = T_REF
+    clamp_at_EL: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "C", check_positive("C", self.C, unit="pF"))
@@ -170,6 +179,8 @@ class LIFParams:
         object.__setattr__(self, "t_ref", check_nonnegative("t_ref", self.t_ref, unit="ms"))
         if self.VT <= self.EL:
             raise ValueError(f"VT must be > EL, got VT={self.VT} mV and EL={self.EL} mV")
+        if not isinstance(self.clamp_at_EL, bool):
+            raise TypeError(f"clamp_at_EL must be True or False, got {self.clamp_at_EL!r}")
 
     @property
     def tau_L(self) -> float:

@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 
 from .normad import NormADParams
-from .params import (DESIRED_RATE, INPUT_RATE, SIGMA, T_EPOCH, T_REF, TAU_L_HAT, THRESHOLD, VDOT_MIN, XOR_THRESHOLD)
+from .params import (DESIRED_RATE, INPUT_RATE, SIGMA, T_EPOCH, T_REF, TAU1, TAU2, TAU_L_HAT, THRESHOLD, VDOT_MIN,
+                     XOR_THRESHOLD, LIFParams, SynapseParams)
 from .training import TrainConfig
 from .validation import check_int, check_nonnegative, check_positive
 
@@ -196,6 +197,13 @@ class DeepSetup:
     adaptive_step: float = field(default=0.0, metadata={"neutral": True})
     #: Which layers the adaptive step scales (TrainConfig.adaptive_layers).
     adaptive_layers: str = field(default="all", metadata={"neutral": True})
+    #: Synaptic time constants of every layer (ms; SynapseParams.tau1 / tau2): the decay and the rise of alpha.
+    #: The defaults 5 / 1.25 ms are those of the authors' group's code; the paper gives none.
+    tau1: float = field(default=TAU1, metadata={"neutral": True})
+    tau2: float = field(default=TAU2, metadata={"neutral": True})
+    #: V clamped at EL from below at every grid point in every layer (LIFParams.clamp_at_EL), the convention of
+    #: the group's time-stepped code; False = the exact LIF model.
+    clamp_at_EL: bool = field(default=False, metadata={"neutral": True})
 
     def layer_rates(self, train: str) -> tuple[tuple[float, ...], tuple[bool, ...]]:
         """The learning rate (pA) and plastic flag of every layer (layer 1 first) when ``train`` layers learn.
@@ -246,6 +254,8 @@ class DeepSetup:
         for f in self.r_hidden_scale:
             check_nonnegative("r_hidden_scale", f)
         NormADParams(zero_gradient=self.zero_gradient)  # validates zero_gradient
+        SynapseParams(tau1=self.tau1, tau2=self.tau2)  # validates the synaptic time constants
+        LIFParams(t_ref=self.t_ref, clamp_at_EL=self.clamp_at_EL)  # validates clamp_at_EL
         TrainConfig(rates=(1.0,), adaptive_step=self.adaptive_step, adaptive_layers=self.adaptive_layers)
         _check_rule_fields(self)
 

@@ -44,7 +44,8 @@ def test_sim_grid():
 
 def test_params_are_frozen_and_coerced_to_float():
     lif = LIFParams(C=300, gL=30, EL=-70, VT=20, t_ref=2)
-    assert all(type(getattr(lif, f.name)) is float for f in dataclasses.fields(lif))
+    assert all(type(getattr(lif, f.name)) is float for f in dataclasses.fields(lif) if f.name != "clamp_at_EL")
+    assert lif.clamp_at_EL is False
     syn = SynapseParams(tau1=np.float32(5.0), tau2=1)
     assert type(syn.tau1) is float and type(syn.tau2) is float
     with pytest.raises(dataclasses.FrozenInstanceError):

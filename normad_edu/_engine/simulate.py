@@ -150,7 +150,7 @@ PAD = 8
 
 
 @numba.njit(cache=True)
-def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
+def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref, clamp,
                   counts, out_t, out_vdot, v, record_v, stop):
     """One problem: every neuron of the layer through every piece of [0, T).
 
@@ -168,6 +168,9 @@ def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L,
     multiple of :data:`PAD` (one neuron: 1); the padding neurons have no input weights and
     are refractory for ever (``ref_end = +inf``): they never take the rare
     path, stay at ``u = I1 = I2 = 0`` and are never read out.
+
+    With ``clamp`` (``LIFParams.clamp_at_EL``), ``u`` becomes ``max(u, 0)`` at the
+    end of every step (grid point ``(n + 1) dt``).
     """
     n_out, n_in = W.shape
     n_pad = (n_out + PAD - 1) // PAD * PAD if n_out > 1 else n_out
@@ -246,6 +249,10 @@ def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L,
                     I1[j] += W_T[i, j]
                     I2[j] += W_T[i, j]
                 p += 1
+            if clamp:  # V clamped at EL from below, on the grid (LIFParams.clamp_at_EL)
+                for j in range(n_pad):
+                    if u[j] < 0.0:
+                        u[j] = 0.0
             if record_v:
                 for j in range(n_out):
                     v[j, n + 1] = u[j]
@@ -253,18 +260,19 @@ def _simulate_one(in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L,
 
 @numba.njit(cache=True, nogil=True)
 def _simulate_range(lo, hi, stop, in_times, in_counts, W, n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
-                    counts, out_t, out_vdot, v, record_v):
+                    clamp, counts, out_t, out_vdot, v, record_v):
     """:func:`_simulate_one` for problems lo .. hi-1 of a batch (run in parallel by
     :func:`normad_edu._engine.threads.over_batch`; returns early once ``stop[0] != 0``)."""
     for b in range(lo, hi):
         if stop[0] != 0:
             return
-        _simulate_one(in_times[b], in_counts[b], W[b], n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref,
+        _simulate_one(in_times[b], in_counts[b], W[b], n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref, clamp,
                       counts[b], out_t[b], out_vdot[b], v[b], record_v, stop)
 
 
 def run_layer(in_times: np.ndarray, in_counts: np.ndarray, W: np.ndarray, *, n_steps: int, dt: float, theta: float,
-              tau1: float, tau2: float, tau_L: float, C: float, gL: float, t_ref: float, T: float, record_v: bool):
+              tau1: float, tau2: float, tau_L: float, C: float, gL: float, t_ref: float, T: float, record_v: bool,
+              clamp: bool = False):
     """Simulate a batch of layers (validated arrays in, padded spike buffers out).
 
     ``in_times`` ``(B, n_in, K)`` (ms, +inf padded), ``in_counts`` ``(B, n_in)``,
@@ -272,7 +280,8 @@ def run_layer(in_times: np.ndarray, in_counts: np.ndarray, W: np.ndarray, *, n_s
     ``(times, counts, vdot, u)``: spike times ``(B, n_out, K')`` (ms, +inf
     after each neuron's last spike), counts ``(B, n_out)``, dV/dt at each
     spike (mV/ms, NaN padding) and, if ``record_v``, ``u = V - EL`` on the
-    grid ``(B, n_out, n_steps + 1)`` (else None).
+    grid ``(B, n_out, n_steps + 1)`` (else None). ``clamp``: ``u`` clamped at 0 from below at every grid
+    point (``LIFParams.clamp_at_EL``).
     """
     B, n_out, _ = W.shape
     in_times = np.ascontiguousarray(in_times, dtype=np.float64)
@@ -285,7 +294,7 @@ def run_layer(in_times: np.ndarray, in_counts: np.ndarray, W: np.ndarray, *, n_s
     # 100 generic problems with the balanced default weights overflow in
     # layer 2 and rerun one by one: 2.4 instead of ~1.3 ms per problem.)
     capacity = int(min(256, np.ceil(T / max(t_ref, dt)) + 1))
-    args = (n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref)
+    args = (n_steps, dt, theta, tau1, tau2, tau_L, C, gL, t_ref, bool(clamp))
     counts = np.zeros((B, n_out), dtype=np.int64)
     # Slots beyond each neuron's count are left unwritten and masked at the end (np.empty:
     # filling B x n x capacity slots with inf/NaN cost more than the masking of B x n x K).

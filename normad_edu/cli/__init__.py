@@ -9,7 +9,7 @@
     normad-edu xor        [--problems N] [--hidden plastic,frozen] [--max-iter M] [--set FIELD=VALUE ...] SWEEP
     normad-edu deep       [--problems N] [--train output,outer2,all] [--max-iter M] [--set FIELD=VALUE ...] SWEEP
     normad-edu reproduce  {fig6,fig7,fig8,fig9,fig10,all} [--quick] [--set FIELD=VALUE ... (fig8-fig10)] SWEEP
-    normad-edu study      [--stage {screen,final,confirm}] [--levers A,B+C] [--train output,all] [--problems N]
+    normad-edu study      [--stage {screen,final,confirm,predeclared}] [--levers A,B+C] [--train output,all] [--problems N]
                           [--max-iter M] [--seed S] [--out DIR] [--json] [--quiet] [--workers K]
     normad-edu notebooks  DIR [--force] [--instructor] [--json]
 

@@ -2,7 +2,7 @@
 
 ::
 
-    normad-edu study      [--stage {screen,final,confirm}] [--levers A,B+C] [--train output,all] [--problems N]
+    normad-edu study      [--stage {screen,final,confirm,predeclared}] [--levers A,B+C] [--train output,all] [--problems N]
                           [--max-iter M] [--seed S] [--out DIR] [--json] [--quiet] [--workers K]
 
 The study lives in :mod:`normad_edu.research.study`; this module parses and prints.
