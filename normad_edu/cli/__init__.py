@@ -3,7 +3,7 @@
 ::
 
     normad-edu demo       [--batch B] [--seed S] [--out DIR] [--json]
-    normad-edu single     [--problems N] [--inputs N] [--max-iter M] [--rule {normad,resume}] [--rate PA]
+    normad-edu single     [--problems N] [--inputs N] [--max-iter M] [--rule RULE] [--rate PA]
                           [--tau-l-hat MS] [--set FIELD=VALUE ...] [--seed S] [--out DIR] [--json] [--quiet]
     normad-edu gradcheck  [--layers 20,10,5,1] [--t-ref MS] [--tau-l-hat MS] [--seed S] [--json]
     normad-edu xor        [--problems N] [--hidden plastic,frozen] [--max-iter M] [--set FIELD=VALUE ...] SWEEP
