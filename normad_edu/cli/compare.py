@@ -80,7 +80,8 @@ def run_compare(args: argparse.Namespace) -> int:
     say(args, f"normad-edu compare: {', '.join(args.families)} x {', '.join(args.rules)}; "
               + "; ".join(f"{f}: {sizes[f].problems} problems x {sizes[f].max_iter} iterations"
                           for f in args.families)
-              + f"; screening seed {compare.SCREEN_SEED}, report seed {compare.REPORT_SEED}; results in {out.resolve()}")
+              + f"; screening seed {compare.SCREEN_SEED}, report seed {compare.REPORT_SEED}; "
+                f"results in {out.resolve()}")
     start = time.perf_counter()
     try:
         rows = compare.run_compare(out, args.families, args.rules, sizes, workers=args.workers,

@@ -443,6 +443,6 @@ def format_table(rows: list[dict]) -> str:
         ratio = "" if r["time_ratio"] is None else f"{r['time_ratio']:.1f}"
         ms = "" if r["ms_per_iteration"] is None else f"{r['ms_per_iteration']:.3g}"
         layer = " (output layer)" if r["rule"] == "resume" and r["family"] != "single" else ""
-        lines.append(f"| {FAMILY_LABELS[r['family']]} | {r['label']}{layer} | {rates} | {r['converged']}/{r['n']} | {r['ci_low']:.0f}-{r['ci_high']:.0f} % | "
-                     f"{p(r['mcnemar_p'])} | {med} | {ms} | {ratio} |")
+        lines.append(f"| {FAMILY_LABELS[r['family']]} | {r['label']}{layer} | {rates} | {r['converged']}/{r['n']} | "
+                     f"{r['ci_low']:.0f}-{r['ci_high']:.0f} % | {p(r['mcnemar_p'])} | {med} | {ms} | {ratio} |")
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Figures of the research wing: the lever study, the comparison of the learning rules and the anatomy of a training run.
+"""Figures of the research wing: the lever study, the comparison of the learning rules, the anatomy of a run.
 
 Built on :mod:`normad_edu.plotting` (the core's figure helpers). Units: ms,
 iterations, pA.
