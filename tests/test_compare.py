@@ -46,7 +46,8 @@ def test_one_row_per_family_and_rule_with_the_statistics(tiny):
             assert r["converged"] == sum(i is not None for i in r["iterations"])
             lo, hi = wilson_interval(r["converged"], r["n"])
             assert (r["ci_low"], r["ci_high"]) == (100 * lo, 100 * hi)
-            assert r["ms_per_iteration"] > 0 and r["seed"] == cmp.REPORT_SEED and r["max_iter"] == SIZES[fam].max_iter
+            assert r["ms_per_iteration"] > 0 and r["wall_ms_per_iteration"] > 0
+            assert r["seed"] == cmp.REPORT_SEED and r["max_iter"] == SIZES[fam].max_iter
             assert len(r["screen"]) == len(cmp.GRID_FACTORS) and r["factor"] in cmp.GRID_FACTORS
             if r is not ref:
                 a = np.array([i is not None for i in r["iterations"]])
@@ -64,7 +65,8 @@ def test_one_results_file_per_family_and_rule_and_the_report_only_at_the_chosen_
     for r in rows:
         path = cmp.results_path(out, r["family"], r["rule"])
         runs = [rec for line in path.read_text().splitlines() if "run" in (rec := json.loads(line))]
-        assert all(rec["seconds"] > 0 and len(rec["rates"]) == len(r["rates"]) for rec in runs)
+        assert all(rec["seconds"] > 0 and rec["cpu_seconds"] > 0 and len(rec["rates"]) == len(r["rates"])
+                   for rec in runs)
         assert len(runs) == len(cmp.GRID_FACTORS) * SIZES[r["family"]].screen + r["n"]
         reported = {rec["setup_hash"] for rec in runs if rec["seed"] == cmp.REPORT_SEED}
         chosen = cmp.rule_setup(r["family"], r["rule"], r["factor"], r["max_iter"], BASES.get(r["family"]))

@@ -114,7 +114,7 @@ def run_compare(args: argparse.Namespace) -> int:
         return 0
     print(table)
     print(f"  rates: the rule's default times {', '.join(map(str, compare.GRID_FACTORS))}, chosen on seed "
-          f"{compare.SCREEN_SEED}; table: seed {compare.REPORT_SEED}; ms / iter: one problem at a time")
+          f"{compare.SCREEN_SEED}; table: seed {compare.REPORT_SEED}; ms / iter: processor time, one problem at a time")
     print(f"  figures: {', '.join(figures)}")
     print(f"  wall time {wall_seconds:.1f} s")
     return 0

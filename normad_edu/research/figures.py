@@ -71,7 +71,7 @@ def fig_compare(rows: Sequence[dict], *, title: str | None = None) -> Figure:
     Top: converged fraction of the report problems with its 95 % interval
     (NormAD dark, the others light; ``*`` where the McNemar test against
     NormAD gives p < 0.05). Bottom: wall time per training iteration (ms, log
-    scale), labelled with its ratio to NormAD's.
+    scale; processor time), labelled with its ratio to NormAD's.
 
     Parameters
     ----------
@@ -109,7 +109,7 @@ def fig_compare(rows: Sequence[dict], *, title: str | None = None) -> Figure:
         top.grid(axis="x", alpha=0.3)
         bottom.set_xscale("log")
         bottom.xaxis.set_minor_formatter(NullFormatter())
-        bottom.set_xlabel("ms per iteration")
+        bottom.set_xlabel("ms per iteration (processor time)")
         bottom.grid(axis="x", alpha=0.3)
         lo, hi = bottom.get_xlim()
         bottom.set_xlim(lo, hi * 4)
