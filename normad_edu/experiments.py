@@ -24,6 +24,12 @@ notebooks all go through these two calls::
                          setup=with_changes(DeepSetup(), {"r_hidden_all": 10.0}))
     result = ex.run()
 
+The learning rule is part of the setup (``rule``, with its own rates; for
+``single`` the configuration names the rule)::
+
+    make_experiment("xor", "plastic", setup=with_changes(XORSetup(), {"rule": "spikeprop"}))
+    make_experiment("single", "eventprop", setup=SingleSetup(r_eventprop=300.0))
+
 :func:`normad_edu.setups.with_changes` (behind the CLI's ``--set FIELD=VALUE``)
 is also how the lever study changes a setup.
 """
@@ -81,6 +87,11 @@ class Experiment:
                      progress=progress, on_done=on_done, meta=meta, monitor=monitor, **self.train_kwargs())
 
 
+def _rule_suffix(rule: str) -> str:
+    """The experiment name's suffix for a rule other than NormAD (``xor-plastic-spikeprop``)."""
+    return "" if rule == "normad" else f"-{rule}"
+
+
 def _check_runs(n_runs, run_ids):
     if run_ids is None:
         return list(range(check_int("n_runs", n_runs)))
@@ -130,6 +141,8 @@ def xor_problems(hidden: str = "plastic", n_runs: int = 100, seed: int = 0, setu
     """
     if hidden not in XOR_HIDDEN:
         raise ValueError(f"hidden must be one of {XOR_HIDDEN}, got {hidden!r}")
+    if setup.rule == "resume" and hidden == "plastic":
+        raise ValueError("rule 'resume' trains the output layer only: use the configuration 'frozen'")
     ids = _check_runs(n_runs, run_ids)
     inputs, desired = xor_patterns(setup)
     n_in = 3 * setup.n_per_set
@@ -140,9 +153,10 @@ def xor_problems(hidden: str = "plastic", n_runs: int = 100, seed: int = 0, setu
         W1.append(sign * setup.w_mean + rng.normal(0.0, setup.w_sd, (setup.n_hidden, n_in)))
     P = len(ids)
     weights = [np.stack(W1), np.zeros((P, 1, setup.n_hidden))]
-    config = TrainConfig(rates=(setup.r_hidden, setup.r_out), plastic=(hidden == "plastic", True),
-                         max_iter=setup.max_iter, threshold=setup.threshold, mode=setup.mode, raster_every=1)
-    return Experiment(name=f"xor-{hidden}", inputs=[inputs] * P, desired=[desired] * P, weights=weights,
+    config = TrainConfig(rates=setup.rule_rates(), plastic=(hidden == "plastic", True), max_iter=setup.max_iter,
+                         threshold=setup.threshold, mode=setup.mode, rule=setup.rule, raster_every=1)
+    return Experiment(name=f"xor-{hidden}" + _rule_suffix(setup.rule), inputs=[inputs] * P, desired=[desired] * P,
+                      weights=weights,
                       config=config, lif=LIFParams(), syn=SynapseParams(), sim=SimParams(dt=DT, T=setup.T),
                       params=NormADParams(tau_L_hat=setup.tau_L_hat, vdot_min=setup.vdot_min,
                                           coincidence_offset=setup.coincidence_offset), run_ids=ids, seed=seed)
@@ -167,6 +181,8 @@ def deep_problems(train: str = "all", n_runs: int = 100, seed: int = 0, setup: D
     """
     if train not in DEEP_TRAIN:
         raise ValueError(f"train must be one of {DEEP_TRAIN}, got {train!r}")
+    if setup.rule == "resume" and train != "output":
+        raise ValueError("rule 'resume' trains the output layer only: use the configuration 'output'")
     ids = _check_runs(n_runs, run_ids)
     lif = LIFParams(t_ref=setup.t_ref, clamp_at_EL=setup.clamp_at_EL)
     sizes = setup.sizes
@@ -185,11 +201,14 @@ def deep_problems(train: str = "all", n_runs: int = 100, seed: int = 0, setup: D
         weights[L - 1].append(np.zeros((sizes[L], sizes[L - 1])))
     rates, plastic = setup.layer_rates(train)
     config = TrainConfig(rates=rates, plastic=plastic, max_iter=setup.max_iter, threshold=setup.threshold,
-                         sigma=setup.sigma, mode=setup.mode, raster_every=max(1, setup.max_iter // 500),
+                         sigma=setup.sigma, mode=setup.mode, rule=setup.rule,
+                         raster_every=max(1, setup.max_iter // 500),
                          rate_decay=setup.rate_decay, homeostasis=setup.homeostasis,
                          adaptive_step=setup.adaptive_step, adaptive_layers=setup.adaptive_layers)
-    return Experiment(name=f"deep-{train}", inputs=inputs, desired=desired, weights=[np.stack(w) for w in weights],
-                      config=config, lif=lif, syn=SynapseParams(tau1=setup.tau1, tau2=setup.tau2), sim=SimParams(dt=DT, T=setup.T),
+    return Experiment(name=f"deep-{train}" + _rule_suffix(setup.rule), inputs=inputs, desired=desired,
+                      weights=[np.stack(w) for w in weights],
+                      config=config, lif=lif, syn=SynapseParams(tau1=setup.tau1, tau2=setup.tau2),
+                      sim=SimParams(dt=DT, T=setup.T),
                       params=NormADParams(tau_L_hat=setup.tau_L_hat, vdot_min=setup.vdot_min,
                                           coincidence_offset=setup.coincidence_offset,
                                           normalization=setup.normalization, zero_gradient=setup.zero_gradient),
@@ -202,8 +221,10 @@ def single_problems(rule: str = "normad", n_runs: int = 20, seed: int = 0, setup
 
     Parameters
     ----------
-    rule : {"normad", "resume"}
-        The NormAD rule, or the ReSuMe baseline (:mod:`normad_edu.baselines`).
+    rule : {"normad", "resume", "spikeprop", "eventprop", "surrogate"}
+        The NormAD rule, the ReSuMe baseline (:mod:`normad_edu.baselines`) or
+        a gradient rule (:data:`normad_edu.training.UPDATE_RULES`), at its
+        rate :meth:`SingleSetup.rate`.
     n_runs : int
         Number of problems.
     seed : int
@@ -221,7 +242,7 @@ def single_problems(rule: str = "normad", n_runs: int = 20, seed: int = 0, setup
                                    setup.desired_rate, setup.T, setup.t_ref)
         inputs.append(inp)
         desired.append(des)
-    config = TrainConfig(rates=(setup.r_normad if rule == "normad" else setup.r_resume,), max_iter=setup.max_iter,
+    config = TrainConfig(rates=(setup.rate(rule),), max_iter=setup.max_iter,
                          threshold=setup.threshold, sigma=setup.sigma, mode=setup.mode, rule=rule, raster_every=0)
     return Experiment(name=f"single-{rule}", inputs=inputs, desired=desired,
                       weights=[np.zeros((len(ids), 1, setup.n_inputs))], config=config,
@@ -291,6 +312,11 @@ def pattern_order_rngs(seed: int, run_ids) -> list:
     return [np.random.default_rng([seed, int(i), 1]) for i in run_ids]
 
 
+#: Display names of the rules (:data:`normad_edu.setups.RULES`).
+RULE_LABELS = {"normad": "NormAD", "resume": "ReSuMe", "spikeprop": "SpikeProp", "eventprop": "EventProp",
+               "surrogate": "surrogate gradient"}
+
+
 @dataclass(frozen=True)
 class ExperimentKind:
     """One entry of :data:`EXPERIMENTS`: a setup class, its problem factory and its configurations."""
@@ -315,7 +341,7 @@ class ExperimentKind:
 #: (54-54-1, hidden plastic/frozen) and ``deep`` (100-50-25-1, which layers train).
 EXPERIMENTS = {
     "single": ExperimentKind("single", SingleSetup, single_problems, SINGLE_RULES,
-                             {"normad": "NormAD", "resume": "ReSuMe"}),
+                             RULE_LABELS),
     "xor": ExperimentKind("xor", XORSetup, xor_problems, XOR_HIDDEN,
                           {"plastic": "plastic hidden layer", "frozen": "frozen hidden layer"}),
     "deep": ExperimentKind("deep", DeepSetup, deep_problems, DEEP_TRAIN,

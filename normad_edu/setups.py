@@ -24,8 +24,21 @@ from .validation import check_int, check_nonnegative, check_positive
 XOR_HIDDEN = ("plastic", "frozen")
 #: Configurations of the generic experiment (which layers learn).
 DEEP_TRAIN = ("output", "outer2", "all")
-#: Rules of the single-neuron experiment.
-SINGLE_RULES = ("normad", "resume")
+#: The learning rules a setup can train with (:data:`normad_edu.training.UPDATE_RULES`): NormAD, the ReSuMe
+#: baseline (output layer only) and the gradient rules of :mod:`normad_edu.spikeprop`,
+#: :mod:`normad_edu.eventprop` and :mod:`normad_edu.surrogate`.
+RULES = ("normad", "resume", "spikeprop", "eventprop", "surrogate")
+#: Rules of the single-neuron experiment (its configurations).
+SINGLE_RULES = RULES
+#: Rules that train hidden layers (ReSuMe trains the output layer only).
+HIDDEN_RULES = ("normad", "spikeprop", "eventprop", "surrogate")
+#: The per-rule rate fields of XORSetup and DeepSetup (NormAD's are r_out and r_hidden / r_hidden_all / ...).
+_RULE_RATE_FIELDS = ("r_out_resume", *(f"r_{layer}_{rule}" for rule in HIDDEN_RULES[1:] for layer in ("hidden", "out")))
+
+
+def _neutral(default):
+    """A field added after results were shipped: out of the setup identity at its default (research.identity)."""
+    return field(default=default, metadata={"neutral": True})
 
 
 @dataclass(frozen=True)
@@ -37,7 +50,11 @@ class SingleSetup:
     of ``t_ref`` (ms), from ``default_rng([seed, i])``; the weights (pA) start
     at 0 and are trained in batch mode until the correlation reaches
     ``threshold``. The learning rate (pA per error instant) is ``r_normad``
-    for the NormAD rule and ``r_resume`` for the ReSuMe baseline.
+    for the NormAD rule, ``r_resume`` for the ReSuMe baseline and
+    ``r_spikeprop``, ``r_eventprop``, ``r_surrogate`` for the gradient rules
+    (NormAD's step length along their own direction; defaults chosen by
+    ``normad-edu compare`` on screening problems, see ``docs/comparison.md``).
+    The experiment's configuration names the rule.
     """
 
     n_inputs: int = 100
@@ -54,10 +71,21 @@ class SingleSetup:
     max_iter: int = 600
     threshold: float = THRESHOLD
     sigma: float = SIGMA
+    #: Rates of the gradient rules (pA per error instant), added after results were shipped (neutral).
+    r_spikeprop: float = _neutral(100.0)
+    r_eventprop: float = _neutral(100.0)
+    r_surrogate: float = _neutral(100.0)
+
+    def rate(self, rule: str) -> float:
+        """The learning rate (pA per error instant) of ``rule`` (one of :data:`SINGLE_RULES`)."""
+        if rule not in SINGLE_RULES:
+            raise ValueError(f"rule must be one of {SINGLE_RULES}, got {rule!r}")
+        return getattr(self, f"r_{rule}")
 
     def __post_init__(self) -> None:
         check_int("n_inputs", self.n_inputs)
-        for name in ("input_rate", "desired_rate", "t_ref", "r_normad", "r_resume"):
+        for name in ("input_rate", "desired_rate", "t_ref", "r_normad", "r_resume", "r_spikeprop", "r_eventprop",
+                     "r_surrogate"):
             check_nonnegative(name, getattr(self, name))
         check_positive("T", self.T, unit="ms")
         _check_rule_fields(self)
@@ -82,6 +110,12 @@ class XORSetup:
     points (:class:`~normad_edu.params.NormADParams`), where the targets sit:
     with left-edge bins (0.0) an output spike a few microseconds early counts
     as a miss and runs can stall at a correlation of 0.9998.
+
+    ``rule`` (default "normad") trains with another rule of :data:`RULES`
+    at its own rates ``r_hidden_<rule>``, ``r_out_<rule>`` (pA per error
+    instant; :meth:`rule_rates`); "resume" trains the output layer only
+    (configuration "frozen"). These fields came after the shipped results
+    and are neutral (:mod:`normad_edu.research.identity`).
     """
 
     start_0: float = 0.0
@@ -104,6 +138,21 @@ class XORSetup:
     max_iter: int = 800
     threshold: float = XOR_THRESHOLD
     coincidence_offset: float = 0.5
+    rule: str = _neutral("normad")
+    r_out_resume: float = _neutral(100.0)
+    r_hidden_spikeprop: float = _neutral(10.0)
+    r_out_spikeprop: float = _neutral(300.0)
+    r_hidden_eventprop: float = _neutral(10.0)
+    r_out_eventprop: float = _neutral(300.0)
+    r_hidden_surrogate: float = _neutral(10.0)
+    r_out_surrogate: float = _neutral(300.0)
+
+    def rule_rates(self) -> tuple[float, float]:
+        """``(r_hidden, r_out)`` of the setup's rule (pA per error instant; ReSuMe's hidden rate is 0)."""
+        if self.rule == "normad":
+            return self.r_hidden, self.r_out
+        return (0.0 if self.rule == "resume" else getattr(self, f"r_hidden_{self.rule}"),
+                getattr(self, f"r_out_{self.rule}"))
 
     def __post_init__(self) -> None:
         check_int("n_per_set", self.n_per_set)
@@ -111,7 +160,7 @@ class XORSetup:
         check_int("max_iter", self.max_iter, minimum=0)
         for name in ("T", "stagger", "w_sd", "tau_L_hat", "vdot_min"):
             check_positive(name, getattr(self, name))
-        for name in ("start_0", "start_1", "reference_start", "w_mean", "r_out", "r_hidden"):
+        for name in ("start_0", "start_1", "reference_start", "w_mean", "r_out", "r_hidden", *_RULE_RATE_FIELDS):
             check_nonnegative(name, getattr(self, name))
         for name in ("desired_true", "desired_false"):
             if not 0 <= getattr(self, name) < self.T:
@@ -123,6 +172,9 @@ class XORSetup:
 
 def _check_rule_fields(setup) -> None:
     """Validate the fields a setup passes on to NormADParams and TrainConfig now, not at training time."""
+    rule = getattr(setup, "rule", "normad")
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
     NormADParams(tau_L_hat=setup.tau_L_hat, vdot_min=setup.vdot_min, coincidence_offset=setup.coincidence_offset,
                  normalization=getattr(setup, "normalization", "layer"))
     TrainConfig(rates=(0.0,), max_iter=setup.max_iter, threshold=setup.threshold, mode=setup.mode,
@@ -204,6 +256,17 @@ class DeepSetup:
     #: V clamped at EL from below at every grid point in every layer (LIFParams.clamp_at_EL), the convention of
     #: the group's time-stepped code; False = the exact LIF model.
     clamp_at_EL: bool = field(default=False, metadata={"neutral": True})
+    #: The learning rule (one of RULES; "resume": configuration "output" only) and the rates of the other rules
+    #: (pA per error instant): ``r_out_<rule>`` for the output layer, ``r_hidden_<rule>`` for every plastic hidden
+    #: layer (times r_hidden_scale), whichever layers train. Used by ``normad-edu compare``.
+    rule: str = _neutral("normad")
+    r_out_resume: float = _neutral(100.0)
+    r_hidden_spikeprop: float = _neutral(30.0)
+    r_out_spikeprop: float = _neutral(300.0)
+    r_hidden_eventprop: float = _neutral(30.0)
+    r_out_eventprop: float = _neutral(300.0)
+    r_hidden_surrogate: float = _neutral(30.0)
+    r_out_surrogate: float = _neutral(300.0)
 
     def layer_rates(self, train: str) -> tuple[tuple[float, ...], tuple[bool, ...]]:
         """The learning rate (pA) and plastic flag of every layer (layer 1 first) when ``train`` layers learn.
@@ -211,14 +274,22 @@ class DeepSetup:
         ``train``: "output" (the output layer only), "outer2" (the output
         layer and the last hidden layer) or "all". The one place where the
         setup's rate fields become per-layer rates; frozen layers get 0.
+        With another ``rule`` than NormAD, its ``r_out_<rule>`` and
+        ``r_hidden_<rule>`` take the place of ``r_out`` and ``r_hidden_all``
+        / ``r_hidden_outer2``.
         """
         if train not in DEEP_TRAIN:
             raise ValueError(f"train must be one of {DEEP_TRAIN}, got {train!r}")
         L = len(self.sizes) - 1
         plastic = tuple(l == L - 1 or train == "all" or (train == "outer2" and l == L - 2) for l in range(L))
-        r_hidden = {"output": 0.0, "outer2": self.r_hidden_outer2, "all": self.r_hidden_all}[train]
+        if self.rule == "normad":
+            r_hidden = {"output": 0.0, "outer2": self.r_hidden_outer2, "all": self.r_hidden_all}[train]
+            r_out = self.r_out
+        else:
+            r_out = getattr(self, f"r_out_{self.rule}")
+            r_hidden = 0.0 if train == "output" else getattr(self, f"r_hidden_{self.rule}", 0.0)
         scale = self.r_hidden_scale or (1.0,) * (L - 1)
-        rates = tuple(self.r_out if l == L - 1 else (r_hidden * scale[l] if plastic[l] else 0.0) for l in range(L))
+        rates = tuple(r_out if l == L - 1 else (r_hidden * scale[l] if plastic[l] else 0.0) for l in range(L))
         return rates, plastic
 
     def __post_init__(self) -> None:
@@ -239,7 +310,7 @@ class DeepSetup:
         for name in ("T", "tau_L_hat", "vdot_min", "sigma", "inhibitory_scale"):
             check_positive(name, getattr(self, name))
         for name in ("input_rate", "desired_rate", "r_out", "r_hidden_all", "r_hidden_outer2", "t_ref",
-                     "desired_t_min"):
+                     "desired_t_min", *_RULE_RATE_FIELDS):
             check_nonnegative(name, getattr(self, name))
         if self.desired_t_min >= self.T:
             raise ValueError(f"desired_t_min must be < T = {self.T} ms, got {self.desired_t_min}")

@@ -42,6 +42,9 @@ from .metrics import correlation_padded
 from .deviations import AdaptiveStep, Homeostasis
 from .network import ForwardRecord, check_weights, forward, no_vdot, pack_inputs, simulate_network
 from .baselines import resume_update
+from .eventprop import eventprop_rule
+from .spikeprop import spikeprop_rule
+from .surrogate import surrogate_rule
 from .normad import NormADParams, actionable_instants, backward, check_rates_and_plastic, error_instants_padded
 from .params import SIGMA, THRESHOLD, LIFParams, SimParams, SynapseParams
 from .result import TrainingResult
@@ -70,9 +73,12 @@ class TrainConfig:
         Width of the Gaussian of the correlation metric (ms).
     mode : {"online", "batch"}
         Apply each pattern's update in turn (random order) or their sum.
-    rule : {"normad", "resume"}
-        Update rule; "resume" (baseline, output layer only) uses
-        :func:`normad_edu.baselines.resume_update`.
+    rule : {"normad", "resume", "spikeprop", "eventprop", "surrogate"}
+        Update rule (:data:`UPDATE_RULES`): NormAD; the ReSuMe baseline
+        (output layer only, :func:`normad_edu.baselines.resume_update`); or
+        one of the gradient rules of :mod:`normad_edu.spikeprop`,
+        :mod:`normad_edu.eventprop`, :mod:`normad_edu.surrogate` with their
+        default options (rates in pA per error instant, as for NormAD).
     raster_every : int
         Store output spike times every ``raster_every`` iterations (for
         raster figures); 0 stores none.
@@ -114,8 +120,8 @@ class TrainConfig:
         check_positive("sigma", self.sigma, unit="ms")
         if self.mode not in ("online", "batch"):
             raise ValueError(f"mode must be 'online' or 'batch', got {self.mode!r}")
-        if self.rule not in ("normad", "resume"):
-            raise ValueError(f"rule must be 'normad' or 'resume', got {self.rule!r}")
+        if self.rule not in UPDATE_RULES:
+            raise ValueError(f"rule must be one of {tuple(UPDATE_RULES)}, got {self.rule!r}")
         check_int("raster_every", self.raster_every, minimum=0)
         check_nonnegative("rate_decay", self.rate_decay, unit="iterations")
         check_nonnegative("homeostasis", self.homeostasis, unit="pA")
@@ -177,7 +183,10 @@ def normad_rule(record, desired, rates, plastic, *, lif, syn, sim, params, insta
 #: calls it with validated arrays: ``rates`` (pA) and ``plastic`` one per layer of ``record``, and
 #: ``instants = (err_t, err_s)``, the padded error instants of ``record`` against ``desired``
 #: (:func:`normad_edu.normad.error_instants_padded`: ms, and signs +1 missed / -1 extra / 0 padding).
-UPDATE_RULES = {"normad": normad_rule, "resume": resume_rule}
+#: The gradient rules take ``options`` too; here they run with their defaults (NormAD's step length along
+#: their own direction, see :mod:`normad_edu._rules`); other options: ``train(..., update=partial(rule, options=...))``.
+UPDATE_RULES = {"normad": normad_rule, "resume": resume_rule, "spikeprop": spikeprop_rule,
+                "eventprop": eventprop_rule, "surrogate": surrogate_rule}
 
 
 def train(

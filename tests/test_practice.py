@@ -36,7 +36,7 @@ import pytest
 from normad_edu import LIFParams, SimParams, SynapseParams, forward
 from normad_edu.course import exercises
 from normad_edu.course.exercises import framework as F
-from normad_edu.course.exercises import nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb07b
+from normad_edu.course.exercises import nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb07b, nb09
 from normad_edu.kernels import alpha_kernel, psi_kernel, psi_kernel_dot
 from normad_edu.lif import LayerOutput
 
@@ -48,9 +48,10 @@ EXERCISE_NOTEBOOKS = {"01": "synaptic_charge", "02": "v_after_reset", "03": "spi
                       "07b": "mcnemar_exact_p"}
 
 
-#: The exercises of notebooks 01-07b, by the name of the function the learner writes.
+#: The exercises of notebooks 01-07b, by the name of the function the learner writes (08's: test_checks.py,
+#: 09's: test_exercises_nb09.py).
 EXERCISES = {name: ex for name, ex in exercises.EXERCISES.items() if ex.notebook != "08"}
-REFERENCES = {name: getattr(module, f"reference_{name}") for module in (nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb07b)
+REFERENCES = {name: getattr(module, f"reference_{name}") for module in (nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb07b, nb09)
               for name in module.EXERCISES}
 
 

@@ -33,7 +33,7 @@ def test_python_dash_m_runs_the_cli():
 def test_registry_maps_names_to_setup_classes_factories_and_configs():
     assert set(EXPERIMENTS) == {"single", "xor", "deep"}
     assert get_experiment("xor").setup_class is XORSetup and get_experiment("deep").setup_class is DeepSetup
-    assert get_experiment("single").configs == ("normad", "resume")
+    assert get_experiment("single").configs == ("normad", "resume", "spikeprop", "eventprop", "surrogate")
     with pytest.raises(ValueError, match="experiment must be one of"):
         get_experiment("mnist")
     with pytest.raises(TypeError, match="must be a XORSetup"):

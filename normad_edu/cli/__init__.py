@@ -3,7 +3,7 @@
 ::
 
     normad-edu demo       [--batch B] [--seed S] [--out DIR] [--json]
-    normad-edu single     [--problems N] [--inputs N] [--max-iter M] [--rule {normad,resume}] [--rate PA]
+    normad-edu single     [--problems N] [--inputs N] [--max-iter M] [--rule RULE] [--rate PA]
                           [--tau-l-hat MS] [--set FIELD=VALUE ...] [--seed S] [--out DIR] [--json] [--quiet]
     normad-edu gradcheck  [--layers 20,10,5,1] [--t-ref MS] [--tau-l-hat MS] [--seed S] [--json]
     normad-edu xor        [--problems N] [--hidden plastic,frozen] [--max-iter M] [--set FIELD=VALUE ...] SWEEP
@@ -11,6 +11,8 @@
     normad-edu reproduce  {fig6,fig7,fig8,fig9,fig10,all} [--quick] [--set FIELD=VALUE ... (fig8-fig10)] SWEEP
     normad-edu study      [--stage {screen,final,confirm,predeclared}] [--levers A,B+C] [--train output,all] [--problems N]
                           [--max-iter M] [--seed S] [--out DIR] [--json] [--quiet] [--workers K]
+    normad-edu compare    [--problems N] [--deep-problems K] [--max-iter M | S,X,D] [--families NAMES] [--rules NAMES]
+                          [--out DIR] [--json] [--quiet] [--workers K]
     normad-edu notebooks  DIR [--force] [--instructor] [--json]
 
     SWEEP = [--seed S] [--out DIR] [--json] [--quiet] [--workers K | --scheduler ADDRESS]
@@ -36,19 +38,19 @@ arguments and print, one job each:
 
 * ``main``: the parser and the dispatch (errors to exit statuses);
 * ``experiments``: ``demo``, ``single``, ``gradcheck``, ``xor``, ``deep``;
-  ``reproduce``, ``study``, ``notebooks``: one command each;
+  ``reproduce``, ``study``, ``compare``, ``notebooks``: one command each;
 * ``support``: errors, argument types, the common options, output folders,
   figures, JSON and printing; ``settings``: ``--set FIELD=VALUE`` and the
   setup a command runs; ``sweeps``: the options and runner the sweeping
   commands share;
 * ``warmup``: compiles every numba kernel (``python -m normad_edu.cli.warmup``).
 
-**Adding a command** (say ``compare``): write ``cli/compare.py`` with
+**Adding a command** (say ``mycommand``): write ``cli/mycommand.py`` with
 
-* ``register(commands)``, which calls ``commands.add_parser("compare", ...)``,
+* ``register(commands)``, which calls ``commands.add_parser("mycommand", ...)``,
   adds the arguments (the shared ones from ``support``, ``settings`` and
-  ``sweeps``) and ends with ``p.set_defaults(func=run_compare)``;
-* ``run_compare(args) -> int``, which runs it and returns the exit status,
+  ``sweeps``) and ends with ``p.set_defaults(func=run_mycommand)``;
+* ``run_mycommand(args) -> int``, which runs it and returns the exit status,
   raising ``support.UsageError`` for a bad value (exit 2) and
   ``support.CommandError`` for a failure (exit 1);
 

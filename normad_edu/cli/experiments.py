@@ -3,7 +3,7 @@
 ::
 
     normad-edu demo       [--batch B] [--seed S] [--out DIR] [--json]
-    normad-edu single     [--problems N] [--inputs N] [--max-iter M] [--rule {normad,resume}] [--rate PA]
+    normad-edu single     [--problems N] [--inputs N] [--max-iter M] [--rule RULE] [--rate PA]
                           [--tau-l-hat MS] [--set FIELD=VALUE ...] [--seed S] [--out DIR] [--json] [--quiet]
     normad-edu gradcheck  [--layers 20,10,5,1] [--t-ref MS] [--tau-l-hat MS] [--seed S] [--json]
     normad-edu xor        [--problems N] [--hidden plastic,frozen] [--max-iter M] [--set FIELD=VALUE ...] SWEEP
@@ -119,7 +119,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def add_single_parser(commands) -> None:
     kind = get_experiment("single")
-    p = commands.add_parser("single", help="train single LIF neurons (n -> 1) with NormAD or ReSuMe",
+    p = commands.add_parser("single", help="train single LIF neurons (n -> 1) with NormAD, ReSuMe or a gradient rule",
                             description="Train N independent single-neuron problems in one batch (SingleSetup: "
                                         "Poisson inputs at 20 Hz, a desired Poisson train at 10 Hz, T = 500 ms, "
                                         "weights from 0, converged at correlation 0.98). Problem i is drawn from "
@@ -131,7 +131,7 @@ def add_single_parser(commands) -> None:
                    help=f"iteration budget (default: {kind.setup_class().max_iter})")
     p.add_argument("--rule", choices=kind.configs, default="normad", help="learning rule (default: normad)")
     p.add_argument("--rate", metavar="PA", type=float_above(0.0), default=None,
-                   help="learning rate in pA per error instant (default: SingleSetup.r_normad / r_resume)")
+                   help="learning rate in pA per error instant (default: the rule's SingleSetup.r_<rule>)")
     p.add_argument("--tau-l-hat", metavar="MS", type=float_above(0.0), default=None,
                    help=f"tau_L' of the NormAD rule in ms (default: {TAU_L_HAT:g}; normad only)")
     add_set_option(p, kind.setup_class)
@@ -144,6 +144,7 @@ def run_single(args: argparse.Namespace) -> int:
     if args.tau_l_hat is not None and args.rule != "normad":
         raise UsageError("argument --tau-l-hat: only the normad rule uses tau_L' (drop it or use --rule normad)")
     out = output_folder(args.out) if args.out is not None else None
+    kind = get_experiment("single")
     setup = build_setup(args, "single", n_inputs=args.inputs, max_iter=args.max_iter, tau_L_hat=args.tau_l_hat,
                         **{f"r_{args.rule}": args.rate})
     mean = setup.input_rate * setup.T / 1000.0
@@ -154,8 +155,8 @@ def run_single(args: argparse.Namespace) -> int:
                           f"{setup.n_inputs} trains (about {slots} spikes each)", "use fewer --problems or --inputs")
     except ValueError as exc:
         raise UsageError(f"arguments --problems and --inputs: {exc}") from None
-    rate = setup.r_normad if args.rule == "normad" else setup.r_resume
-    rule = f"NormAD, tau_L' = {setup.tau_L_hat:g} ms" if args.rule == "normad" else "ReSuMe"
+    rate = setup.rate(args.rule)
+    rule = f"NormAD, tau_L' = {setup.tau_L_hat:g} ms" if args.rule == "normad" else kind.labels[args.rule]
     say(args, f"normad-edu single: {args.problems} problem{'s' if args.problems != 1 else ''}, {setup.n_inputs} -> 1 "
               f"LIF neuron (inputs {setup.input_rate:g} Hz, desired {setup.desired_rate:g} Hz, T = {setup.T:g} ms, "
               f"weights start at 0), seed {args.seed}\n  rule {rule}, r = {rate:g} pA; converged when the "

@@ -24,7 +24,7 @@ from .support import CommandError, Parser, UsageError
 #: The command modules of this package, in the order ``normad-edu --help`` lists their commands. Each has
 #: ``register(commands)``, which adds its commands to the ``commands`` subparsers, each with ``func`` (see
 #: :mod:`normad_edu.cli`). A new command is a new module and its name here.
-COMMAND_MODULES = ("experiments", "reproduce", "study", "notebooks")
+COMMAND_MODULES = ("experiments", "reproduce", "study", "compare", "notebooks")
 
 
 def build_parser() -> argparse.ArgumentParser:

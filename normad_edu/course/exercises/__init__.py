@@ -22,6 +22,7 @@ notebook   module                        the learner writes
 08         :mod:`.nb08`                  ``alpha_kernel``, ``lif_step``,
                                          ``normad_single_update``, ``backprop_adjoints``
                                          (graded with nbgrader: 1-4)
+09         :mod:`.nb09`                  ``fast_sigmoid`` (9.1), ``one_spike_loss`` (9.2)
 =========  ============================  ==============================================
 
 Every ``check_*`` is importable from here: ``from normad_edu.course.exercises
@@ -30,7 +31,7 @@ import check_spike_correlation``.
 
 from __future__ import annotations
 
-from . import nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb07b, nb08
+from . import nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb07b, nb08, nb09
 from .framework import Exercise, Verdict, evaluate, passed, reset_scoreboard, scoreboard
 from .nb01 import check_steady_peak, check_synaptic_charge
 from .nb02 import check_firing_rate, check_v_after_reset
@@ -41,14 +42,16 @@ from .nb06 import check_hit_window, check_xor_encode
 from .nb07 import check_count_error_cap, check_first_spike_times
 from .nb07b import check_mcnemar_exact_p
 from .nb08 import check_alpha_kernel, check_backprop_adjoints, check_lif_step, check_normad_single_update
+from .nb09 import check_fast_sigmoid, check_one_spike_loss
 
 #: Every exercise of the course, by the name of the function the learner writes, in course order.
-EXERCISES: dict[str, Exercise] = {name: ex for module in (nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb07b, nb08)
+EXERCISES: dict[str, Exercise] = {name: ex for module in (nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb07b, nb08, nb09)
                                   for name, ex in module.EXERCISES.items()}
 
-__all__ = ["EXERCISES", "Exercise", "Verdict", "check_alpha_kernel", "check_backprop_adjoints", "check_blame_flip_lag",
-           "check_count_error_cap", "check_exp_correlation", "check_firing_rate", "check_first_spike_times",
-           "check_hit_window", "check_lif_step", "check_mcnemar_exact_p", "check_normad_single_update",
-           "check_one_update_rate", "check_reset_gradient", "check_spike_correlation", "check_spike_time_gradient",
-           "check_steady_peak", "check_synaptic_charge", "check_v_after_reset", "check_xor_encode", "evaluate",
-           "passed", "reset_scoreboard", "scoreboard"]
+__all__ = ["EXERCISES", "Exercise", "Verdict", "check_alpha_kernel", "check_backprop_adjoints",
+           "check_blame_flip_lag", "check_count_error_cap", "check_exp_correlation", "check_fast_sigmoid",
+           "check_firing_rate", "check_first_spike_times", "check_hit_window", "check_lif_step",
+           "check_mcnemar_exact_p", "check_normad_single_update", "check_one_spike_loss", "check_one_update_rate",
+           "check_reset_gradient", "check_spike_correlation", "check_spike_time_gradient", "check_steady_peak",
+           "check_synaptic_charge", "check_v_after_reset", "check_xor_encode", "evaluate", "passed",
+           "reset_scoreboard", "scoreboard"]
