@@ -35,7 +35,7 @@ copyright = "normad_edu developers, MIT License"
 release = version = normad_edu.__version__
 
 root_doc = "docs/site/index"
-include_patterns = ["docs/site/*.md", "docs/*.md", "docs/reference/*.md", "notebooks/*.ipynb"]
+include_patterns = ["docs/site/*.md", "docs/*.md", "docs/reference/*.md", "docs/research/*.md", "notebooks/*.ipynb"]
 exclude_patterns = ["build", "**/.ipynb_checkpoints"]
 
 extensions = [

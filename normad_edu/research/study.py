@@ -453,3 +453,45 @@ def compare_configs(out_dir, combo: str, stage: Stage, a: str = "all", b: str = 
     return {"combo": combo, "a": a, "b": b, "n": n, "converged_a": int(ca.sum()), "converged_b": int(cb.sum()),
             "only_a": int(np.sum(ca & ~cb)), "only_b": int(np.sum(~ca & cb)),
             "fisher_p": fisher_p(int(ca.sum()), n, int(cb.sum()), n), "mcnemar_p": mcnemar_p(ca, cb)}
+
+
+def confirmation_table(out_dir, stage: Stage, combos, reference: str) -> str:
+    """Markdown tables of a confirmation: converged counts and the paired tests (docs/research).
+
+    The first table has one row per combination x configuration: converged of
+    ``stage.n_problems`` with a 95 % Wilson interval, converged within 6,000
+    iterations, the median iterations of the converged runs, and the exact
+    McNemar test against ``reference`` in the same configuration (problems
+    solved only by the combination / only by the reference, p); the
+    reference's own rows come last. The second table compares all three
+    layers with the outer two inside each combination (same problems).
+    Every run must be finished (else ValueError).
+    """
+    combos = [combos] if isinstance(combos, str) else list(combos)
+    combos = list(dict.fromkeys([*combos, reference]))  # the reference's own rows last
+    res = {}
+    for combo in combos:
+        for c in DEEP_TRAIN:
+            it = outcomes(out_dir, combo, c, stage)
+            if it is None:
+                raise ValueError(f"unfinished: {combo} / {c} in {out_dir} (stage {stage})")
+            res[combo, c] = it
+    fmt_p = lambda v: f"{v:.2g}"  # noqa: E731
+    lines = [f"| setting | trained | converged (of {stage.n_problems}) | 95 % CI | within 6,000 | median iterations "
+             f"| vs `{reference}`: only this / only it, McNemar p |", "|---|---|---|---|---|---|---|"]
+    for combo in combos:
+        for c in DEEP_TRAIN:
+            it, ref = res[combo, c], res[reference, c]
+            ok, rok = it >= 0, ref >= 0
+            lo, hi = wilson_interval(int(ok.sum()), it.size)
+            vs = "" if combo == reference else (f"{int(np.sum(ok & ~rok))} / {int(np.sum(~ok & rok))}, "
+                                                 f"p = {fmt_p(mcnemar_p(ok, rok))}")
+            med = f"{np.median(it[ok]):.0f}" if ok.any() else ""
+            lines.append(f"| `{combo}` | {c} | {int(ok.sum())} | {100 * lo:.1f}-{100 * hi:.1f} % | "
+                         f"{int(np.sum(ok & (it <= 6000)))} | {med} | {vs} |")
+    lines += ["", "| setting | all three / outer two | only all three / only outer two | McNemar p |", "|---|---|---|---|"]
+    for combo in combos:
+        a, b = res[combo, "all"] >= 0, res[combo, "outer2"] >= 0
+        lines.append(f"| `{combo}` | {int(a.sum())} / {int(b.sum())} | {int(np.sum(a & ~b))} / {int(np.sum(~a & b))} "
+                     f"| {fmt_p(mcnemar_p(a, b))} |")
+    return "\n".join(lines)
