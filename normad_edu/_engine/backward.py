@@ -123,6 +123,10 @@ def unpack_weights(layout: Layout, flat: np.ndarray) -> list[np.ndarray]:
 # ---------------------------------------------------------------------------
 # Sweeps through time
 # ---------------------------------------------------------------------------
+# The sweeps and backward_one are compiled with error_model="numpy": a float division then has
+# no check for a zero divisor (which raises in Python), so loops of divisions vectorise. Every
+# divisor in them is a positive constant (C, tau) or max(Vdot, vdot_min) > 0, and a division
+# gives the same bits with or without the check.
 
 @numba.njit(cache=True)
 def zeros(n):
@@ -146,8 +150,9 @@ def d_hat_sweep(query_t, pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out
     propagators, no grid. Query times in any order (see
     :func:`d_hat_sweep_ordered`).
     """
+    tab_t, tab_p = no_table()
     d_hat_sweep_ordered(query_t, stable_argsort(query_t), pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out,
-                        not_stopped())
+                        not_stopped(), tab_t, tab_p)
 
 
 @numba.njit(cache=True)
@@ -159,14 +164,29 @@ def not_stopped():
 
 
 @numba.njit(cache=True)
-def d_hat_sweep_ordered(query_t, order, pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out, stop):
+def no_table():
+    """An empty propagator table (see :func:`d_hat_sweep_ordered`): nothing recorded or looked up."""
+    return np.empty(0), np.empty(0).reshape((0, 5))
+
+
+@numba.njit(cache=True, error_model="numpy")
+def d_hat_sweep_ordered(query_t, order, pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out, stop, tab_t, tab_p):
     """:func:`d_hat_sweep` with the queries visited in ``order`` (the stable sort of ``query_t``).
 
     The backward pass passes :func:`~.kernels.insertion_argsort` of its
     queries, which are sorted already (spike times, error instants): linear
     time, and the general sort is not compiled on that path. Returns early
     (``out`` then incomplete) once ``stop[0] != 0`` (read at every stop of
-    the sweep; see :mod:`.threads`)."""
+    the sweep; see :mod:`.threads`).
+
+    Propagator table: unless ``tab_t`` is empty (:func:`no_table`), the sweep
+    records where it stopped and the propagators it used, for
+    :func:`adjoint_sweep` on the same two layers, which stops at the same
+    times backwards: ``tab_t[0]`` the start, ``tab_t[m]`` the end of the m-th
+    piece of positive length and ``tab_p[m]`` its ``(e1, e2, eL, E1, E2)``
+    (room for ``len(query_t) + len(pre_t) + 1`` entries). Returns the number
+    of entries recorded (0 without a table).
+    """
     n_ev = pre_t.shape[0]
     x1 = zeros(n_pre)
     x2 = zeros(n_pre)
@@ -174,18 +194,31 @@ def d_hat_sweep_ordered(query_t, order, pre_t, pre_neuron, n_pre, tau1, tau2, ta
     y2 = zeros(n_pre)
     now = 0.0 if n_ev == 0 else min(0.0, pre_t[0])
     p = 0
+    record = tab_t.shape[0] > 0
+    m = 0
+    if record:
+        tab_t[0] = now
+        m = 1
     for qq in range(query_t.shape[0]):
         q = order[qq]
         tq = query_t[q]
         while True:
             if stop[0] != 0:
-                return
+                return m
             # next stop: the next presynaptic spike strictly before tq, else tq
             is_spike = p < n_ev and pre_t[p] < tq
             nxt = pre_t[p] if is_spike else tq
             h = nxt - now
             if h > 0.0:
                 e1, e2, eL, E1, E2 = propagators(h, tau1, tau2, tau_L_hat, 1.0)
+                if record:
+                    tab_t[m] = nxt
+                    tab_p[m, 0] = e1
+                    tab_p[m, 1] = e2
+                    tab_p[m, 2] = eL
+                    tab_p[m, 3] = E1
+                    tab_p[m, 4] = E2
+                    m += 1
                 for i in range(n_pre):
                     y1[i] = y1[i] * eL + x1[i] * E1
                     y2[i] = y2[i] * eL + x2[i] * E2
@@ -199,10 +232,20 @@ def d_hat_sweep_ordered(query_t, order, pre_t, pre_neuron, n_pre, tau1, tau2, ta
             p += 1
         for i in range(n_pre):
             out[q, i] = (y1[i] - y2[i]) / C
+    return m
 
 
 @numba.njit(cache=True)
 def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1, tau2, tau_L_hat, C, stop):
+    """:func:`adjoint_sweep_tabled` without a propagator table (every propagator computed)."""
+    tab_t, tab_p = no_table()
+    return adjoint_sweep_tabled(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1, tau2, tau_L_hat, C,
+                                stop, tab_t, tab_p, 0)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def adjoint_sweep_tabled(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1, tau2, tau_L_hat, C, stop,
+                         tab_t, tab_p, n_tab):
     """a[e, q] = sum_{p: t_p > t_q} delta[e, p] W_l[j_p, i_q] psihat'(t_p - t_q) (mV/ms).
 
     Sources p: the spikes of layer l (times ``src_t``, neurons j_p), with
@@ -213,6 +256,13 @@ def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1,
     exact propagators and read at each query spike.
     psihat' = alpha / C - psihat / tau_L'. Returns early (``a`` then
     incomplete) once ``stop[0] != 0`` (see :mod:`.threads`).
+
+    ``tab_t[:n_tab]``, ``tab_p``: the propagator table that
+    :func:`d_hat_sweep_ordered` recorded on the same two layers (dhat of
+    layer l-1 at the spikes of layer l). Its pieces run between consecutive
+    distinct spike times of both layers, as this sweep's do, and ``h`` is the
+    same difference of the same two times: a piece found there takes its
+    propagators from the table (the same bits), any other is computed.
     """
     n_e = delta.shape[0]
     a = zeros(n_e * qry_t.shape[0]).reshape((n_e, qry_t.shape[0]))
@@ -231,6 +281,7 @@ def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1,
     p = src_t.shape[0] - 1
     q = qry_t.shape[0] - 1
     now = np.inf
+    u = n_tab - 1  # table entry at or below now
     while q >= 0:
         if stop[0] != 0:
             return a
@@ -238,8 +289,12 @@ def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1,
         is_src = p >= 0 and src_t[p] > qry_t[q]
         nxt = src_t[p] if is_src else qry_t[q]
         if e_lo < n_e and now > nxt:
-            h = now - nxt
-            e1, e2, eL, E1, E2 = propagators(h, tau1, tau2, tau_L_hat, 1.0)
+            while u > 0 and tab_t[u] > now:  # (now only decreases)
+                u -= 1
+            if u > 0 and tab_t[u] == now and tab_t[u - 1] == nxt:  # the piece [nxt, now] is in the table
+                e1, e2, eL, E1, E2 = tab_p[u, 0], tab_p[u, 1], tab_p[u, 2], tab_p[u, 3], tab_p[u, 4]
+            else:
+                e1, e2, eL, E1, E2 = propagators(now - nxt, tau1, tau2, tau_L_hat, 1.0)
             for ei in range((n_e - e_lo) * n_pre):
                 y1[ei] = y1[ei] * eL + x1[ei] * E1
                 y2[ei] = y2[ei] * eL + x2[ei] * E2
@@ -354,7 +409,7 @@ NO_NORMALIZATION, PER_LAYER, PER_NEURON = 0, 1, 2
 # The backward pass: one problem, and a batch in parallel
 # ---------------------------------------------------------------------------
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def backward_one(layout, in_t, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic,
                  normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf, stop):
     """Accumulate the NormAD updates of every plastic layer of one problem into ``dW_buf``.
@@ -416,14 +471,32 @@ def backward_one(layout, in_t, times_buf, counts_buf, vdot_buf, weights_buf, err
     for l in range(1, L):
         dhat_offset[l + 1] = dhat_offset[l] + (start[l + 1] - start[l]) * sizes[l - 1] * (1 if plastic[l - 1] else 0)
     dhat_buf = np.empty(dhat_offset[L])
+    # Propagator tables: the sweep for dhat^{l-1} at the spikes of layer l stops where the adjoint
+    # sweep from layer l to l-1 stops (the spikes of both layers); when both run (l > 1, W^l and a
+    # lower layer plastic), the first records its propagators in block l and the second reads them.
+    below_plastic = np.empty(L + 1, dtype=np.bool_)  # below_plastic[l]: a W^m with m < l is plastic
+    below_plastic[0] = False
+    for l in range(1, L + 1):
+        below_plastic[l] = below_plastic[l - 1] or plastic[l - 1]
+    tab_offset = np.empty(L + 1, dtype=np.int64)
+    tab_offset[0] = 0
+    tab_offset[1] = 0
     for l in range(1, L):
+        tabled = plastic[l - 1] and below_plastic[l - 1]
+        tab_offset[l + 1] = tab_offset[l] + ((start[l + 1] - start[l - 1] + 1) if tabled else 0)
+    tab_t_buf = np.empty(tab_offset[L])
+    tab_p_buf = np.empty(5 * tab_offset[L]).reshape((tab_offset[L], 5))
+    n_tab = np.empty(L + 1, dtype=np.int64)
+    for l in range(1, L):
+        n_tab[l] = 0
         if plastic[l - 1]:
             n_spk = start[l + 1] - start[l]
             t_q = spike_t[start[l]:start[l] + count_before(spike_t[start[l]:start[l + 1]], t_last)]
-            d_hat_sweep_ordered(t_q, insertion_argsort(t_q),
-                                spike_t[start[l - 1]:start[l]], spike_neuron[start[l - 1]:start[l]], sizes[l - 1],
-                                tau1, tau2, tau_L_hat, C,
-                                dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((n_spk, sizes[l - 1])), stop)
+            n_tab[l] = d_hat_sweep_ordered(t_q, insertion_argsort(t_q), spike_t[start[l - 1]:start[l]],
+                                           spike_neuron[start[l - 1]:start[l]], sizes[l - 1], tau1, tau2, tau_L_hat,
+                                           C, dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((n_spk, sizes[l - 1])),
+                                           stop, tab_t_buf[tab_offset[l]:tab_offset[l + 1]],
+                                           tab_p_buf[tab_offset[l]:tab_offset[l + 1]])
 
     wo = layout.weight_offset
     n_L, n_prev = sizes[L], sizes[L - 1]
@@ -444,7 +517,8 @@ def backward_one(layout, in_t, times_buf, counts_buf, vdot_buf, weights_buf, err
         if plastic[L - 1]:
             dhat_err = np.empty(n_e * n_prev).reshape((n_e, n_prev))
             d_hat_sweep_ordered(t_err, insertion_argsort(t_err), spike_t[start[L - 1]:start[L]],
-                                spike_neuron[start[L - 1]:start[L]], n_prev, tau1, tau2, tau_L_hat, C, dhat_err, stop)
+                                spike_neuron[start[L - 1]:start[L]], n_prev, tau1, tau2, tau_L_hat, C, dhat_err, stop,
+                                tab_t_buf[:0], tab_p_buf[:0])
             for e in range(n_e):
                 add_normalized(dW_out[k], dhat_err[e], rates[L - 1] * err_s[k, e], normalize != NO_NORMALIZATION)
         if not hidden_plastic:
@@ -506,14 +580,13 @@ def backward_one(layout, in_t, times_buf, counts_buf, vdot_buf, weights_buf, err
                             add_scaled(dW_l, G[b], scale, math.sqrt(sq[b]))
                         else:
                             add_scaled(dW_l, G[b], scale, 1.0)
-            below = False
-            for m in range(l - 1):
-                below = below or plastic[m]
-            if not below:
+            if not below_plastic[l - 1]:
                 break
             # a_i^g = sum_{j,f: t_j^f > t_i^g} delta_j^f W^l_ji psihat'(t_j^f - t_i^g)
-            a = adjoint_sweep(delta, spike_t[lo:hi], spike_neuron[lo:hi], W_l, spike_t[start[l - 1]:start[l]],
-                              spike_neuron[start[l - 1]:start[l]], n_in, tau1, tau2, tau_L_hat, C, stop)
+            a = adjoint_sweep_tabled(delta, spike_t[lo:hi], spike_neuron[lo:hi], W_l, spike_t[start[l - 1]:start[l]],
+                                     spike_neuron[start[l - 1]:start[l]], n_in, tau1, tau2, tau_L_hat, C, stop,
+                                     tab_t_buf[tab_offset[l]:tab_offset[l + 1]],
+                                     tab_p_buf[tab_offset[l]:tab_offset[l + 1]], n_tab[l])
 
 
 @numba.njit(cache=True, nogil=True)
