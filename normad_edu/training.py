@@ -438,7 +438,10 @@ class TrainingState:
             applied = [self._scaled(d.reshape((active.size, M) + d.shape[1:]).sum(axis=1), f + l, active)
                        for l, d in enumerate(dW)]
             for l in range(self.L - f):
-                self.Ws[f + l][active] += applied[l]
+                if active.size == self.P:  # every problem (active is sorted): in place, no gather and scatter
+                    self.Ws[f + l] += applied[l]
+                else:
+                    self.Ws[f + l][active] += applied[l]
             return applied
         order = self.order.orders(active, M)
         applied = [np.zeros((active.size,) + W.shape[1:]) for W in self.Ws[f:]]
@@ -502,8 +505,8 @@ class _History:
         net = self.net
         c = net.layer_counts(rec, ip, im, l + 1).reshape(A, net.M, -1)
         active = ip.reshape(A, net.M)[:, 0]
-        return (c.sum(axis=(1, 2)), (c.sum(axis=1) == 0).mean(axis=-1),
-                np.sqrt((net.Ws[l][active] ** 2).sum(axis=(1, 2))))
+        W = net.Ws[l] if A == net.P else net.Ws[l][active]  # (every problem: the array itself, not a copy)
+        return (c.sum(axis=(1, 2)), (c.sum(axis=1) == 0).mean(axis=-1), np.sqrt((W ** 2).sum(axis=(1, 2))))
 
     def carry_forward(self, last_it) -> None:
         """Problems that stopped before ``last_it`` keep their last values up to it (filled in once, at the end)."""

@@ -123,6 +123,10 @@ def unpack_weights(layout: Layout, flat: np.ndarray) -> list[np.ndarray]:
 # ---------------------------------------------------------------------------
 # Sweeps through time
 # ---------------------------------------------------------------------------
+# The sweeps and backward_one are compiled with error_model="numpy": a float division then has
+# no check for a zero divisor (which raises in Python), so loops of divisions vectorise. Every
+# divisor in them is a positive constant (C, tau) or max(Vdot, vdot_min) > 0, and a division
+# gives the same bits with or without the check.
 
 @numba.njit(cache=True)
 def zeros(n):
@@ -146,8 +150,9 @@ def d_hat_sweep(query_t, pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out
     propagators, no grid. Query times in any order (see
     :func:`d_hat_sweep_ordered`).
     """
+    tab_t, tab_p = no_table()
     d_hat_sweep_ordered(query_t, stable_argsort(query_t), pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out,
-                        not_stopped())
+                        not_stopped(), tab_t, tab_p)
 
 
 @numba.njit(cache=True)
@@ -159,14 +164,29 @@ def not_stopped():
 
 
 @numba.njit(cache=True)
-def d_hat_sweep_ordered(query_t, order, pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out, stop):
+def no_table():
+    """An empty propagator table (see :func:`d_hat_sweep_ordered`): nothing recorded or looked up."""
+    return np.empty(0), np.empty(0).reshape((0, 5))
+
+
+@numba.njit(cache=True, error_model="numpy")
+def d_hat_sweep_ordered(query_t, order, pre_t, pre_neuron, n_pre, tau1, tau2, tau_L_hat, C, out, stop, tab_t, tab_p):
     """:func:`d_hat_sweep` with the queries visited in ``order`` (the stable sort of ``query_t``).
 
     The backward pass passes :func:`~.kernels.insertion_argsort` of its
     queries, which are sorted already (spike times, error instants): linear
     time, and the general sort is not compiled on that path. Returns early
     (``out`` then incomplete) once ``stop[0] != 0`` (read at every stop of
-    the sweep; see :mod:`.threads`)."""
+    the sweep; see :mod:`.threads`).
+
+    Propagator table: unless ``tab_t`` is empty (:func:`no_table`), the sweep
+    records where it stopped and the propagators it used, for
+    :func:`adjoint_sweep` on the same two layers, which stops at the same
+    times backwards: ``tab_t[0]`` the start, ``tab_t[m]`` the end of the m-th
+    piece of positive length and ``tab_p[m]`` its ``(e1, e2, eL, E1, E2)``
+    (room for ``len(query_t) + len(pre_t) + 1`` entries). Returns the number
+    of entries recorded (0 without a table).
+    """
     n_ev = pre_t.shape[0]
     x1 = zeros(n_pre)
     x2 = zeros(n_pre)
@@ -174,18 +194,31 @@ def d_hat_sweep_ordered(query_t, order, pre_t, pre_neuron, n_pre, tau1, tau2, ta
     y2 = zeros(n_pre)
     now = 0.0 if n_ev == 0 else min(0.0, pre_t[0])
     p = 0
+    record = tab_t.shape[0] > 0
+    m = 0
+    if record:
+        tab_t[0] = now
+        m = 1
     for qq in range(query_t.shape[0]):
         q = order[qq]
         tq = query_t[q]
         while True:
             if stop[0] != 0:
-                return
+                return m
             # next stop: the next presynaptic spike strictly before tq, else tq
             is_spike = p < n_ev and pre_t[p] < tq
             nxt = pre_t[p] if is_spike else tq
             h = nxt - now
             if h > 0.0:
                 e1, e2, eL, E1, E2 = propagators(h, tau1, tau2, tau_L_hat, 1.0)
+                if record:
+                    tab_t[m] = nxt
+                    tab_p[m, 0] = e1
+                    tab_p[m, 1] = e2
+                    tab_p[m, 2] = eL
+                    tab_p[m, 3] = E1
+                    tab_p[m, 4] = E2
+                    m += 1
                 for i in range(n_pre):
                     y1[i] = y1[i] * eL + x1[i] * E1
                     y2[i] = y2[i] * eL + x2[i] * E2
@@ -199,10 +232,20 @@ def d_hat_sweep_ordered(query_t, order, pre_t, pre_neuron, n_pre, tau1, tau2, ta
             p += 1
         for i in range(n_pre):
             out[q, i] = (y1[i] - y2[i]) / C
+    return m
 
 
 @numba.njit(cache=True)
 def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1, tau2, tau_L_hat, C, stop):
+    """:func:`adjoint_sweep_tabled` without a propagator table (every propagator computed)."""
+    tab_t, tab_p = no_table()
+    return adjoint_sweep_tabled(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1, tau2, tau_L_hat, C,
+                                stop, tab_t, tab_p, 0)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def adjoint_sweep_tabled(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1, tau2, tau_L_hat, C, stop,
+                         tab_t, tab_p, n_tab):
     """a[e, q] = sum_{p: t_p > t_q} delta[e, p] W_l[j_p, i_q] psihat'(t_p - t_q) (mV/ms).
 
     Sources p: the spikes of layer l (times ``src_t``, neurons j_p), with
@@ -213,6 +256,13 @@ def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1,
     exact propagators and read at each query spike.
     psihat' = alpha / C - psihat / tau_L'. Returns early (``a`` then
     incomplete) once ``stop[0] != 0`` (see :mod:`.threads`).
+
+    ``tab_t[:n_tab]``, ``tab_p``: the propagator table that
+    :func:`d_hat_sweep_ordered` recorded on the same two layers (dhat of
+    layer l-1 at the spikes of layer l). Its pieces run between consecutive
+    distinct spike times of both layers, as this sweep's do, and ``h`` is the
+    same difference of the same two times: a piece found there takes its
+    propagators from the table (the same bits), any other is computed.
     """
     n_e = delta.shape[0]
     a = zeros(n_e * qry_t.shape[0]).reshape((n_e, qry_t.shape[0]))
@@ -231,6 +281,7 @@ def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1,
     p = src_t.shape[0] - 1
     q = qry_t.shape[0] - 1
     now = np.inf
+    u = n_tab - 1  # table entry at or below now
     while q >= 0:
         if stop[0] != 0:
             return a
@@ -238,8 +289,12 @@ def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1,
         is_src = p >= 0 and src_t[p] > qry_t[q]
         nxt = src_t[p] if is_src else qry_t[q]
         if e_lo < n_e and now > nxt:
-            h = now - nxt
-            e1, e2, eL, E1, E2 = propagators(h, tau1, tau2, tau_L_hat, 1.0)
+            while u > 0 and tab_t[u] > now:  # (now only decreases)
+                u -= 1
+            if u > 0 and tab_t[u] == now and tab_t[u - 1] == nxt:  # the piece [nxt, now] is in the table
+                e1, e2, eL, E1, E2 = tab_p[u, 0], tab_p[u, 1], tab_p[u, 2], tab_p[u, 3], tab_p[u, 4]
+            else:
+                e1, e2, eL, E1, E2 = propagators(now - nxt, tau1, tau2, tau_L_hat, 1.0)
             for ei in range((n_e - e_lo) * n_pre):
                 y1[ei] = y1[ei] * eL + x1[ei] * E1
                 y2[ei] = y2[ei] * eL + x2[ei] * E2
@@ -284,10 +339,66 @@ def add_normalized(dW_l, G, scale, normalize):
         for i in range(G.shape[0]):
             sq += G[i] * G[i]
         norm = math.sqrt(sq)
+    add_scaled(dW_l, G, scale, norm)
+
+
+@numba.njit(cache=True)
+def add_scaled(dW_l, G, scale, norm):
+    """dW_l += (scale / norm) * G, skipped when norm = 0 (the last step of :func:`add_normalized`)."""
     if norm > 0.0:
         f = scale / norm
         for i in range(G.shape[0]):
             dW_l[i] += f * G[i]
+
+
+@numba.njit(cache=True)
+def sums_of_squares(G, rows, n, sq):
+    """sq[r] = sum_{x < n} G[rows[r], x]^2 for the 8 rows ``rows`` (a row may repeat).
+
+    Each sum runs in the order of :func:`add_normalized` (x = 0, 1, ..., one
+    addition at a time: the same bits). One such sum is a chain of dependent
+    additions, each waiting for the one before; eight independent chains
+    advance together, so the processor overlaps them (~3x faster per sum).
+    """
+    g0, g1, g2, g3 = G[rows[0]], G[rows[1]], G[rows[2]], G[rows[3]]
+    g4, g5, g6, g7 = G[rows[4]], G[rows[5]], G[rows[6]], G[rows[7]]
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
+    for x in range(n):
+        s0 += g0[x] * g0[x]
+        s1 += g1[x] * g1[x]
+        s2 += g2[x] * g2[x]
+        s3 += g3[x] * g3[x]
+        s4 += g4[x] * g4[x]
+        s5 += g5[x] * g5[x]
+        s6 += g6[x] * g6[x]
+        s7 += g7[x] * g7[x]
+    sq[0] = s0
+    sq[1] = s1
+    sq[2] = s2
+    sq[3] = s3
+    sq[4] = s4
+    sq[5] = s5
+    sq[6] = s6
+    sq[7] = s7
+
+
+#: Error instants whose hidden-layer gradients G^l are formed before they are normalised together
+#: (:func:`sums_of_squares` runs eight sums at once).
+E_BLOCK = 8
+
+
+@numba.njit(cache=True)
+def count_before(t_sorted, t):
+    """Number of entries of the sorted ``t_sorted`` strictly below ``t`` (binary search)."""
+    lo = 0
+    hi = t_sorted.shape[0]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if t_sorted[mid] < t:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 #: ``normalize`` codes of the kernel.
@@ -298,7 +409,7 @@ NO_NORMALIZATION, PER_LAYER, PER_NEURON = 0, 1, 2
 # The backward pass: one problem, and a batch in parallel
 # ---------------------------------------------------------------------------
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def backward_one(layout, in_t, times_buf, counts_buf, vdot_buf, weights_buf, err_t, err_s, rates, plastic,
                  normalize, tau1, tau2, tau_L_hat, C, vdot_min, dW_buf, stop):
     """Accumulate the NormAD updates of every plastic layer of one problem into ``dW_buf``.
@@ -344,7 +455,15 @@ def backward_one(layout, in_t, times_buf, counts_buf, vdot_buf, weights_buf, err
             for p in range(t_l.shape[0]):
                 vdot_clipped[start[l] + p] = max(vdot_l[j_l[p], f_l[p]], vdot_min)
 
-    # dhat^{l-1} at every spike of each hidden layer l with plastic W^l:
+    # The last error instant of any output neuron: a spike at or after it gets delta = 0 for every
+    # instant (a spike moves only the potential after it), so dhat is not needed there.
+    t_last = -np.inf
+    for k in range(err_s.shape[0]):
+        for e in range(err_s.shape[1]):
+            if err_s[k, e] != 0:
+                t_last = max(t_last, err_t[k, e])
+
+    # dhat^{l-1} at the spikes of each hidden layer l with plastic W^l (those before t_last):
     # block l of dhat_buf, rows = spikes of layer l, columns = neurons of l-1.
     dhat_offset = np.empty(L + 1, dtype=np.int64)
     dhat_offset[0] = 0
@@ -352,19 +471,39 @@ def backward_one(layout, in_t, times_buf, counts_buf, vdot_buf, weights_buf, err
     for l in range(1, L):
         dhat_offset[l + 1] = dhat_offset[l] + (start[l + 1] - start[l]) * sizes[l - 1] * (1 if plastic[l - 1] else 0)
     dhat_buf = np.empty(dhat_offset[L])
+    # Propagator tables: the sweep for dhat^{l-1} at the spikes of layer l stops where the adjoint
+    # sweep from layer l to l-1 stops (the spikes of both layers); when both run (l > 1, W^l and a
+    # lower layer plastic), the first records its propagators in block l and the second reads them.
+    below_plastic = np.empty(L + 1, dtype=np.bool_)  # below_plastic[l]: a W^m with m < l is plastic
+    below_plastic[0] = False
+    for l in range(1, L + 1):
+        below_plastic[l] = below_plastic[l - 1] or plastic[l - 1]
+    tab_offset = np.empty(L + 1, dtype=np.int64)
+    tab_offset[0] = 0
+    tab_offset[1] = 0
     for l in range(1, L):
+        tabled = plastic[l - 1] and below_plastic[l - 1]
+        tab_offset[l + 1] = tab_offset[l] + ((start[l + 1] - start[l - 1] + 1) if tabled else 0)
+    tab_t_buf = np.empty(tab_offset[L])
+    tab_p_buf = np.empty(5 * tab_offset[L]).reshape((tab_offset[L], 5))
+    n_tab = np.empty(L + 1, dtype=np.int64)
+    for l in range(1, L):
+        n_tab[l] = 0
         if plastic[l - 1]:
             n_spk = start[l + 1] - start[l]
-            t_q = spike_t[start[l]:start[l + 1]]
-            d_hat_sweep_ordered(t_q, insertion_argsort(t_q),
-                                spike_t[start[l - 1]:start[l]], spike_neuron[start[l - 1]:start[l]], sizes[l - 1],
-                                tau1, tau2, tau_L_hat, C,
-                                dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((n_spk, sizes[l - 1])), stop)
+            t_q = spike_t[start[l]:start[l] + count_before(spike_t[start[l]:start[l + 1]], t_last)]
+            n_tab[l] = d_hat_sweep_ordered(t_q, insertion_argsort(t_q), spike_t[start[l - 1]:start[l]],
+                                           spike_neuron[start[l - 1]:start[l]], sizes[l - 1], tau1, tau2, tau_L_hat,
+                                           C, dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((n_spk, sizes[l - 1])),
+                                           stop, tab_t_buf[tab_offset[l]:tab_offset[l + 1]],
+                                           tab_p_buf[tab_offset[l]:tab_offset[l + 1]])
 
     wo = layout.weight_offset
     n_L, n_prev = sizes[L], sizes[L - 1]
     W_out = weights_buf[wo[L - 1]:wo[L]].reshape((n_L, n_prev))
     dW_out = dW_buf[wo[L - 1]:wo[L]].reshape((n_L, n_prev))
+    rows = np.empty(E_BLOCK, dtype=np.int64)
+    sq = np.empty(E_BLOCK)
     for k in range(n_L):
         if stop[0] != 0:
             return
@@ -378,16 +517,18 @@ def backward_one(layout, in_t, times_buf, counts_buf, vdot_buf, weights_buf, err
         if plastic[L - 1]:
             dhat_err = np.empty(n_e * n_prev).reshape((n_e, n_prev))
             d_hat_sweep_ordered(t_err, insertion_argsort(t_err), spike_t[start[L - 1]:start[L]],
-                                spike_neuron[start[L - 1]:start[L]], n_prev, tau1, tau2, tau_L_hat, C, dhat_err, stop)
+                                spike_neuron[start[L - 1]:start[L]], n_prev, tau1, tau2, tau_L_hat, C, dhat_err, stop,
+                                tab_t_buf[:0], tab_p_buf[:0])
             for e in range(n_e):
                 add_normalized(dW_out[k], dhat_err[e], rates[L - 1] * err_s[k, e], normalize != NO_NORMALIZATION)
         if not hidden_plastic:
             continue
         # --- layer L-1: a_j^f = -W^L_kj psihat'(t - t_j^f) ---------------------
+        # (psihat'(lag) = 0 for lag <= 0: only the spikes before t, the first ones of the sorted layer)
         lo, hi = start[L - 1], start[L]
         a = zeros(n_e * (hi - lo)).reshape((n_e, hi - lo))
         for e in range(n_e):
-            for p in range(hi - lo):
+            for p in range(count_before(spike_t[lo:hi], t_err[e])):
                 lag = t_err[e] - spike_t[lo + p]
                 a[e, p] = -W_out[k, spike_neuron[lo + p]] * psi_hat_dot(lag, tau1, tau2, tau_L_hat, C)
         # --- hidden layers l = L-1 .. 1 -----------------------------------------
@@ -403,35 +544,49 @@ def backward_one(layout, in_t, times_buf, counts_buf, vdot_buf, weights_buf, err
             if plastic[l - 1]:
                 dW_l = dW_buf[wo[l - 1]:wo[l]]  # flat (n_l, n_in): [j * n_in + i]
                 dhat_l = dhat_buf[dhat_offset[l]:dhat_offset[l + 1]].reshape((hi - lo, n_in))
-                G = np.empty(n_l * n_in)  # flat as dW_l; zeroed for every e below
-                G_rows = G.reshape((n_l, n_in))  # the same memory, row j = neuron j
-                for e in range(n_e):
-                    if stop[0] != 0:
-                        return
-                    G[:] = 0.0
-                    for p in range(hi - lo):  # G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f)
-                        d = delta[e, p]
-                        if d != 0.0:
-                            # (a row of a 2-D array, not G[j * n_in + i]: the compiler cannot tell that
-                            # j * n_in + i >= 0 and then does not vectorise the loop)
-                            j = spike_neuron[lo + p]
-                            for i in range(n_in):
-                                G_rows[j, i] -= d * dhat_l[p, i]
-                    if normalize == PER_NEURON:  # every row j on its own: dW_l[j] += r e G[j] / ||G[j]||
-                        per_row = normalize == PER_NEURON  # (a plain bool: one compiled add_normalized)
-                        for j in range(n_l):
-                            add_normalized(dW_l[j * n_in:(j + 1) * n_in], G[j * n_in:(j + 1) * n_in],
-                                           rates[l - 1] * err_s[k, e], per_row)
-                    else:
-                        add_normalized(dW_l, G, rates[l - 1] * err_s[k, e], normalize == PER_LAYER)
-            below = False
-            for m in range(l - 1):
-                below = below or plastic[m]
-            if not below:
+                # G^l of E_BLOCK error instants at a time (each flat as dW_l, zeroed before use), then their
+                # normalised steps in the order of the instants
+                G = np.empty(E_BLOCK * n_l * n_in).reshape((E_BLOCK, n_l * n_in))
+                for e0 in range(0, n_e, E_BLOCK):
+                    n_b = min(E_BLOCK, n_e - e0)
+                    for b in range(n_b):
+                        if stop[0] != 0:
+                            return
+                        e = e0 + b
+                        G_e = G[b]
+                        G_rows = G_e.reshape((n_l, n_in))  # the same memory, row j = neuron j
+                        G_e[:] = 0.0
+                        # G^l[j, i] = -sum_f delta_j^f dhat^{l-1}_i(t_j^f); delta = 0 from t on
+                        for p in range(count_before(spike_t[lo:hi], t_err[e])):
+                            d = delta[e, p]
+                            if d != 0.0:
+                                # (a row of a 2-D array, not G[j * n_in + i]: the compiler cannot tell that
+                                # j * n_in + i >= 0 and then does not vectorise the loop)
+                                j = spike_neuron[lo + p]
+                                for i in range(n_in):
+                                    G_rows[j, i] -= d * dhat_l[p, i]
+                    if normalize == PER_LAYER:  # ||G||^2 of the block's instants (unused rows repeat row 0)
+                        for b in range(E_BLOCK):
+                            rows[b] = b if b < n_b else 0
+                        sums_of_squares(G, rows, n_l * n_in, sq)
+                    for b in range(n_b):
+                        scale = rates[l - 1] * err_s[k, e0 + b]
+                        if normalize == PER_NEURON:  # every row j on its own: dW_l[j] += r e G[j] / ||G[j]||
+                            per_row = normalize == PER_NEURON  # (a plain bool: one compiled add_normalized)
+                            for j in range(n_l):
+                                add_normalized(dW_l[j * n_in:(j + 1) * n_in], G[b, j * n_in:(j + 1) * n_in],
+                                               scale, per_row)
+                        elif normalize == PER_LAYER:  # dW_l += r e G / ||G||
+                            add_scaled(dW_l, G[b], scale, math.sqrt(sq[b]))
+                        else:
+                            add_scaled(dW_l, G[b], scale, 1.0)
+            if not below_plastic[l - 1]:
                 break
             # a_i^g = sum_{j,f: t_j^f > t_i^g} delta_j^f W^l_ji psihat'(t_j^f - t_i^g)
-            a = adjoint_sweep(delta, spike_t[lo:hi], spike_neuron[lo:hi], W_l, spike_t[start[l - 1]:start[l]],
-                              spike_neuron[start[l - 1]:start[l]], n_in, tau1, tau2, tau_L_hat, C, stop)
+            a = adjoint_sweep_tabled(delta, spike_t[lo:hi], spike_neuron[lo:hi], W_l, spike_t[start[l - 1]:start[l]],
+                                     spike_neuron[start[l - 1]:start[l]], n_in, tau1, tau2, tau_L_hat, C, stop,
+                                     tab_t_buf[tab_offset[l]:tab_offset[l + 1]],
+                                     tab_p_buf[tab_offset[l]:tab_offset[l + 1]], n_tab[l])
 
 
 @numba.njit(cache=True, nogil=True)

@@ -66,8 +66,12 @@ def psi_hat_dot(lag, tau1, tau2, tau_L_hat, C):
     """psihat'(lag) = alpha(lag)/C - psihat(lag)/tau_L' (1/pF); 0 for lag <= 0."""
     if lag <= 0.0:
         return 0.0
-    alpha = math.exp(-lag / tau1) - math.exp(-lag / tau2)
-    psi_hat = (exp_filter(lag, tau1, tau_L_hat) - exp_filter(lag, tau2, tau_L_hat)) / C
+    e1 = math.exp(-lag / tau1)
+    e2 = math.exp(-lag / tau2)
+    eL = math.exp(-lag / tau_L_hat)  # the slower exponential of both filters: computed once (the same bits)
+    alpha = e1 - e2
+    psi_hat = (exp_filter_given(lag, tau1, tau_L_hat, slower(e1, eL, tau1, tau_L_hat))
+               - exp_filter_given(lag, tau2, tau_L_hat, slower(e2, eL, tau2, tau_L_hat))) / C
     return alpha / C - psi_hat / tau_L_hat
 
 
