@@ -50,6 +50,7 @@ import numpy as np
 
 from normad_edu import training
 from normad_edu._engine import backward as engine
+from normad_edu._engine import sweeps
 from normad_edu._engine.kernels import flatten_spikes
 from normad_edu.experiments import deep_problems
 from normad_edu.lif import simulate_layer
@@ -80,7 +81,7 @@ def _dhat_sweeps(lo, hi, stop, times_pre, counts_pre, times_post, counts_post, n
         pre_t, pre_j, _ = flatten_spikes(times_pre[b], counts_pre[b], n_pre)
         post_t, _, _ = flatten_spikes(times_post[b], counts_post[b], times_post.shape[1])
         out = np.empty((post_t.shape[0], n_pre))
-        engine.d_hat_sweep(post_t, pre_t, pre_j, n_pre, tau1, tau2, tau_L_hat, C, out)
+        sweeps.d_hat_sweep(post_t, pre_t, pre_j, n_pre, tau1, tau2, tau_L_hat, C, out)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -93,7 +94,7 @@ def _dhat_at_errors(lo, hi, stop, err_t, err_s, times_pre, counts_pre, n_pre, ta
             while n_e < err_s.shape[2] and err_s[b, k, n_e] != 0:
                 n_e += 1
             out = np.empty((n_e, n_pre))
-            engine.d_hat_sweep(err_t[b, k, :n_e], pre_t, pre_j, n_pre, tau1, tau2, tau_L_hat, C, out)
+            sweeps.d_hat_sweep(err_t[b, k, :n_e], pre_t, pre_j, n_pre, tau1, tau2, tau_L_hat, C, out)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -103,7 +104,7 @@ def _adjoint_sweeps(lo, hi, stop, n_err, times_src, counts_src, W, times_qry, co
         src_t, src_j, _ = flatten_spikes(times_src[b], counts_src[b], times_src.shape[1])
         qry_t, qry_j, _ = flatten_spikes(times_qry[b], counts_qry[b], times_qry.shape[1])
         delta = np.ones((n_err[b], src_t.shape[0]))
-        engine.adjoint_sweep(delta, src_t, src_j, W[b], qry_t, qry_j, times_qry.shape[1], tau1, tau2, tau_L_hat, C,
+        sweeps.adjoint_sweep(delta, src_t, src_j, W[b], qry_t, qry_j, times_qry.shape[1], tau1, tau2, tau_L_hat, C,
                              stop)
 
 

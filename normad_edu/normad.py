@@ -68,6 +68,7 @@ from functools import cached_property
 import numpy as np
 
 from ._engine import backward as _engine
+from ._engine import sweeps as _sweeps
 from ._engine.error_instants import error_instants_padded as _engine_error_instants
 from ._engine.kernels import flatten_spikes as _flatten_spikes
 from .validation import check_nonnegative, check_positive, check_real
@@ -594,5 +595,5 @@ def d_hat(t, trains, *, tau_L_hat: float = TAU_L_HAT, syn: SynapseParams = Synap
     pt, pc = to_padded(pops)
     pre_t, pre_j, _ = _flatten_spikes(pt, pc, len(pops))
     out = np.zeros((tq.size, len(pops)))
-    _engine.d_hat_sweep(tq, pre_t, pre_j, len(pops), syn.tau1, syn.tau2, tau_L_hat, lif.C, out)
+    _sweeps.d_hat_sweep(tq, pre_t, pre_j, len(pops), syn.tau1, syn.tau2, tau_L_hat, lif.C, out)
     return out[0] if np.ndim(t) == 0 else out

@@ -38,7 +38,7 @@ from scipy.integrate import quad
 
 from normad_edu import forward, kernels, poisson_spike_trains
 from normad_edu import normad as core
-from normad_edu._engine.backward import adjoint_sweep as _adjoint_sweep
+from normad_edu._engine.sweeps import adjoint_sweep as _adjoint_sweep
 from normad_edu._engine.kernels import exp_filter as _engine_exp_filter
 from normad_edu.course.exercises import borrowing, framework, nb08
 from normad_edu.course.exercises.nb08 import (

@@ -16,6 +16,9 @@ kernels
     and the backward pass.
 error_instants
     The batched error-instant merge (padded desired and observed trains).
+sweeps
+    The compiled sweeps through time: dhat at many query times, the adjoint
+    recursion (the same sweep run backwards).
 backward
     Packing a :class:`~normad_edu.network.ForwardRecord` into flat per-layer
     buffers and the compiled backward pass.

@@ -558,7 +558,7 @@ BACKPROP = Exercise(
     ),
     hidden_cases=_backprop_hidden,
     forbidden=_DRIVERS + ("normad_edu.normad:adjoints_below", "normad_edu.normad:backward_steps",
-                          "normad_edu.normad:LayerBlame", "normad_edu._engine.backward:adjoint_sweep"),
+                          "normad_edu.normad:LayerBlame", "normad_edu._engine.sweeps:adjoint_sweep"),
     allowed="psi_hat_kernel_dot and NumPy",
     note="normad_edu.normad applies this step once per hidden layer, from the top down.",
     exception_hints=((IndexError, "W has shape (n_upper, n_lower): the weight from lower neuron i to upper neuron j "
