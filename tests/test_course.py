@@ -1,7 +1,8 @@
 """The course in every install: ``normad_edu.course.shipped`` and ``normad-edu notebooks DIR [--instructor]``.
 
 Here the package is imported from the checkout, so the course is the
-checkout's ``notebooks/`` and ``docs/method.md``; tests/test_packaging.py
+checkout's ``notebooks/`` and the pages they link to (``docs/method.md``, the
+reference card ``docs/reference/`` and its figures); tests/test_packaging.py
 installs the sdist into a fresh venv and runs the command (and a notebook)
 from there, where the course comes from the wheel's ``normad_edu/course/``.
 Learners get the student version of notebook 08; the instructor version is
@@ -31,14 +32,22 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
+#: The pages the notebooks link to, besides the notebooks: the method, the reference card and its figures.
+DOCS = [ROOT / "docs" / "method.md", *sorted((ROOT / "docs" / "reference").glob("*.md")),
+        *sorted((ROOT / "docs" / "figures").glob("*.svg")), *sorted((ROOT / "docs" / "figures").glob("*.png"))]
+
+
 def _expected_files() -> list[Path]:
-    return sorted([p.relative_to(ROOT) for p in NOTEBOOKS] + [Path("docs/method.md")])
+    return sorted([p.relative_to(ROOT) for p in NOTEBOOKS + DOCS])
 
 
 def test_course_from_a_checkout_is_the_checkouts_notebooks_and_method():
     assert course_root() == ROOT
     assert course_files() == _expected_files()
     assert len(NOTEBOOKS) >= 9
+    assert {"algorithm.md", "equations.md", "glossary.md", "further-reading.md", "backprop_schematic.svg",
+            "backprop_schematic.png"} <= {p.name for p in DOCS}
+    assert not any(p.suffix == ".py" for p in course_files())        # docs/figures/make_figures.py stays home
 
 
 def test_copy_course_copies_every_file_byte_for_byte_and_refuses_to_overwrite(tmp_path):
@@ -50,6 +59,11 @@ def test_copy_course_copies_every_file_byte_for_byte_and_refuses_to_overwrite(tm
     # the notebooks' relative links to ../docs/method.md resolve in the copy
     text = (dest / "notebooks" / "04_normad_single_neuron.ipynb").read_text()
     assert "../docs/method.md" in text and (dest / "notebooks" / "../docs/method.md").is_file()
+    # ... and so do those to the reference card, and the card's to its figure
+    assert "../docs/reference/glossary.md" in text and (dest / "notebooks" / "../docs/reference/glossary.md").is_file()
+    algorithm = (dest / "docs" / "reference" / "algorithm.md").read_text(encoding="utf-8")
+    assert "../figures/backprop_schematic.svg" in algorithm
+    assert (dest / "docs" / "reference" / "../figures/backprop_schematic.svg").is_file()
 
     # one existing file blocks the whole copy: nothing is written
     (dest / "notebooks" / "01_synapse.ipynb").write_text("my notes")
@@ -105,7 +119,7 @@ def test_cli_notebooks_copies_and_reports(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["notebooks", "x"]) == 0
     out = capsys.readouterr().out
-    assert f"copied {len(NOTEBOOKS)} notebooks and 1 other file to {tmp_path / 'x'}" in out
+    assert f"copied {len(NOTEBOOKS)} notebooks and {len(DOCS)} other files to {tmp_path / 'x'}" in out
     assert "jupyter lab x/notebooks" in out
     assert sorted(p.name for p in (tmp_path / "x" / "notebooks").iterdir()) == [p.name for p in NOTEBOOKS]
 

@@ -4,8 +4,9 @@
   (notebooks, Binder files, the package data, the citation files, ...), and
   it builds, installs into a fresh virtual environment and passes some of its
   own tests there (marked ``slow``); the installed package carries the
-  course: ``normad-edu notebooks DIR`` copies every notebook out of it, and a
-  notebook runs from the copy (every cell, in an IPython shell).
+  course: ``normad-edu notebooks DIR`` copies every notebook and the pages
+  they link to (the method, the reference card and its figures) out of it,
+  and a notebook runs from the copy (every cell, in an IPython shell).
 * The wheel hands out no answers: it carries the student version of the
   graded notebook, no instructor notebook, no solution marker and none of the
   model answers; from it ``normad-edu notebooks DIR --instructor`` says why
@@ -43,6 +44,9 @@ TOP_FILES = ("LICENSE", "CITATION.cff", "CHANGELOG.md", "README.md", "pyproject.
 GLOBS = ("normad_edu/**/*.py", "normad_edu/research/data/**/*", "notebooks/*.ipynb", "instructor/*.ipynb", "binder/*",
          "tests/*.py", "benchmarks/*.py", "docs/*.md", "docs/reference/*.md", "docs/figures/*", "docs/site/*",
          "docs/site/_root/*", "results/figures/*.png")
+#: The course's pages the notebooks link to (globs relative to the repository), which the wheel and every copy of the
+#: course carry besides the notebooks; docs/figures/make_figures.py, which draws the figures, is not among them.
+COURSE_DOCS = ("docs/method.md", "docs/reference/*.md", "docs/figures/*.svg", "docs/figures/*.png")
 #: What must never be in the sdist.
 JUNK = re.compile(r"(__pycache__|\.pyc$|\.ipynb_checkpoints|normad_edu_out|\.pytest_cache|\.hypothesis)")
 #: The package's tests the installed sdist runs (fast, no numba compilation);
@@ -140,6 +144,21 @@ def test_the_wheel_hands_out_no_answers(wheel, tmp_path):
     assert not found, f"answers in the wheel: {found}"
     shipped = (tmp_path / "normad_edu/course/notebooks/08_assignments.ipynb").read_bytes()
     assert shipped == (ROOT / "notebooks" / "08_assignments.ipynb").read_bytes()
+
+
+def test_the_wheel_carries_the_course_and_the_pages_its_notebooks_link_to(wheel):
+    """Every notebook, docs/method.md, the reference card and its figures, in the repository's layout under
+    normad_edu/course/ (so relative links between them resolve), byte for byte; nothing else of docs/."""
+    import zipfile
+
+    with zipfile.ZipFile(wheel) as zf:
+        course = {n.removeprefix("normad_edu/course/"): zf.read(n) for n in zf.namelist()
+                  if n.startswith(("normad_edu/course/notebooks/", "normad_edu/course/docs/"))}
+    wanted = [f for pattern in ("notebooks/*.ipynb", *COURSE_DOCS) for f in _repo_files(pattern)]
+    assert {"docs/reference/algorithm.md", "docs/figures/backprop_schematic.svg"} <= set(wanted)
+    assert sorted(course) == sorted(wanted)
+    for name in wanted:
+        assert course[name] == (ROOT / name).read_bytes(), f"{name} differs from the repository's"
 
 
 def test_the_answer_key_test_sees_a_leak(tmp_path):
@@ -277,7 +296,7 @@ def _installed_course_copies_out_and_runs(py: Path, env_dir: Path, tmp_path: Pat
     source = Path(report["configuration"]["source"])
     assert source.resolve().is_relative_to(env_dir.resolve()) and source.name == "course", source
     course = tmp_path / "x"
-    wanted = _repo_files("notebooks/*.ipynb") + ["docs/method.md"]
+    wanted = [f for pattern in ("notebooks/*.ipynb", *COURSE_DOCS) for f in _repo_files(pattern)]
     copied = sorted(p.relative_to(course).as_posix() for p in course.rglob("*") if p.is_file())
     assert copied == sorted(wanted)
     for name in wanted:

@@ -17,9 +17,10 @@ from .support import CommandError, UsageError, add_common_options, print_json
 
 def register(commands) -> None:
     """Add ``notebooks`` to the ``commands`` subparsers."""
-    p = commands.add_parser("notebooks", help="copy the course notebooks (and docs/method.md) into a folder",
+    p = commands.add_parser("notebooks", help="copy the course notebooks (and the docs they link to) into a folder",
                             description="Copy the course that ships with the package into DIR: DIR/notebooks/*.ipynb "
-                                        "and DIR/docs/method.md, which the notebooks link to (see "
+                                        "and the pages they link to, DIR/docs/method.md, the reference card "
+                                        "DIR/docs/reference/*.md and its figures DIR/docs/figures/ (see "
                                         "normad_edu.course.shipped). Nothing is copied if any of these files exists, "
                                         "unless --force. Then: jupyter lab DIR/notebooks (NORMAD_EDU_QUICK=1 for "
                                         "reduced sizes).")

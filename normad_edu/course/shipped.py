@@ -4,8 +4,10 @@ A helper of the command line (``normad-edu notebooks``) and of the
 maintainers (the Colab cells), not course material, hence private.
 
 Every install carries the course: the wheel holds ``notebooks/*.ipynb`` and
-``docs/method.md`` (which the notebooks link to) as ``normad_edu/course/``,
-in the repository's layout (``pyproject.toml``, ``[tool.hatch.build]``).
+the pages the notebooks link to, ``docs/method.md``, the reference card
+``docs/reference/*.md`` and its figures ``docs/figures/*.svg``/``*.png``, as
+``normad_edu/course/``, in the repository's layout (``pyproject.toml``,
+``[tool.hatch.build]``), so the notebooks' relative links resolve in a copy.
 Imported from a checkout (editable install, ``PYTHONPATH``) the course is the
 checkout's own ``notebooks/`` and ``docs/``. Learners get the student versions
 of the graded notebooks 08 and 10 everywhere; their instructor versions (model
@@ -54,8 +56,10 @@ REPOSITORY = "normad-edu/normad_edu"
 #: a release is what a course hands out; a release bumps ``__version__`` (the tests then ask for
 #: ``python -m normad_edu.course.shipped colab notebooks/``) and tags the commit ``v<version>``.
 RELEASE_REF = f"v{__version__}"
-#: Globs, relative to the course root, of the files the course consists of.
-COURSE_FILES = ("notebooks/*.ipynb", "docs/method.md")
+#: Globs, relative to the course root, of the files the course consists of: the notebooks and every page they
+#: link to (the method, the reference card and the figures the reference card shows), in the repository's layout.
+COURSE_FILES = ("notebooks/*.ipynb", "docs/method.md", "docs/reference/*.md", "docs/figures/*.svg",
+                "docs/figures/*.png")
 #: Globs, relative to a checkout, of the instructor notebooks (the nbgrader sources with the model answers).
 INSTRUCTOR_FILES = ("instructor/*.ipynb",)
 #: Tag of the first code cell that installs the package on Colab.
@@ -132,7 +136,8 @@ def course_files(root: Path | None = None) -> list[Path]:
 def copy_course(dest: str | os.PathLike, *, force: bool = False) -> list[Path]:
     """Copy the course into the folder ``dest``, in the repository's layout.
 
-    ``dest/notebooks/*.ipynb`` and ``dest/docs/method.md``; the notebooks
+    ``dest/notebooks/*.ipynb``, ``dest/docs/method.md``,
+    ``dest/docs/reference/*.md`` and ``dest/docs/figures/``; the notebooks
     find everything else (the shipped results) in the installed package.
 
     Parameters
