@@ -324,7 +324,8 @@ def test_notebook_07b_is_a_lesson_not_a_log():
     tags = re.findall(r"\\tag\{([^}]*)\}", text)
     assert tags == ["7b.1", "7b.2", "7b.3"]
     assert not re.search(r"\(7\.\d+\)", "\n".join(c["text"] for c in cells if c["cell_type"] == "markdown"))
-    assert "[Previous: 07 Deep SNN](07_deep_snn.ipynb) | [Next: 08 Assignments](08_assignments.ipynb)" in cells[0]["text"]
+    nav = "[Previous: 07 Deep SNN](07_deep_snn.ipynb) | [Next: 08 Assignments](08_assignments.ipynb)"
+    assert nav in cells[0]["text"] and cells[-1]["text"].strip() == nav
     assert ("Reference card: [algorithm](../docs/reference/algorithm.md) · [equation sheet](../docs/reference/"
             "equations.md) · [glossary](../docs/reference/glossary.md) · [further reading](../docs/reference/"
             "further-reading.md)") in cells[0]["text"]
@@ -358,8 +359,8 @@ def test_08_links_follow_the_course_order():
 
 
 HISTORY = re.compile(r"[Ii]ssue \d+|prototype|[Oo]ur copy|from the README|[Tt]he first reconstruction")
-COURSE_FILES = [NOTEBOOKS / "07_deep_snn.ipynb", NOTEBOOKS / "07b_lever_study.ipynb", NOTEBOOKS / "08_assignments.ipynb",
-                NOTEBOOKS / "10_capstone.ipynb", INSTRUCTOR / "08_assignments.ipynb", INSTRUCTOR / "10_capstone.ipynb"]
+COURSE_FILES = [NOTEBOOKS / "07_deep_snn.ipynb", NOTEBOOKS / "07b_lever_study.ipynb",
+                NOTEBOOKS / "08_assignments.ipynb", NOTEBOOKS / "10_capstone.ipynb", INSTRUCTOR / "08_assignments.ipynb", INSTRUCTOR / "10_capstone.ipynb"]
 
 
 @pytest.mark.parametrize("path", COURSE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")

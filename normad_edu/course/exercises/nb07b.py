@@ -14,8 +14,8 @@ import numpy as np
 
 from .framework import Exercise, Mistake, Verdict, check, make_cases
 
-__all__ = ["EXERCISES", "check_group_participation_ratio", "check_mcnemar_exact_p", "reference_group_participation_ratio",
-           "reference_mcnemar_exact_p"]
+__all__ = ["EXERCISES", "check_group_participation_ratio", "check_mcnemar_exact_p",
+           "reference_group_participation_ratio", "reference_mcnemar_exact_p"]
 
 
 def reference_mcnemar_exact_p(a, b) -> float:
