@@ -360,7 +360,8 @@ def test_08_links_follow_the_course_order():
 
 HISTORY = re.compile(r"[Ii]ssue \d+|prototype|[Oo]ur copy|from the README|[Tt]he first reconstruction")
 COURSE_FILES = [NOTEBOOKS / "07_deep_snn.ipynb", NOTEBOOKS / "07b_lever_study.ipynb",
-                NOTEBOOKS / "08_assignments.ipynb", NOTEBOOKS / "10_capstone.ipynb", INSTRUCTOR / "08_assignments.ipynb", INSTRUCTOR / "10_capstone.ipynb"]
+                NOTEBOOKS / "08_assignments.ipynb", NOTEBOOKS / "10_capstone.ipynb",
+                INSTRUCTOR / "08_assignments.ipynb", INSTRUCTOR / "10_capstone.ipynb"]
 
 
 @pytest.mark.parametrize("path", COURSE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
