@@ -13,8 +13,8 @@ of notebooks 00-07b.
   echo, never raise, and leave no profiler behind;
 * every notebook 01-07b has an exercise (stub, check, folded solution) whose
   stub says "not implemented yet" and whose solution passes, and "Think!"
-  questions with folded answers; equation labels are one numbering (N.k),
-  07 and 07b sharing chapter 7's.
+  questions with folded answers; equation labels are one numbering (N.k) per
+  notebook N, (7b.k) in notebook 07b.
 """
 
 from __future__ import annotations
@@ -525,7 +525,7 @@ def _first_via_from_padded(times, counts):     # the library's unpadding is a to
     return np.array([min((tr[0] for tr in pop if tr.size), default=np.inf) for pop in from_padded(times, counts)])
 
 
-def _mcnemar_binom_cdf(a, b):                   # the tail of (7.2) from scipy's binomial distribution
+def _mcnemar_binom_cdf(a, b):                   # the tail of (7b.2) from scipy's binomial distribution
     from scipy.stats import binom
     n_a, n_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
     return min(1.0, 2 * binom.cdf(min(n_a, n_b), n_a + n_b, 0.5))
@@ -798,16 +798,20 @@ def test_think_questions_have_folded_answers_and_no_unanswered_try_it(path):
     assert not any(re.search(r"^#+ .*Try it", t, re.M) and "Answer" not in t and "Think!" not in t for t in md)
 
 
-def _chapters() -> dict[int, list[Path]]:
-    """The course's notebooks by chapter N, in reading order: 07 and 07b are chapter 7 and share its (7.k)."""
-    out: dict[int, list[Path]] = {}
+def _chapters() -> dict[str, list[Path]]:
+    """The course's notebooks by equation numbering, in reading order: notebook N numbers its equations (N.k),
+    notebook 07b its own (7b.k)."""
+    out: dict[str, list[Path]] = {}
     for path in COURSE:
-        out.setdefault(int(path.name[:2]), []).append(path)
-    return {n: sorted(paths, key=lambda p: p.name.split("_")[0]) for n, paths in sorted(out.items())}
+        prefix = path.name.split("_")[0]
+        out.setdefault(f"{int(prefix[:2])}{prefix[2:]}", []).append(path)
+    return dict(sorted(out.items(), key=lambda kv: kv[1][0].name))
 
 
-def test_chapters_group_07_and_07b():
-    assert [p.name.split("_")[0] for p in _chapters()[7]] == ["07", "07b"]
+def test_07b_numbers_its_own_equations():
+    chapters = _chapters()
+    assert [p.name.split("_")[0] for p in chapters["7"]] == ["07"]
+    assert [p.name.split("_")[0] for p in chapters["7b"]] == ["07b"]
 
 
 def test_one_equation_numbering_across_the_course():
@@ -823,9 +827,9 @@ def test_one_equation_numbering_across_the_course():
         prose = "\n".join(c["text"] if c["cell_type"] == "markdown" else
                           "\n".join(line.partition("#")[2] for line in c["text"].splitlines())
                           for path in paths for c in _cells(path))
-        for cited in re.findall(r"\((\d)\.(\d+)\)", prose):
-            label = f"{int(cited[0])}.{cited[1]}"
-            owner = [c for path in chapters.get(int(cited[0]), []) for c in _cells(path)]
+        for number, b, k in re.findall(r"\((\d)(b?)\.(\d+)\)", prose):
+            chapter, label = f"{number}{b}", f"{number}{b}.{k}"
+            owner = [c for path in chapters.get(chapter, []) for c in _cells(path)]
             assert any(f"\\tag{{{label}}}" in c["text"] for c in owner), f"{names} cites ({label}), not defined"
 
 

@@ -4,6 +4,7 @@ paper sweeps, and reproduced by the current code."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -11,13 +12,38 @@ import pytest
 
 from normad_edu.experiments import deep_problems
 from normad_edu.setups import DEEP_TRAIN, XOR_HIDDEN, DeepSetup, XORSetup
-from normad_edu.research.study import CONFIRM, FINAL, SCREEN, STUDY_RESULTS, mcnemar_p, outcomes, setup_for, study_table
+from pathlib import Path
+
+from normad_edu.research.study import (CONFIRM, FINAL, SCREEN, STUDY_FOLDERS, STUDY_RESULTS, complete_tables, mcnemar_p,
+                                       outcomes, setup_for, study_table)
 from normad_edu.research.identity import setup_hash
 from normad_edu.research.store import SHIPPED_RESULTS, read_results, read_setups
 
 #: The chosen setting's results file for each configuration (output-only and
 #: outer-two runs use neither r_hidden_all nor layer 1's rate, so 'balanced' is the same setting).
 CHOSEN = {"output": "balanced", "outer2": "balanced", "all": "balanced+r_hidden_all-30+hidden1-0.1"}
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_research_page_shows_the_complete_lever_tables_of_the_shipped_files():
+    """docs/research.md's last section is complete_tables() of the shipped results, and every count it shows is the
+    number of converged runs in that stage's file."""
+    page = (ROOT / "docs" / "research.md").read_text(encoding="utf-8")
+    section = page.split("\n## The complete lever tables\n", 1)[1]
+    assert complete_tables() in section, "docs/research.md: regenerate the complete lever tables (see the section)"
+    assert set(STUDY_FOLDERS) == {p.name for p in STUDY_RESULTS.iterdir() if p.is_dir()} - {"predeclared"}
+    n_rows = 0
+    for block in section.split("\n### `")[1:]:
+        folder = block.split("`", 1)[0]
+        stage = STUDY_FOLDERS[folder][0]
+        for combo, config, count in re.findall(r"^\| ([\w.+-]+) \| (output|outer2|all) \| (?:yes|no) \| (\d+)/\d+ \|",
+                                               block, re.M):
+            it = outcomes(STUDY_RESULTS / folder, combo, config, stage)
+            assert int(count) == int((it >= 0).sum()), (folder, combo, config)
+            n_rows += 1
+    assert n_rows > 100
 
 
 def test_final_stage_is_complete_for_the_baseline_and_the_chosen_setting():

@@ -402,6 +402,36 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+#: The shipped stages of the study: folder of ``STUDY_RESULTS`` -> (stage, reference combination of its p-values,
+#: what the folder holds). ``complete_tables`` prints them; docs/research.md shows its output.
+STUDY_FOLDERS = {
+    "screen": (SCREEN, "baseline", "the lever study: screening against the reconstruction it started from"),
+    "final": (FINAL, "baseline", "the lever study: final comparison at the paper's size on the shipped problems"),
+    "screen-dynamics": (SCREEN, "balanced+r_hidden_all-30",
+                        "levers aimed at the mechanisms of failure, screened against one hidden rate"),
+    "screen-latency": (SCREEN, "balanced+r_hidden_all-30+hidden1-0.1",
+                       "levers aimed at early targets (response latency), screened against the default"),
+    "confirm": (CONFIRM, "balanced+r_hidden_all-30", "confirmation on a set used for nothing else"),
+}
+
+
+def complete_tables(results=STUDY_RESULTS) -> str:
+    """Markdown: one :func:`format_table` per folder of :data:`STUDY_FOLDERS`, every lever and configuration.
+
+    Rows whose configuration never reads the lever's own fields (:func:`lever_applies`) repeat the
+    reference's runs and are left out; p-values are against the folder's reference, same configuration.
+    """
+    out = []
+    for folder, (stage, reference, what) in STUDY_FOLDERS.items():
+        rows = [r for r in study_table(Path(results) / folder, stage, baseline=reference)
+                if r["combo"] == reference or lever_applies(r["combo"], r["config"], None if reference == "baseline"
+                                                            else reference)]
+        out += [f"### `{folder}`: {what}", "",
+                f"Seed {stage.seed}, {stage.n_problems} problems, {stage.max_iter:,} iterations; p-values against "
+                f"`{reference}`.", "", format_table(rows), ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
 # ---------------------------------------------------------------------------
 # Why the hidden weights matter: how many independent inputs does a layer give?
 # ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ notebook   module                        the learner writes
 05         :mod:`.nb05`                  ``spike_time_gradient`` (5.1), ``blame_flip_lag`` (5.2)
 06         :mod:`.nb06`                  ``xor_encode`` (6.1), ``hit_window`` (6.2)
 07         :mod:`.nb07`                  ``first_spike_times`` (7.1), ``count_error_cap`` (7.2)
-07b        :mod:`.nb07b`                 ``mcnemar_exact_p`` (7.2)
+07b        :mod:`.nb07b`                 ``mcnemar_exact_p`` (7b.1), ``group_participation_ratio`` (7b.2)
 08         :mod:`.nb08`                  ``alpha_kernel``, ``lif_step``,
                                          ``normad_single_update``, ``backprop_adjoints``
                                          (graded with nbgrader: 1-4)
@@ -40,7 +40,7 @@ from .nb04 import check_one_update_rate, check_reset_gradient
 from .nb05 import check_blame_flip_lag, check_spike_time_gradient
 from .nb06 import check_hit_window, check_xor_encode
 from .nb07 import check_count_error_cap, check_first_spike_times
-from .nb07b import check_mcnemar_exact_p
+from .nb07b import check_group_participation_ratio, check_mcnemar_exact_p
 from .nb08 import check_alpha_kernel, check_backprop_adjoints, check_lif_step, check_normad_single_update
 from .nb09 import check_fast_sigmoid, check_one_spike_loss
 
@@ -50,8 +50,8 @@ EXERCISES: dict[str, Exercise] = {name: ex for module in (nb01, nb02, nb03, nb04
 
 __all__ = ["EXERCISES", "Exercise", "Verdict", "check_alpha_kernel", "check_backprop_adjoints",
            "check_blame_flip_lag", "check_count_error_cap", "check_exp_correlation", "check_fast_sigmoid",
-           "check_firing_rate", "check_first_spike_times", "check_hit_window", "check_lif_step",
-           "check_mcnemar_exact_p", "check_normad_single_update", "check_one_spike_loss", "check_one_update_rate",
-           "check_reset_gradient", "check_spike_correlation", "check_spike_time_gradient", "check_steady_peak",
-           "check_synaptic_charge", "check_v_after_reset", "check_xor_encode", "evaluate", "passed",
-           "reset_scoreboard", "scoreboard"]
+           "check_firing_rate", "check_first_spike_times", "check_group_participation_ratio", "check_hit_window",
+           "check_lif_step", "check_mcnemar_exact_p", "check_normad_single_update", "check_one_spike_loss",
+           "check_one_update_rate", "check_reset_gradient", "check_spike_correlation", "check_spike_time_gradient",
+           "check_steady_peak", "check_synaptic_charge", "check_v_after_reset", "check_xor_encode", "evaluate",
+           "passed", "reset_scoreboard", "scoreboard"]
