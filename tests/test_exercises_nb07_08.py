@@ -329,7 +329,11 @@ def test_notebook_07b_is_a_lesson_not_a_log():
     assert ("Reference card: [algorithm](../docs/reference/algorithm.md) · [equation sheet](../docs/reference/"
             "equations.md) · [glossary](../docs/reference/glossary.md) · [further reading](../docs/reference/"
             "further-reading.md)") in cells[0]["text"]
-    assert "../docs/research.md" in text                             # the complete tables live there
+    # the complete tables live on the research pages (not shipped with the course: linked at this release)
+    from normad_edu.course.shipped import RELEASE_REF
+    for page in ("docs/research.md", "docs/research/predeclared-confirmation.md"):
+        assert f"https://github.com/normad-edu/normad_edu/blob/{RELEASE_REF}/{page}" in text
+        assert (NOTEBOOKS.parent / page).is_file()
     assert not re.search(r"\.\./shared|r_1 = r_2 = 0\.03", text)
 
 
@@ -354,7 +358,7 @@ def test_08_links_follow_the_course_order():
     for path in (NOTEBOOKS / "08_assignments.ipynb", INSTRUCTOR / "08_assignments.ipynb"):
         text = "\n".join(c["text"] for c in _cells(path))
         assert "[Previous: 07b Lever study](07b_lever_study.ipynb)" in text and "07_deep_snn.ipynb" not in text
-        assert "[Next: 10 Capstone](10_capstone.ipynb)" in text
+        assert "[Next: 09 NormAD in context](09_normad_in_context.ipynb)" in text
         assert "01–07b" in text and "the library did the work" not in text
 
 
