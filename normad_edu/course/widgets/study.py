@@ -1,4 +1,4 @@
-"""Widget for notebook 07b: the study's finished runs, drawn as the paper's Fig. 9, one setting at a time.
+"""Widget for notebook 07b: finished study runs drawn as the paper's Fig. 9, one setting at a time.
 
 Training 100 problems takes minutes, so this widget trains nothing: it reads
 results files of :mod:`normad_edu.research.study` (``normad_edu/research/data/study/<stage>``,
