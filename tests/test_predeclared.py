@@ -114,7 +114,7 @@ def rerun(combo: str, config: str, ids: list, budget: int) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("combo, config, ids, budget", [(CHOSEN, "all", [0, 1, 2], 500), (DEFAULT, "all", [0, 1], 300)])
+@pytest.mark.parametrize("combo, config, ids, budget", [(CHOSEN, "all", [0, 1, 2], 500), (DEFAULT, "all", [0, 2], 300)])
 def test_current_code_reproduces_the_confirmation_runs(combo, config, ids, budget):
     """The first problems of the pre-declared set, each stopped at ``budget`` iterations: the same convergence
     iteration (or no convergence within the budget) and the same stored correlation curve up to there."""
@@ -132,3 +132,25 @@ def test_current_code_reproduces_the_confirmation_runs(combo, config, ids, budge
         stored = s["correlation"][: upto // every + 1]
         np.testing.assert_array_equal(np.round(curve[::every], 4)[: len(stored)], stored)
     assert n_converged >= 1  # not vacuous
+
+
+def test_the_early_targets_fail_everywhere_and_every_other_problem_converges_with_the_clamp():
+    """The page's reading of the result: the 17 problems with a desired spike before hidden layer 2 first fires (11
+    before layer 1) fail in every configuration of both settings; with the clamp the other 183 all converge with
+    the outer two and with all three layers, within 6,000 iterations; the first-spike medians it quotes."""
+    from normad_edu.research.dynamics import first_spikes, reach_groups
+
+    first = first_spikes(range(PREDECLARED.n_problems), seed=PREDECLARED.seed, setup=DeepSetup())
+    g = reach_groups(first)
+    early = g["before layer 1"] | g["before layer 2"]
+    assert (int(g["before layer 1"].sum()), int(early.sum())) == (11, 17)
+    text = PAGE.read_text()
+    med = np.median(first["hidden"], axis=0)
+    assert f"a median {med[0]:.1f} ms\nfor layer 1, {med[1]:.1f} ms for layer 2" in text
+    for combo in (CHOSEN, DEFAULT):
+        for c in DEEP_TRAIN:
+            assert not (raw_converged(HERE / f"{combo}.jsonl", c, PREDECLARED) & early).any(), (combo, c)
+    it = {c: outcomes(HERE, CHOSEN, c, PREDECLARED) for c in ("outer2", "all")}
+    for c, v in it.items():
+        assert (v[~early] >= 0).all() and v[~early].max() <= 6000, c
+    assert f"the slowest at {it['all'][~early].max():,}" in text
