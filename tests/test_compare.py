@@ -8,6 +8,8 @@ problems and two or three iterations.
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -196,3 +198,43 @@ def test_bad_arguments_are_one_line(args, needle, tmp_path, capsys):
     lines = captured.err.strip().splitlines()
     assert captured.out == "" and len(lines) == 1 and needle in lines[0] and "compare --help" in lines[0]
     assert not out.exists()
+
+
+# ---------------------------------------------------------------------------
+# The shipped comparison (normad_edu/research/data/compare, docs/comparison.md, notebook 09)
+# ---------------------------------------------------------------------------
+
+def test_the_shipped_comparison_is_complete_and_the_page_shows_its_table():
+    from normad_edu.research.compare import COMPARE_RESULTS, FAMILIES, compare_table, format_table
+    from normad_edu.setups import RULES
+
+    rows = compare_table()          # raises if a screening or report run is missing or of another setup
+    assert [(r["family"], r["rule"]) for r in rows] == [(f, r) for f in FAMILIES for r in RULES]
+    assert {p.name for p in COMPARE_RESULTS.glob("*.jsonl")} == {f"{f}_{r}.jsonl" for f in FAMILIES for r in RULES}
+    page = (Path(__file__).resolve().parents[1] / "docs" / "comparison.md").read_text()
+    assert format_table(rows) in page
+    ok = {(r["family"], r["rule"]): r["converged"] for r in rows}
+    assert "NormAD 20 of 20; SpikeProp {}, EventProp {}, the surrogate gradient {}, ReSuMe on the output layer {}".format(
+        *(ok["xor", r] for r in ("spikeprop", "eventprop", "surrogate", "resume"))) in page
+    assert all(r["only_rule"] in (None, 0) for r in rows) and "No rule solved a problem NormAD missed" in page
+
+
+@pytest.mark.slow
+def test_current_code_reproduces_shipped_comparison_runs():
+    """Two report runs of the shipped comparison retrained: the same convergence iteration and stored curve."""
+    import json
+
+    from normad_edu.research.compare import COMPARE_RESULTS, DEFAULT_SIZES, REPORT_SEED, compare_table, run_task
+
+    rows = {(r["family"], r["rule"]): r for r in compare_table()}
+    for family, rule in (("single", "normad"), ("xor", "spikeprop")):
+        r = rows[family, rule]
+        shipped = [json.loads(line) for line in (COMPARE_RESULTS / f"{family}_{rule}.jsonl").read_text().splitlines()]
+        shipped = {s["run"]: s for s in shipped if s.get("run") is not None and s["seed"] == REPORT_SEED}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "runs.jsonl"
+            run_task(family, rule, r["factor"], REPORT_SEED, [0, 1], DEFAULT_SIZES[family].max_iter, str(path))
+            got = {s["run"]: s for s in map(json.loads, path.read_text().splitlines()) if s.get("run") is not None}
+        for i in (0, 1):
+            assert got[i]["converged_at"] == shipped[i]["converged_at"], (family, rule, i)
+            assert got[i]["correlation"] == shipped[i]["correlation"], (family, rule, i)
