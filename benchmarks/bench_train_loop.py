@@ -34,10 +34,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
-import time
 from dataclasses import replace
 
 import numba
@@ -49,15 +47,7 @@ from normad_edu.normad import normad_update
 from normad_edu.spikes import stack_padded
 from normad_edu.training import train
 
-
-def best_cpu(fn, repeats: int) -> float:
-    """Minimum process CPU time (s) of ``repeats`` calls of ``fn()``."""
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t0)
-    return best
+from bench_cpu import best_cpu  # noqa: E402 (the same timer as bench_cpu.py, run from benchmarks/)
 
 
 def main(argv=None) -> int:
@@ -112,7 +102,7 @@ def main(argv=None) -> int:
           f"{res.spike_count[n, :, -1].mean():.1f} at iteration {n}; "
           f"error instants {res.error_count[0].mean():.1f} -> {res.error_count[n].mean():.1f}")
     print(f"\n{'figure (ms per problem, CPU)':<48} {'value':>8} {'/ forward':>10}")
-    for name, v in ((f"forward, weights of iteration 0", fwd0), (f"forward, weights of iteration {n}", fwd1),
+    for name, v in (("forward, weights of iteration 0", fwd0), (f"forward, weights of iteration {n}", fwd1),
                     ("forward + normad_update (iteration 0)", upd),
                     (f"train iteration ((train({n}) - train(0)) / {n})", it),
                     ("train(0): set-up + first evaluation", t0 * 1e3 / B)):
