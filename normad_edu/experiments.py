@@ -224,7 +224,7 @@ def single_problems(rule: str = "normad", n_runs: int = 20, seed: int = 0, setup
     rule : {"normad", "resume", "spikeprop", "eventprop", "surrogate"}
         The NormAD rule, the ReSuMe baseline (:mod:`normad_edu.baselines`) or
         a gradient rule (:data:`normad_edu.training.UPDATE_RULES`), at its
-        rate :meth:`SingleSetup.rate`.
+        rate :meth:`~normad_edu.setups.SingleSetup.rate`.
     n_runs : int
         Number of problems.
     seed : int

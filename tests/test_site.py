@@ -206,7 +206,7 @@ def _tiny_course(tmp_path: Path, cell: str, method: str) -> Path:
     shutil.copy(CONF / "index.md", src / "docs" / "site" / "index.md")
     (src / "docs" / "site" / "index.md").write_text(
         (CONF / "index.md").read_text().replace("\napi\n", "\n"))  # no API reference: fast
-    for folder in ("reference", "figures"):  # the reference card the root page links to (pages without code)
+    for folder in ("reference", "figures", "research"):  # pages the root page links to (no code)
         shutil.copytree(ROOT / "docs" / folder, src / "docs" / folder, ignore=shutil.ignore_patterns("*.py", "*.png"))
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("# 01 Tiny\n\nSee [the method](../docs/method.md)."),

@@ -21,14 +21,14 @@ rule's direction and NormAD's in both layers.
 
 Pure functions (tested headless):
 
-==========================  ==================================================
-:func:`rules_scene`         the network and its forward pass (with V(t))
-:func:`scene_desired`       the desired train of an error (mode, t, shift)
-:func:`rule_directions`     every rule's unit update per layer
-:func:`direction_cosines`   cosines between two rules, per layer
-:func:`rules_figure`        panels (a)-(c)
-:func:`rules_widget_update` control values -> (Figure, result dict)
-==========================  ==================================================
+============================  ==================================================
+:func:`rules_scene`           the network and its forward pass (with V(t))
+:func:`scene_desired`         the desired train of an error (mode, t, shift)
+:func:`rule_directions`       every rule's unit update per layer
+:func:`direction_cosines`     cosines between two rules, per layer
+:func:`rules_figure`          panels (a)-(c)
+:func:`rules_widget_update`   control values -> (Figure, result dict)
+============================  ==================================================
 
 :func:`build_rules_widget` wires them to ipywidgets. Units: ms, mV, pA.
 """
