@@ -21,7 +21,9 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True)
+# Not called by the simulator or the backward pass (they use exp_filter_given), only by the tests and the course's
+# checkers: compiled on first use and not cached, so the warm-up need not compile it.
+@numba.njit
 def exp_filter(h, tau, tau_L):
     """E(h; tau) = int_0^h e^{-s/tau} e^{-(h-s)/tau_L} ds for h >= 0 (ms).
 

@@ -131,7 +131,9 @@ def d_hat_sweep_ordered(query_t, order, pre_t, pre_neuron, n_pre, tau1, tau2, ta
     return m
 
 
-@numba.njit(cache=True)
+# Not called by the backward pass (it uses the tabled sweep), only by the tests, the course's checkers and
+# benchmarks/profile_iteration.py: compiled on first use and not cached, so the warm-up need not compile it.
+@numba.njit
 def adjoint_sweep(delta, src_t, src_neuron, W_l, qry_t, qry_neuron, n_pre, tau1, tau2, tau_L_hat, C, stop):
     """:func:`adjoint_sweep_tabled` without a propagator table (every propagator computed)."""
     tab_t, tab_p = no_table()

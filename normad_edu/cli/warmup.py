@@ -73,15 +73,6 @@ def _steps() -> dict[str, Callable[[], object]]:
         inputs, weights, desired = problem(2)
         return surrogate_gradient(stack_padded(inputs), weights, desired, sim=sim)
 
-    def engine_twins():
-        # compiled twins that the library's own pipeline no longer calls but the course and the benchmarks do
-        from .._engine import kernels, sweeps
-
-        one, idx = np.array([1.0]), np.zeros(1, dtype=np.int64)
-        sweeps.adjoint_sweep(np.ones((1, 1)), one + 1.0, idx, np.ones((1, 1)), one, idx, 1, 5.0, 1.25, 2.5, 300.0,
-                             np.zeros(1, dtype=np.int64))
-        return kernels.exp_filter(1.0, 5.0, 10.0)
-
     return {
         "forward and update, one problem": lambda: forward_and_update(1, False),
         "forward and update, a batch": lambda: forward_and_update(2, False),
@@ -90,7 +81,6 @@ def _steps() -> dict[str, Callable[[], object]]:
         "single-layer training (NormAD, ReSuMe)": single_layer_training,
         "experiments (single, xor, deep)": experiments,
         "surrogate-gradient rule": surrogate,
-        "engine twins": engine_twins,
     }
 
 
