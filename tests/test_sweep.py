@@ -183,3 +183,21 @@ def test_dask_local_cluster_matches_local_run_and_cli(tmp_path, capsys):
     r = json.loads(capsys.readouterr().out)
     assert r["configuration"]["scheduler"] == cluster.scheduler_address
     assert r["iterations"] == local["iterations"] and r["finished"] == 3
+
+
+def test_sweeps_run_together_give_the_runs_of_separate_sweeps(tmp_path):
+    """run_sweeps: several sweeps in one pool of two workers, chunked as run_sweep chunks them, give every run line
+    of the separate sweeps (same bits), each summary its own counts; a second call resumes everything."""
+    from normad_edu.research.sweep import run_sweeps
+
+    deep = with_max_iter(DeepSetup(sizes=(12, 6, 4, 1), a_hidden=(3000.0, 6000.0)), 15)
+    specs = [("deep", "all", 3, deep), ("deep", "output", 3, deep), ("xor", "plastic", 2, with_max_iter(XORSetup(), 3))]
+    together, apart = tmp_path / "together.jsonl", tmp_path / "apart.jsonl"
+    summaries = run_sweeps(specs, together, workers=2, progress=False)
+    for (e, c, n, s), summary in zip(specs, summaries):
+        alone = run_sweep(e, c, n, apart, setup=s, workers=2, progress=False)
+        assert (summary["experiment"], summary["config"], summary["finished"]) == (e, c, n)
+        assert summary["iterations"] == alone["iterations"]
+        assert read_results(together, e, c, setup=s) == read_results(apart, e, c, setup=s)
+    again = run_sweeps(specs, together, workers=2, progress=False)
+    assert [s["resumed"] for s in again] == [n for _, _, n, _ in specs]

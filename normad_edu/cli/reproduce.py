@@ -17,7 +17,7 @@ from dataclasses import asdict
 from ..research.reproduce import FIGURE_EXPERIMENT, FIGURES, FULL_SIZES, QUICK_SIZES
 from .settings import build_setup
 from .support import CommandError, UsageError, compile_notice, print_json, use_agg
-from .sweeps import add_sweep_options, check_sweep_args, sweep_configuration, sweep_runner
+from .sweeps import add_sweep_options, check_sweep_args, sweep_configuration, sweep_runner, sweeps_together
 
 
 def register(commands) -> None:
@@ -59,6 +59,11 @@ def run_reproduce(args: argparse.Namespace) -> int:
     compile_notice(args)
     sweep = sweep_runner(args, out, setups)
     start = time.perf_counter()
+    if args.scheduler is None and {"fig9", "fig10"} & set(names):
+        # the three generic sweeps share one pool, all three layers (the costliest) first: a worker that
+        # finishes early takes the next sweep's chunk instead of waiting for the other worker's last one
+        sweeps_together(args, out, setups, [("deep", c, sizes.deep_runs, sizes.deep_max_iter)
+                                             for c in ("all", "outer2", "output")])
     figures = {}
     for name in names:
         t0 = time.perf_counter()

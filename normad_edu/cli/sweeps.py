@@ -69,3 +69,22 @@ def sweep_runner(args: argparse.Namespace, out: Path, setups: Mapping) -> Callab
             raise CommandError(f"sweep {experiment}-{config}: {exc}") from None
 
     return sweep
+
+
+def sweeps_together(args: argparse.Namespace, out: Path, setups: Mapping, specs) -> None:
+    """Run (or resume) several sweeps ``(experiment, config, n_runs, max_iter)`` with one pool of workers, in the
+    order given (costliest first), before the figures read them through :func:`sweep_runner`."""
+    from ..research.sweep import run_sweeps
+
+    specs = [(e, c, n, with_max_iter(setups[e], m)) for e, c, n, m in specs]
+    for e, c, n, setup in specs:
+        say(args, f"normad-edu {args.command}: {e}, {get_experiment(e).labels[c]}, {n} runs x {setup.max_iter} "
+                  f"iterations, seed {args.seed}, results in {out / RESULTS_FILE}")
+    try:
+        run_sweeps(specs, out / RESULTS_FILE, seed=args.seed, workers=args.workers, progress=not args.quiet)
+    except (OSError, BrokenProcessPool) as exc:
+        raise CommandError(f"sweeps {', '.join(f'{e}-{c}' for e, c, _, _ in specs)} stopped: "
+                           f"{exc or type(exc).__name__}; finished runs are saved, run the same command again to "
+                           "resume") from None
+    except ValueError as exc:
+        raise CommandError(f"sweeps: {exc}") from None

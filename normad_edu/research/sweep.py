@@ -147,30 +147,49 @@ def run_sweep(
     ResultsFileError
         The results file holds a line that is not valid (named in the message).
     """
-    n_runs = check_int("n_runs", n_runs)
+    return run_sweeps([(experiment, config, n_runs, setup)], path, seed=seed, workers=workers, scheduler=scheduler,
+                      chunk_size=chunk_size, progress=progress, curve_points=curve_points)[0]
+
+
+def run_sweeps(specs, path, *, seed: int = 0, workers: int | None = None, scheduler: str | None = None,
+               chunk_size: int | None = None, progress: bool = True, curve_points: int = 1000) -> list[dict]:
+    """Run (or resume) several sweeps into one results file with one pool of workers; their summaries.
+
+    ``specs``: ``(experiment, config, n_runs, setup)`` per sweep (``setup`` None: the experiment's default). Each
+    sweep is chunked as :func:`run_sweep` chunks it (so every run is trained in the same batch as there and gives
+    the same bits), and the chunks of all sweeps go to the same workers in the order of ``specs``: put the
+    costliest sweep first, and the cheap chunks of the last ones fill the time a worker would otherwise wait for
+    the others' last chunk. The other parameters are those of :func:`run_sweep`.
+    """
     curve_points = check_int("curve_points", curve_points)
-    kind = get_experiment(experiment)
-    setup = setup if setup is not None else kind.setup_class()
-    kind.make(config, n_runs=1, seed=seed, setup=setup)  # validates config and setup early
+    workers = os.cpu_count() or 1 if workers is None else check_int("workers", workers)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    wanted = {"experiment": experiment, "config": config, "seed": seed, "max_iter": setup.max_iter}
-    h = setup_hash(setup)
-    done, _, legacy = select_runs(path, wanted, h)
-    if legacy:
-        warnings.warn(f"{path}: {legacy} run line(s) of {experiment}-{config} (seed {seed}, max_iter "
-                      f"{setup.max_iter}) have no setup_hash (written by an older version): not resumed, since their "
-                      "setup is unknown; if they were made with this setup, adopt them with "
-                      "normad_edu.research.store.add_setup_hash", ResultsFileWarning, stacklevel=2)
-    todo = [i for i in range(n_runs) if i not in done]
-    workers = os.cpu_count() or 1 if workers is None else check_int("workers", workers)
-    if todo:
-        append_run(path, None, setup_record(experiment, setup))  # the file says which setup its runs used
-        chunk = chunk_size or max(1, min(MAX_CHUNK, -(-len(todo) // workers)))  # one chunk per worker
-        chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
-        bar = progress_bar(len(todo), f"{experiment}-{config}", "run", enabled=progress)
-        args = [(experiment, config, c, seed, setup, str(path)) for c in chunks]
+    plans, args = [], []
+    for experiment, config, n_runs, setup in specs:
+        n_runs = check_int("n_runs", n_runs)
+        kind = get_experiment(experiment)
+        setup = setup if setup is not None else kind.setup_class()
+        kind.make(config, n_runs=1, seed=seed, setup=setup)  # validates config and setup early
+        wanted = {"experiment": experiment, "config": config, "seed": seed, "max_iter": setup.max_iter}
+        h = setup_hash(setup)
+        done, _, legacy = select_runs(path, wanted, h)
+        if legacy:
+            warnings.warn(f"{path}: {legacy} run line(s) of {experiment}-{config} (seed {seed}, max_iter "
+                          f"{setup.max_iter}) have no setup_hash (written by an older version): not resumed, since "
+                          "their setup is unknown; if they were made with this setup, adopt them with "
+                          "normad_edu.research.store.add_setup_hash", ResultsFileWarning, stacklevel=3)
+        todo = [i for i in range(n_runs) if i not in done]
+        if todo:
+            append_run(path, None, setup_record(experiment, setup))  # the file says which setup its runs used
+            chunk = chunk_size or max(1, min(MAX_CHUNK, -(-len(todo) // workers)))  # one chunk per worker
+            args += [(experiment, config, todo[i:i + chunk], seed, setup, str(path))
+                     for i in range(0, len(todo), chunk)]
+        plans.append((experiment, config, n_runs, setup, h, len(done)))
+    if args:
+        label = "-".join(dict.fromkeys(f"{a[0]}-{a[1]}" for a in args)) if len(specs) == 1 else f"{len(specs)} sweeps"
+        bar = progress_bar(sum(len(a[2]) for a in args), label, "run", enabled=progress)
         if scheduler is not None:
             from dask.distributed import Client
             from dask.distributed import as_completed as dask_completed
@@ -179,7 +198,7 @@ def run_sweep(
                 futures = [client.submit(run_chunk, *a, 0, curve_points, pure=False) for a in args]
                 for fut in dask_completed(futures):
                     bar.update(len(fut.result()))
-        elif workers == 1 or len(chunks) == 1:
+        elif workers == 1 or len(args) == 1:
             for a in args:
                 bar.update(len(run_chunk(*a, 0, curve_points)))
         else:
@@ -192,9 +211,13 @@ def run_sweep(
                 for fut in as_completed(futures):
                     bar.update(len(fut.result()))
         bar.close()
-    results = read_results(path, experiment, config, seed=seed, max_iter=setup.max_iter, setup=h)
-    return summarize(results, n_runs, experiment, config, wall_seconds=time.perf_counter() - start,
-                     resumed=len(done), setup=setup, seed=seed)
+    wall = time.perf_counter() - start
+    out = []
+    for experiment, config, n_runs, setup, h, resumed in plans:
+        results = read_results(path, experiment, config, seed=seed, max_iter=setup.max_iter, setup=h)
+        out.append(summarize(results, n_runs, experiment, config, wall_seconds=wall, resumed=resumed, setup=setup,
+                             seed=seed))
+    return out
 
 
 def summarize(results: dict, n_runs: int, experiment: str, config: str, *, wall_seconds: float = 0.0,
