@@ -34,12 +34,10 @@ import time
 from pathlib import Path
 
 import numba
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_speed import numpy_forward  # noqa: E402  (the same NumPy reference)
+from bench_speed import benchmark_problems, numpy_forward  # noqa: E402  (the same problems and NumPy reference)
 
-from normad_edu.experiments import deep_problems  # noqa: E402
 from normad_edu.network import forward  # noqa: E402
 from normad_edu.normad import normad_update  # noqa: E402
 from normad_edu.spikes import stack_padded  # noqa: E402
@@ -69,10 +67,7 @@ def main(argv=None) -> int:
     B, R = args.batch, args.repeats
     numba.set_num_threads(1)
 
-    ex = deep_problems("all", n_runs=B, seed=args.seed)
-    rng = np.random.default_rng(args.seed)
-    weights = [np.ascontiguousarray(W) for W in ex.weights]
-    weights[-1] = rng.uniform(0.0, 600.0, weights[-1].shape)
+    ex, weights = benchmark_problems(B, args.seed)
     x_t, x_c = stack_padded([p[0] for p in ex.inputs])
     desired = stack_padded([p[0] for p in ex.desired])
     lif, syn, sim = ex.lif, ex.syn, ex.sim

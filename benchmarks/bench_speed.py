@@ -107,6 +107,16 @@ PEER_VENV = PEER_DIR / ".venv-peer"
 FLOOR_NS = 1.0
 
 
+def benchmark_problems(batch: int, seed: int):
+    """The benchmark's ``batch`` generic problems and weights: the default hidden weights of ``deep_problems`` and
+    output weights U(0, 600) pA (the default output weights are 0, and a silent output leaves no error to learn)."""
+    ex = deep_problems("all", n_runs=batch, seed=seed)
+    rng = np.random.default_rng(seed)
+    weights = [np.ascontiguousarray(W) for W in ex.weights]
+    weights[-1] = rng.uniform(0.0, 600.0, weights[-1].shape)
+    return ex, weights
+
+
 def numpy_forward(in_times: np.ndarray, in_counts: np.ndarray, weights: list, lif: LIFParams = LIFParams(),
                   syn: SynapseParams = SynapseParams(), sim: SimParams = SimParams()) -> list[np.ndarray]:
     """Plain NumPy, time-stepped forward pass (the reference); returns the spike counts ``(B, n_l)`` per layer.
@@ -273,10 +283,7 @@ def main(argv=None) -> int:
         ap.error(f"--brian2-dt must be > 0 ms, got {args.brian2_dt}")
     B, R = args.batch, args.repeats
 
-    ex = deep_problems("all", n_runs=B, seed=args.seed)
-    rng = np.random.default_rng(args.seed)
-    weights = [np.ascontiguousarray(W) for W in ex.weights]
-    weights[-1] = rng.uniform(0.0, 600.0, weights[-1].shape)
+    ex, weights = benchmark_problems(B, args.seed)
     x_t, x_c = stack_padded([p[0] for p in ex.inputs])
     desired = stack_padded([p[0] for p in ex.desired])
     lif, syn, sim = ex.lif, ex.syn, ex.sim

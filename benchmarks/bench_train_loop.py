@@ -41,13 +41,14 @@ from dataclasses import replace
 import numba
 import numpy as np
 
-from normad_edu.experiments import deep_problems, pattern_order_rngs
+from normad_edu.experiments import pattern_order_rngs
 from normad_edu.network import forward
 from normad_edu.normad import normad_update
 from normad_edu.spikes import stack_padded
 from normad_edu.training import train
 
 from bench_cpu import best_cpu  # noqa: E402 (the same timer as bench_cpu.py, run from benchmarks/)
+from bench_speed import benchmark_problems  # noqa: E402 (the same problems)
 
 
 def main(argv=None) -> int:
@@ -62,10 +63,7 @@ def main(argv=None) -> int:
     B, n, R = args.batch, args.iterations, args.repeats
     numba.set_num_threads(1)
 
-    ex = deep_problems("all", n_runs=B, seed=args.seed)
-    rng = np.random.default_rng(args.seed)
-    weights = [np.ascontiguousarray(W) for W in ex.weights]
-    weights[-1] = rng.uniform(0.0, 600.0, weights[-1].shape)
+    ex, weights = benchmark_problems(B, args.seed)
     lif, syn, sim, params = ex.lif, ex.syn, ex.sim, ex.params
     config = ex.config
 
