@@ -188,7 +188,7 @@ def run_sweeps(specs, path, *, seed: int = 0, workers: int | None = None, schedu
                      for i in range(0, len(todo), chunk)]
         plans.append((experiment, config, n_runs, setup, h, len(done)))
     if args:
-        label = "-".join(dict.fromkeys(f"{a[0]}-{a[1]}" for a in args)) if len(specs) == 1 else f"{len(specs)} sweeps"
+        label = f"{specs[0][0]}-{specs[0][1]}" if len(specs) == 1 else f"{len(specs)} sweeps"
         bar = progress_bar(sum(len(a[2]) for a in args), label, "run", enabled=progress)
         if scheduler is not None:
             from dask.distributed import Client
